@@ -1,0 +1,5 @@
+"""restybuild: compile a Restyfile into a verified OpenResty container image."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"

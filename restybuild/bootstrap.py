@@ -1,0 +1,91 @@
+"""Make a base image offline: mmdebstrap from Debian packages, then `docker import`.
+
+No image registry is involved: the packages come from the Debian archive the
+host's apt already uses (or `--mirror`), the image from the tarball.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from restybuild import recipes
+from restybuild.engine import image_id
+from restybuild.errors import ConfigError
+
+HOST_SOURCES = (Path("/etc/apt/sources.list.d/debian.sources"), Path("/etc/apt/sources.list"))
+EXCLUDES = ("/usr/share/doc/*", "/usr/share/man/*", "/usr/share/info/*", "/usr/share/locale/*",
+            "/usr/share/lintian/*")
+PATH_ENV = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+def default_mirror(suite: str) -> str | None:
+    """The host's apt sources when they are for `suite` (keeps local mirrors and proxies)."""
+    for path in HOST_SOURCES:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError:
+            continue
+        if suite in text:
+            return str(path)
+    return None
+
+
+def mmdebstrap_command(suite: str, variant: str, packages: list[str], target: str,
+                       mirror: str | None) -> list[str]:
+    cmd = ["mmdebstrap", f"--variant={variant}", "--include=" + ",".join(packages)]
+    cmd += [f"--dpkgopt=path-exclude={p}" for p in EXCLUDES]
+    cmd += ['--customize-hook=rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/*.bin '
+            '"$1"/var/cache/apt/archives/*.deb "$1"/var/log/*.log',
+            suite, target]
+    if mirror:
+        cmd.append(mirror)
+    return cmd
+
+
+def bootstrap(client: Any, name: str, *, force: bool = False, mirror: str | None = None,
+              out: Any = None) -> list[str]:
+    """Make the runtime and builder images of recipe `name`; return the tags made."""
+    out = out or sys.stderr
+    recipe = recipes.load(name)
+    boot = recipe.raw.get("bootstrap")
+    if not boot:
+        raise ConfigError(f"recipe `{name}` is not built from packages; pull its image instead",
+                          hint="bootstrappable: " + ", ".join(
+                              r for r in recipes.available()
+                              if recipes.load(r).raw.get("bootstrap")))
+    if shutil.which("mmdebstrap") is None:
+        raise ConfigError("mmdebstrap is not installed", hint="apt-get install mmdebstrap")
+    suite = boot["suite"]
+    mirror = mirror or default_mirror(suite)
+    runtime_pkgs = list(boot["runtime_packages"])
+    made: list[str] = []
+    for tag, pkgs, cmd in (
+        (boot["runtime_tag"], runtime_pkgs, '["nginx", "-g", "daemon off;"]'),
+        (boot["builder_tag"], runtime_pkgs + list(boot["builder_packages"]), '["bash"]'),
+    ):
+        if not force and image_id(client, tag) is not None:
+            print(f"{tag}: already on this engine (use --force to rebuild)", file=out)
+            continue
+        with tempfile.TemporaryDirectory(prefix="restybuild-bootstrap-") as tmp:
+            tarball = str(Path(tmp) / "rootfs.tar")
+            command = mmdebstrap_command(suite, boot.get("variant", "minbase"), pkgs,
+                                         tarball, mirror)
+            print(f"{tag}: mmdebstrap {suite} with {len(pkgs)} packages", file=out, flush=True)
+            proc = subprocess.run(command, capture_output=True, text=True, check=False)
+            if proc.returncode != 0:
+                tail = "\n".join(proc.stderr.splitlines()[-15:])
+                raise ConfigError(f"mmdebstrap failed for {tag} (exit {proc.returncode})",
+                                  notes=(tail,))
+            repo, _, version = tag.rpartition(":")
+            changes = [f"ENV {PATH_ENV}", f"CMD {cmd}", "STOPSIGNAL SIGQUIT",
+                       f"LABEL io.restybuild.recipe={recipe.name}"]
+            client.api.import_image_from_file(tarball, repository=repo, tag=version,
+                                              changes=changes)
+            print(f"{tag}: imported ({image_id(client, tag)})", file=out, flush=True)
+            made.append(tag)
+    return made

@@ -1,0 +1,74 @@
+"""Build, verify, tag: the tag moves only after the candidate proved itself."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+from restybuild.builder import Progress, build_image
+from restybuild.engine import connect, image_id
+from restybuild.errors import DockerUnavailable
+from restybuild.model import Project
+from restybuild.plan import BuildPlan, plan
+from restybuild.render import render_dockerfile
+from restybuild.verify import VerifyReport, verify
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    image_id: str
+    tag: str
+    plan: BuildPlan
+    report: VerifyReport
+
+
+def check_bases(client: Any, bp: BuildPlan, project: Project, pull: bool) -> None:
+    """Refuse to start when a base image is missing and may not be pulled."""
+    from restybuild import recipes
+
+    recipe = recipes.load(project.flavor.recipe)
+    boot = recipe.raw.get("bootstrap")
+    for ref in filter(None, (bp.runtime_image, bp.builder_image)):
+        if image_id(client, ref) is not None:
+            continue
+        if boot is not None and ref in (boot.get("runtime_tag"), boot.get("builder_tag")):
+            raise DockerUnavailable(
+                f"the base image {ref} is not on this Docker engine",
+                hint=f"make it, offline: restybuild base bootstrap {recipe.name}")
+        if not pull:
+            raise DockerUnavailable(
+                f"the base image {ref} is not on this Docker engine",
+                hint="pull it first (docker pull), or pass --pull to let the engine fetch it")
+
+
+def build_and_tag(project: Project, tag: str, *, quiet: bool = False, pull: bool = False,
+                  client: Any = None) -> BuildResult:
+    """Plan, build, verify; tag only a verified image; remove a failed candidate."""
+    bp = plan(project)
+    dockerfile = render_dockerfile(bp)
+    client = client or connect()
+    check_bases(client, bp, project, pull)
+    progress = Progress(quiet=quiet)
+    candidate = build_image(client, bp, dockerfile, progress, pull=pull)
+    try:
+        print(f"verifying candidate {candidate[:19]}: nginx -t, boot check", file=sys.stderr)
+        report = verify(client, candidate, bp)
+    except BaseException:
+        _discard(client, candidate)
+        raise
+    repo, _, version = tag.rpartition(":") if ":" in tag.split("/")[-1] else (tag, "", "latest")
+    client.api.tag(candidate, repo, version or "latest")
+    return BuildResult(candidate, tag, bp, report)
+
+
+def _discard(client: Any, candidate: str) -> None:
+    """Remove a candidate image that no tag refers to."""
+    from docker.errors import APIError
+
+    try:
+        img = client.images.get(candidate)
+        if not img.tags:
+            client.images.remove(candidate, force=False, noprune=False)
+    except APIError:
+        pass

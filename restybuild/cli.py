@@ -1,0 +1,67 @@
+"""The command line: arguments, output and exit codes; the work is done elsewhere.
+
+Exit codes: 0 success; 1 the build or its verification failed (no tag moved);
+2 bad input or environment (syntax, semantics, no Docker daemon, missing base
+image); 3 I/O error; 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from restybuild import __version__
+from restybuild.errors import RestyError
+
+EPILOG = """\
+exit codes:
+  0  success
+  1  the build or its verification failed; no tag moved
+  2  bad input or environment: Restyfile errors, no Docker daemon, missing base image
+  3  I/O error
+  130  interrupted
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from restybuild.commands import base, build, plan
+
+    parser = argparse.ArgumentParser(
+        prog="restybuild",
+        description="Compile a Restyfile into a verified OpenResty container image.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"restybuild {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for module in (plan, build, base):
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        rc: int = args.func(args)
+        return rc
+    except RestyError as e:
+        print(e.render(), file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print("restybuild: interrupted", file=sys.stderr)
+        return 130
+    except OSError as e:
+        print(f"restybuild: error: {e.strerror or e}: {e.filename or ''}".rstrip(": "),
+              file=sys.stderr)
+        return 3
+    except Exception as e:  # pragma: no cover - a bug; say so without a traceback
+        if os.environ.get("RESTYBUILD_DEBUG"):
+            raise
+        print(f"restybuild: internal error: {type(e).__name__}: {e}\n"
+              "  this is a bug in restybuild; run again with RESTYBUILD_DEBUG=1 for details",
+              file=sys.stderr)
+        return 70

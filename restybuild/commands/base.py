@@ -1,0 +1,54 @@
+"""`restybuild base`: list the base recipes, and bootstrap offline ones."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+HELP = """\
+Base recipes describe base images: where nginx, its prefix and the Lua
+libraries are, which libc, which package manager.
+
+  restybuild base list
+  restybuild base bootstrap debian-bookworm   # build it offline from Debian packages
+"""
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("base", help="list base recipes; bootstrap offline base images",
+                       description=HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    bsub = p.add_subparsers(dest="base_command", metavar="ACTION")
+    bsub.required = True
+    ls = bsub.add_parser("list", help="list the base recipes and their flavors")
+    ls.set_defaults(func=run_list)
+    bs = bsub.add_parser(
+        "bootstrap", help="build a recipe's runtime and builder images with mmdebstrap",
+        description="Build the runtime and builder images of a package-built recipe with "
+                    "mmdebstrap and import them into the Docker engine; no registry needed. "
+                    "Images already present are kept unless --force.")
+    bs.add_argument("recipe", help="e.g. debian-bookworm")
+    bs.add_argument("--force", action="store_true", help="rebuild images that already exist")
+    bs.add_argument("--mirror", help="Debian mirror URL or sources file (default: the host's "
+                                     "apt sources when they are for the recipe's suite)")
+    bs.set_defaults(func=run_bootstrap)
+
+
+def run_list(args: argparse.Namespace) -> int:
+    from restybuild import recipes
+
+    for name in recipes.available():
+        r = recipes.load(name)
+        print(f"{name}: {r.summary}")
+        for fl in r.flavors:
+            table = r.raw["flavors"][fl]
+            mark = " (default)" if fl == r.default_flavor else ""
+            print(f"  {fl}{mark}: {table['libc']}, {table['image']}")
+    return 0
+
+
+def run_bootstrap(args: argparse.Namespace) -> int:
+    from restybuild.bootstrap import bootstrap
+    from restybuild.engine import connect
+
+    bootstrap(connect(), args.recipe, force=args.force, mirror=args.mirror)
+    return 0

@@ -1,0 +1,39 @@
+"""`restybuild build`: build the image, verify it, and only then move the tag."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+HELP = """\
+Build a Restyfile into an image through the Docker engine (DOCKER_HOST), prove
+it with `nginx -t` and a boot check (nginx started with no network; any
+[emerg], [alert], [crit] or [error] while starting fails it), then tag it.
+A failed build or verification leaves the previous image under the tag and
+removes the candidate.
+
+example:
+  restybuild build Restyfile.example -t restydemo:dev
+"""
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("build", help="build, verify and tag the image",
+                       description=HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("restyfile", nargs="?", default="Restyfile", help="default: ./Restyfile")
+    p.add_argument("-t", "--tag", help="image tag (default: NAME:latest from the Restyfile)")
+    p.add_argument("-q", "--quiet", action="store_true", help="hide the build steps' output")
+    p.add_argument("--pull", action="store_true",
+                   help="let the engine pull missing or newer base images from a registry")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from restybuild.build import build_and_tag
+    from restybuild.resolve import load_project
+
+    project = load_project(args.restyfile)
+    tag = args.tag or f"{project.name}:latest"
+    result = build_and_tag(project, tag, quiet=args.quiet, pull=args.pull)
+    print(f"verified and tagged {tag} ({result.image_id[:19]})")
+    return 0

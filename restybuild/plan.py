@@ -1,0 +1,182 @@
+"""Plan the build: stages, layers and their order. Pure and deterministic.
+
+The final stage starts from the runtime base and receives, in this order (most
+stable first, so an edit to Lua code rebuilds only the last layer):
+
+1. runtime system packages (one RUN, caches removed in the same step);
+2. the rocks tree, installed in the builder stage at its final path and copied;
+3. the natives and the libraries bundled for them;
+4. the effective nginx configuration;
+5. the Lua code.
+
+Bundled libraries go into one folder, :data:`BUNDLE_DIR`, that the loader
+searches through ``LD_LIBRARY_PATH``: an ENV costs no layer, needs no
+``ldconfig`` run (which would rewrite ``/etc/ld.so.cache`` into a layer and
+needs a shell in the image) and no patching of the user's binaries. Only
+libraries the base image lacks are bundled, so nothing of the base is shadowed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import posixpath
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+
+from restybuild.context import ContextEntry, walk_folder
+from restybuild.elfdeps import bundle
+from restybuild.model import Project
+from restybuild.nginxconf import EffectiveConf, effective_conf
+
+BUNDLE_DIR = "/usr/local/lib/restybuild"
+ROCKS_STAGE = "/tmp/restybuild/rocks"
+
+INSTALL = {
+    "apt": "apt-get update && apt-get install -y --no-install-recommends {pkgs} "
+           "&& rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*.deb",
+    "apk": "apk add --no-cache {pkgs}",
+    "yum": "yum install -y {pkgs} && yum clean all && rm -rf /var/cache/yum",
+    "dnf": "dnf install -y {pkgs} && dnf clean all && rm -rf /var/cache/dnf",
+    "microdnf": "microdnf install -y {pkgs} && microdnf clean all",
+}
+
+
+@dataclass(frozen=True)
+class Layer:
+    """A folder of the build context copied onto the image's root in one COPY."""
+
+    name: str
+    comment: str
+
+
+@dataclass(frozen=True)
+class BuildPlan:
+    name: str
+    restyfile: str
+    runtime_image: str
+    builder_image: str | None
+    prefix: str
+    nginx: str
+    conf_main: str
+    workers: int | None
+    rocks_tree: str | None
+    build_packages_cmd: str | None
+    runtime_packages_cmd: str | None
+    rock_installs: tuple[str, ...]
+    layers: tuple[Layer, ...]
+    ld_library_path: str | None
+    env: tuple[tuple[str, str], ...]
+    expose: tuple[int, ...]
+    stop_signal: str
+    labels: tuple[tuple[str, str], ...]
+    cmd: tuple[str, ...]
+    natives: tuple[str, ...]  # image paths of the natives, for verification
+    context: tuple[ContextEntry, ...]
+    effective: EffectiveConf
+
+
+def _install_cmd(manager: str, pkgs: list[str]) -> str | None:
+    if not pkgs:
+        return None
+    return INSTALL[manager].format(pkgs=" ".join(shlex.quote(p) for p in sorted(set(pkgs))))
+
+
+def plan(project: Project) -> BuildPlan:
+    """Turn a resolved project into a build plan (reads the project's files, no Docker)."""
+    p = project
+    root = Path(p.root)
+    fl = p.flavor
+    effective = effective_conf(p)
+    ctx: list[ContextEntry] = []
+
+    # rocks, installed in the builder stage at their final path
+    rock_installs: list[str] = []
+    build_pkgs: list[str] = []
+    runtime_pkgs: list[str] = []
+    if p.rocks is not None:
+        r = p.rocks
+        server_args: list[str] = []
+        if r.server and r.server_is_url:
+            server_args = [f"--server={r.server}"]
+        elif r.server:
+            ctx += walk_folder(root, r.server, "rocks/server", r.span)
+            server_args = [f"--only-server={ROCKS_STAGE}/server"]
+        variables = [f"{k}={v}" for k, v in fl.luarocks_vars]
+        for rock in r.rocks:
+            if rock.path is not None:
+                arc = f"rocks/files/{posixpath.basename(rock.path)}"
+                ctx.append(ContextEntry(arc, source=str(root / rock.path)))
+                what = [f"{ROCKS_STAGE}/files/{posixpath.basename(rock.path)}"]
+            else:
+                assert rock.name is not None and rock.version is not None
+                what = [rock.name, rock.version]
+            args = [*fl.luarocks.split(), f"--tree={r.tree}", "install", *server_args,
+                    *what, *variables]
+            rock_installs.append(" ".join(shlex.quote(a) for a in args))
+        build_pkgs = [s.build for s in r.system]
+        runtime_pkgs = [s.runtime for s in r.system if s.runtime]
+
+    layers: list[Layer] = []
+    # natives and their bundled libraries
+    native_paths: list[str] = []
+    bundled_any = False
+    for n in p.natives:
+        target = posixpath.join(n.dst, posixpath.basename(n.src))
+        native_paths.append(target)
+        ctx.append(ContextEntry(f"layers/natives{target}", source=str(root / n.src)))
+        for lib in bundle(root, n.src, n.search, n.span):
+            arc = f"layers/natives{BUNDLE_DIR}/{lib.soname}"
+            if all(e.arcname != arc for e in ctx):
+                ctx.append(ContextEntry(arc, source=str((root / lib.source).resolve())))
+                bundled_any = True
+    if p.natives:
+        layers.append(Layer("natives", "Lua C modules and the libraries bundled for them"))
+
+    # the effective conf, and the prefix's logs folder nginx expects
+    for f in effective.files:
+        ctx.append(ContextEntry(f"layers/conf{effective.dst}/{f.rel}", data=f.text.encode()))
+    ctx.append(ContextEntry(f"layers/conf{p.prefix}/logs", is_dir=True))
+    layers.append(Layer("conf", "the effective nginx configuration"))
+
+    # the Lua code, last: it changes most often
+    for c in p.lua:
+        ctx += walk_folder(root, c.src, f"layers/app{c.dst}", c.span)
+    if p.lua:
+        layers.append(Layer("app", "the Lua code"))
+
+    ld_path = None
+    if bundled_any:
+        ld_path = ":".join((BUNDLE_DIR, *fl.ld_library_path))
+    digest = hashlib.sha256(Path(p.restyfile).read_bytes()).hexdigest()
+    labels = (
+        ("io.restybuild.base", fl.label if not p.base.image else p.runtime_image),
+        ("io.restybuild.restyfile.sha256", digest),
+        ("org.opencontainers.image.title", p.name),
+    )
+    cmd = (fl.nginx, "-p", p.prefix.rstrip("/") + "/", "-c", effective.main)
+    needs_builder = p.rocks is not None and bool(p.rocks.rocks)
+    return BuildPlan(
+        name=p.name,
+        restyfile=p.restyfile,
+        runtime_image=p.runtime_image,
+        builder_image=fl.builder_image if needs_builder else None,
+        prefix=p.prefix,
+        nginx=fl.nginx,
+        conf_main=effective.main,
+        workers=p.workers.count if p.workers else None,
+        rocks_tree=p.rocks.tree if needs_builder and p.rocks else None,
+        build_packages_cmd=_install_cmd(fl.package_manager, build_pkgs),
+        runtime_packages_cmd=_install_cmd(fl.package_manager, runtime_pkgs),
+        rock_installs=tuple(rock_installs),
+        layers=tuple(layers),
+        ld_library_path=ld_path,
+        env=tuple((e.key, e.value) for e in p.env),
+        expose=tuple(sorted(set(p.expose))),
+        stop_signal=fl.stop_signal,
+        labels=labels,
+        cmd=cmd,
+        natives=tuple(native_paths),
+        context=tuple(sorted(ctx, key=lambda e: e.arcname)),
+        effective=effective,
+    )

@@ -1,0 +1,55 @@
+"""Render a build plan to text with the Jinja2 templates shipped in the package."""
+
+from __future__ import annotations
+
+import json
+import posixpath
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from restybuild.plan import ROCKS_STAGE, BuildPlan
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
+
+
+def dockerfile_quote(value: str) -> str:
+    """A double-quoted Dockerfile word: `\\`, `"` and `$` escaped, so nothing expands."""
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$")
+    return f'"{escaped}"'
+
+
+@lru_cache(maxsize=1)
+def _env() -> Environment:
+    from jinja2 import Environment, PackageLoader, StrictUndefined
+
+    env = Environment(
+        loader=PackageLoader("restybuild", "templates"),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=StrictUndefined,
+        autoescape=False,
+    )
+    env.filters["dockerfile_quote"] = dockerfile_quote
+    env.policies["json.dumps_function"] = lambda obj, **kw: json.dumps(list(obj))
+    return env
+
+
+class _View:
+    """The plan as the template sees it."""
+
+    def __init__(self, plan: BuildPlan) -> None:
+        self._plan = plan
+        self.restyfile_name = posixpath.basename(plan.restyfile)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._plan, name)
+
+
+def render_dockerfile(plan: BuildPlan) -> str:
+    """The Dockerfile of `plan`; byte-identical for the same plan."""
+    text = _env().get_template("Dockerfile.j2").render(plan=_View(plan), rocks_stage=ROCKS_STAGE)
+    while "\n\n\n" in text:
+        text = text.replace("\n\n\n", "\n\n")
+    return text

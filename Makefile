@@ -1,0 +1,35 @@
+# The two commands: `make demo` (build, verify and run the bundled example) and
+# `make test` (pytest with the end-to-end tests on a real engine, ruff, mypy).
+# Both install what they need (scripts/setup-host), start a Docker daemon when
+# none answers (scripts/dockerd-up) and are idempotent.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+SHELL := /bin/bash
+
+.PHONY: venv test demo lint-code bench clean base
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+base: venv
+	scripts/setup-host
+	export DOCKER_HOST=$$(scripts/dockerd-up) && $(VENV)/bin/restybuild base bootstrap debian-bookworm
+
+test: venv base
+	export DOCKER_HOST=$$(scripts/dockerd-up) && $(PY) -m pytest -q
+	$(VENV)/bin/ruff check restybuild tests bench
+	$(VENV)/bin/mypy
+
+demo: venv base
+	export DOCKER_HOST=$$(scripts/dockerd-up) && $(PY) examples/demo/demo.py
+
+bench: venv base
+	export DOCKER_HOST=$$(scripts/dockerd-up) && $(PY) bench/bench_plan.py && $(PY) bench/bench_image.py
+
+clean:
+	rm -rf $(VENV) examples/demo/build dist .pytest_cache .mypy_cache

@@ -1,0 +1,64 @@
+"""Shared fixtures. End-to-end tests use the real Docker daemon of DOCKER_HOST.
+
+`make test` (and `.ci/run`) start one with scripts/dockerd-up; there are no
+skips: without a daemon the end-to-end tests fail and say how to start one.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+BASE_RUNTIME = "restybuild/debian-bookworm:runtime"
+BASE_BUILDER = "restybuild/debian-bookworm:builder"
+
+
+@pytest.fixture(scope="session")
+def docker_client() -> Iterator[Any]:
+    from restybuild.bootstrap import bootstrap
+    from restybuild.engine import connect, image_id
+    from restybuild.errors import DockerUnavailable
+
+    try:
+        client = connect()
+    except DockerUnavailable as e:
+        pytest.fail(f"{e.message}; run the tests with `make test`, which starts a daemon "
+                    "(scripts/dockerd-up)", pytrace=False)
+    if image_id(client, BASE_RUNTIME) is None or image_id(client, BASE_BUILDER) is None:
+        bootstrap(client, "debian-bookworm")
+    yield client
+    client.close()
+
+
+def port_free(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def write_tree(root: Path, files: dict[str, str]) -> None:
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+
+
+@pytest.fixture()
+def no_daemon(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
+    """Point DOCKER_HOST at a socket nobody listens on."""
+    host = f"unix://{tmp_path}/nobody.sock"
+    monkeypatch.setenv("DOCKER_HOST", host)
+    return host
+
+
+os.environ.setdefault("RESTYBUILD_TEST", "1")

@@ -7,13 +7,15 @@ image); 3 I/O error; 130 interrupted.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
-from collections.abc import Sequence
 
 from restybuild import __version__
-from restybuild.errors import RestyError
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs the warm path
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Sequence
 
 EPILOG = """\
 exit codes:
@@ -26,6 +28,8 @@ exit codes:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    import argparse
+
     from restybuild.commands import base, build, plan
 
     parser = argparse.ArgumentParser(
@@ -43,8 +47,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from restybuild.plancache import fast_plan
+
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    cached = fast_plan(args_list)
+    if cached is not None:
+        return cached
+    from restybuild.errors import RestyError
+
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(args_list)
     try:
         rc: int = args.func(args)
         return rc

@@ -209,6 +209,10 @@ def recipes_dir() -> Path:
     return data_dir("recipes") / "bases"
 
 
+def recipe_path(name: str) -> str:
+    return str(recipes_dir() / f"{name}.toml")
+
+
 def available() -> tuple[str, ...]:
     return tuple(sorted(p.stem for p in recipes_dir().glob("*.toml")))
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from restybuild.model import Project
 
 HELP = """\
 Compile a Restyfile into a Dockerfile without building it.
@@ -29,27 +31,38 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from restybuild import plancache
     from restybuild.plan import plan
     from restybuild.render import render_dockerfile
     from restybuild.resolve import load_project
 
     project = load_project(args.restyfile)
     bp = plan(project)
-    dockerfile = render_dockerfile(bp)
-    if not args.output:
-        sys.stdout.write(dockerfile)
-        return 0
-    out = Path(args.output)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "Dockerfile").write_text(dockerfile, encoding="utf-8")
-    for f in bp.effective.files:
-        target = out / "conf" / f.rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(f.text, encoding="utf-8")
     listing = "".join(f"{e.arcname}{'/' if e.is_dir else ''}\n" for e in bp.context)
-    (out / "context.txt").write_text("Dockerfile\n" + listing, encoding="utf-8")
-    for note in bp.effective.notes:
-        print(f"note: {note}", file=sys.stderr)
-    print(f"wrote {out / 'Dockerfile'}, {len(bp.effective.files)} conf file(s) and "
-          f"{out / 'context.txt'}", file=sys.stderr)
-    return 0
+    output: dict[str, Any] = {
+        "dockerfile": render_dockerfile(bp),
+        "conf": [[f.rel, f.text] for f in bp.effective.files],
+        "context": "Dockerfile\n" + listing,
+        "notes": list(bp.effective.notes),
+    }
+    plancache.store(args.restyfile, project_inputs(project), output)
+    return plancache.emit(output, args.output)
+
+
+def project_inputs(project: Project) -> list[str]:
+    """Every file or folder the plan of `project` was computed from."""
+    from restybuild import recipes
+
+    root = Path(project.root)
+    paths = [project.restyfile, recipes.recipe_path(project.flavor.recipe)]
+    if project.conf:
+        paths.append(str(root / project.conf.src))
+    paths += [str(root / c.src) for c in project.lua]
+    for n in project.natives:
+        paths.append(str(root / n.src))
+        paths += [str(root / s) for s in n.search]
+    if project.rocks:
+        if project.rocks.server and not project.rocks.server_is_url:
+            paths.append(str(root / project.rocks.server))
+        paths += [str(root / r.path) for r in project.rocks.rocks if r.path]
+    return paths

@@ -170,7 +170,8 @@ def test_escaping_path_is_refused_before_any_build(
 ) -> None:
     (tmp_path / "app").mkdir()
     (tmp_path / "outside").mkdir()
-    (tmp_path / "app/Restyfile").write_text("name app\nbase debian-bookworm\nlua ../outside -> lua\n")
+    (tmp_path / "app/Restyfile").write_text(
+        "name app\nbase debian-bookworm\nlua ../outside -> lua\n")
     rc = main(["build", str(tmp_path / "app/Restyfile")])
     err = capsys.readouterr().err
     assert rc == 2

@@ -1,0 +1,172 @@
+"""An incremental cache for `restybuild plan`, in the standard library only.
+
+`plan` is run from editors, hooks and scripts far more often than its inputs
+change. Like ninja's deps log, each result is stored with a stamp (size,
+mtime, ctime, inode) of every input it was computed from: the Restyfile, every
+file and folder below the declared source folders, the recipe, and
+restybuild's own code and data. A later run with the same arguments whose
+stamps all match prints the stored result without importing the compiler
+(Lark, crossplane, pyelftools, Jinja2); any change, a new file in a declared
+folder included, recomputes it. Set RESTYBUILD_NO_CACHE=1 to bypass it.
+
+This module must import nothing heavy: the warm path pays for every import.
+"""
+
+from __future__ import annotations
+
+import marshal
+import os
+import sys
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs the warm path
+if TYPE_CHECKING:
+    from typing import Any
+
+FORMAT = 1
+PACKAGE = os.path.dirname(os.path.abspath(__file__))
+
+
+def cache_dir() -> str:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "restybuild", "plan")
+
+
+def enabled() -> bool:
+    return os.environ.get("RESTYBUILD_NO_CACHE", "") in ("", "0")
+
+
+def _entry_path(restyfile: str) -> str:
+    """One cache file per Restyfile, named after its absolute path."""
+    name = os.path.abspath(restyfile).replace("%", "%25").replace(os.sep, "%2F")
+    return os.path.join(cache_dir(), name[-200:] + ".marshal")
+
+
+def _identity() -> list[Any]:
+    from restybuild import __version__
+
+    return [FORMAT, __version__, PACKAGE, list(sys.version_info[:2])]
+
+
+def _stamp(path: str) -> list[int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+
+
+def _tree(path: str, out: list[str]) -> None:
+    """`path` and, for a folder, everything below it (links followed like the planner)."""
+    out.append(path)
+    if os.path.isdir(path):
+        for dirpath, dirnames, filenames in os.walk(path):
+            out.extend(os.path.join(dirpath, d) for d in dirnames)
+            out.extend(os.path.join(dirpath, f) for f in filenames)
+
+
+def _package_inputs() -> list[str]:
+    out: list[str] = []
+    _tree(PACKAGE, out)
+    shipped = os.path.join(PACKAGE, "_data")
+    if not os.path.isdir(shipped):  # a checkout: grammar/ and recipes/ sit beside the package
+        top = os.path.dirname(PACKAGE)
+        for name in ("grammar", "recipes"):
+            _tree(os.path.join(top, name), out)
+    return [p for p in out if "__pycache__" not in p]
+
+
+def lookup(restyfile: str) -> dict[str, Any] | None:
+    """The stored result for `restyfile` if every input is unchanged, else None."""
+    if not enabled():
+        return None
+    try:
+        with open(_entry_path(restyfile), "rb") as fh:
+            entry = marshal.load(fh)
+    except (OSError, ValueError, EOFError, TypeError):
+        return None
+    if not isinstance(entry, dict) or entry.get("identity") != _identity() \
+            or entry.get("restyfile") != os.path.abspath(restyfile) \
+            or not isinstance(entry.get("inputs"), dict):
+        return None
+    inputs: dict[str, Any] = entry["inputs"]
+    if set(inputs) != set(_package_inputs() + entry.get("project_inputs", [])):
+        return None
+    for p, stamp in inputs.items():
+        if _stamp(p) != stamp:
+            return None
+    output: dict[str, Any] = entry["output"]
+    return output
+
+
+def store(restyfile: str, project_paths: list[str], output: dict[str, Any]) -> None:
+    """Remember `output` with the stamps of its inputs; failures only cost the cache."""
+    if not enabled():
+        return
+    project_inputs: list[str] = []
+    for p in project_paths:
+        _tree(p, project_inputs)
+    inputs = {p: _stamp(p) for p in _package_inputs() + project_inputs}
+    entry = {"identity": _identity(), "restyfile": os.path.abspath(restyfile),
+             "inputs": inputs, "project_inputs": project_inputs, "output": output}
+    target = _entry_path(restyfile)
+    try:
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        tmp = f"{target}.{os.getpid()}.tmp"
+        with open(tmp, "wb") as fh:
+            marshal.dump(entry, fh)
+        os.replace(tmp, target)
+    except OSError:
+        pass
+
+
+def emit(output: dict[str, Any], outdir: str | None) -> int:
+    """Print or write a plan result (the same for a fresh and a cached one)."""
+    if not outdir:
+        sys.stdout.write(output["dockerfile"])
+        return 0
+    os.makedirs(outdir, exist_ok=True)
+    with open(os.path.join(outdir, "Dockerfile"), "w", encoding="utf-8") as fh:
+        fh.write(output["dockerfile"])
+    for rel, text in output["conf"]:
+        target = os.path.join(outdir, "conf", rel)
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        with open(target, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    with open(os.path.join(outdir, "context.txt"), "w", encoding="utf-8") as fh:
+        fh.write(output["context"])
+    for note in output["notes"]:
+        print(f"note: {note}", file=sys.stderr)
+    print(f"wrote {os.path.join(outdir, 'Dockerfile')}, {len(output['conf'])} conf file(s) "
+          f"and {os.path.join(outdir, 'context.txt')}", file=sys.stderr)
+    return 0
+
+
+def fast_plan(argv: list[str]) -> int | None:
+    """Serve `plan [RESTYFILE] [-o DIR]` from the cache; None when the slow path must run."""
+    if not argv or argv[0] != "plan" or not enabled():
+        return None
+    rest = argv[1:]
+    restyfile, outdir = "Restyfile", None
+    positional: list[str] = []
+    i = 0
+    while i < len(rest):
+        a = rest[i]
+        if a in ("-o", "--output") and i + 1 < len(rest):
+            outdir = rest[i + 1]
+            i += 2
+            continue
+        if a.startswith("--output="):
+            outdir = a.split("=", 1)[1]
+        elif a.startswith("-"):
+            return None  # --help and anything unusual: the full parser answers
+        else:
+            positional.append(a)
+        i += 1
+    if len(positional) > 1:
+        return None
+    if positional:
+        restyfile = positional[0]
+    output = lookup(restyfile)
+    if output is None:
+        return None
+    return emit(output, outdir)

@@ -27,8 +27,9 @@ def test_wheel_installs_and_plans_in_a_fresh_venv(tmp_path: Path) -> None:
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=False)
     py = env_dir / "bin" / "python"
-    site = subprocess.run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                          check=True, capture_output=True, text=True).stdout.strip()
+    where = "import sysconfig; print(sysconfig.get_paths()['purelib'])"
+    site = subprocess.run([str(py), "-c", where], check=True, capture_output=True,
+                          text=True).stdout.strip()
     # the wheel itself, unpacked as an installer would, and the dependencies from this
     # environment's site-packages (not the repo: it must not be on the path)
     zipfile.ZipFile(wheel).extractall(site)

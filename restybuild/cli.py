@@ -47,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from restybuild.plancache import fast_plan
+    from restybuild.fastpath import fast_plan
 
     args_list = list(sys.argv[1:] if argv is None else argv)
     cached = fast_plan(args_list)

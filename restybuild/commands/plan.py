@@ -31,7 +31,7 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from restybuild import plancache
+    from restybuild import fastpath
     from restybuild.plan import plan
     from restybuild.render import render_dockerfile
     from restybuild.resolve import load_project
@@ -45,8 +45,8 @@ def run(args: argparse.Namespace) -> int:
         "context": "Dockerfile\n" + listing,
         "notes": list(bp.effective.notes),
     }
-    plancache.store(args.restyfile, project_inputs(project), output)
-    return plancache.emit(output, args.output)
+    fastpath.store("plan", args.restyfile, None, project_inputs(project), output)
+    return fastpath.emit(output, args.output)
 
 
 def project_inputs(project: Project) -> list[str]:

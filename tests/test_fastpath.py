@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from restybuild import plancache
+from restybuild import fastpath
 from restybuild.cli import main
 from tests.conftest import write_tree
 
@@ -36,12 +36,12 @@ def test_second_run_is_served_from_the_cache(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     restyfile = str(project / "Restyfile")
-    assert plancache.lookup(restyfile) is None
+    assert fastpath.lookup("plan", restyfile) is None
     first = plan_out(project, capsys)
-    cached = plancache.lookup(restyfile)
+    cached = fastpath.lookup("plan", restyfile)
     assert cached is not None
     assert cached["context"] == first
-    assert plancache.fast_plan(["plan", restyfile]) == 0
+    assert fastpath.fast_plan(["plan", restyfile]) == 0
     assert capsys.readouterr().out == cached["dockerfile"]
 
 
@@ -50,7 +50,7 @@ def test_a_new_file_in_a_declared_folder_invalidates(
 ) -> None:
     plan_out(project, capsys)
     (project / "lua/extra.lua").write_text("return 1\n")
-    assert plancache.lookup(str(project / "Restyfile")) is None
+    assert fastpath.lookup("plan", str(project / "Restyfile")) is None
     assert "lua/extra.lua" in plan_out(project, capsys)
 
 
@@ -60,7 +60,7 @@ def test_an_edited_restyfile_invalidates(
     plan_out(project, capsys)
     with (project / "Restyfile").open("a") as fh:
         fh.write("expose 8080\n")
-    assert plancache.lookup(str(project / "Restyfile")) is None
+    assert fastpath.lookup("plan", str(project / "Restyfile")) is None
     assert main(["plan", str(project / "Restyfile")]) == 0
     assert "EXPOSE 8080" in capsys.readouterr().out
 
@@ -72,7 +72,7 @@ def test_an_edited_conf_file_invalidates(
     conf = project / "conf/nginx.conf"
     conf.write_text("events {}\nhttp { lua_shared_dict x 1m; }\n")
     os.utime(conf, ns=(1, 1))  # even with an old mtime: size and ctime changed
-    assert plancache.lookup(str(project / "Restyfile")) is None
+    assert fastpath.lookup("plan", str(project / "Restyfile")) is None
     plan_out(project, capsys)
     assert "lua_shared_dict x 1m" in (project / "out/conf/nginx.conf").read_text()
 
@@ -82,7 +82,7 @@ def test_no_cache_env_bypasses(
 ) -> None:
     plan_out(project, capsys)
     monkeypatch.setenv("RESTYBUILD_NO_CACHE", "1")
-    assert plancache.lookup(str(project / "Restyfile")) is None
+    assert fastpath.lookup("plan", str(project / "Restyfile")) is None
 
 
 def test_errors_are_not_cached(project: Path, capsys: pytest.CaptureFixture[str]) -> None:

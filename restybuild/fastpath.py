@@ -1,7 +1,7 @@
-"""An incremental cache for `restybuild plan`, in the standard library only.
+"""An incremental result cache for `restybuild plan` and `lint`, in the standard library only.
 
-`plan` is run from editors, hooks and scripts far more often than its inputs
-change. Like ninja's deps log, each result is stored with a stamp (size,
+`plan` and `lint` run from editors, hooks and scripts far more often than their
+inputs change. Like ninja's deps log, each result is stored with a stamp (size,
 mtime, ctime, inode) of every input it was computed from: the Restyfile, every
 file and folder below the declared source folders, the recipe, and
 restybuild's own code and data. A later run with the same arguments whose
@@ -28,17 +28,17 @@ PACKAGE = os.path.dirname(os.path.abspath(__file__))
 
 def cache_dir() -> str:
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "restybuild", "plan")
+    return os.path.join(base, "restybuild", "results")
 
 
 def enabled() -> bool:
     return os.environ.get("RESTYBUILD_NO_CACHE", "") in ("", "0")
 
 
-def _entry_path(restyfile: str) -> str:
-    """One cache file per Restyfile, named after its absolute path."""
+def _entry_path(kind: str, restyfile: str) -> str:
+    """One cache file per command and Restyfile, named after the Restyfile's absolute path."""
     name = os.path.abspath(restyfile).replace("%", "%25").replace(os.sep, "%2F")
-    return os.path.join(cache_dir(), name[-200:] + ".marshal")
+    return os.path.join(cache_dir(), f"{kind}-{name[-200:]}.marshal")
 
 
 def _identity() -> list[Any]:
@@ -75,17 +75,18 @@ def _package_inputs() -> list[str]:
     return [p for p in out if "__pycache__" not in p]
 
 
-def lookup(restyfile: str) -> dict[str, Any] | None:
-    """The stored result for `restyfile` if every input is unchanged, else None."""
+def lookup(kind: str, restyfile: str, variant: Any = None) -> dict[str, Any] | None:
+    """The stored `kind` result for `restyfile` and `variant` if no input changed, else None."""
     if not enabled():
         return None
     try:
-        with open(_entry_path(restyfile), "rb") as fh:
+        with open(_entry_path(kind, restyfile), "rb") as fh:
             entry = marshal.load(fh)
     except (OSError, ValueError, EOFError, TypeError):
         return None
     if not isinstance(entry, dict) or entry.get("identity") != _identity() \
             or entry.get("restyfile") != os.path.abspath(restyfile) \
+            or entry.get("variant") != variant \
             or not isinstance(entry.get("inputs"), dict):
         return None
     inputs: dict[str, Any] = entry["inputs"]
@@ -98,7 +99,8 @@ def lookup(restyfile: str) -> dict[str, Any] | None:
     return output
 
 
-def store(restyfile: str, project_paths: list[str], output: dict[str, Any]) -> None:
+def store(kind: str, restyfile: str, variant: Any, project_paths: list[str],
+          output: dict[str, Any]) -> None:
     """Remember `output` with the stamps of its inputs; failures only cost the cache."""
     if not enabled():
         return
@@ -107,8 +109,9 @@ def store(restyfile: str, project_paths: list[str], output: dict[str, Any]) -> N
         _tree(p, project_inputs)
     inputs = {p: _stamp(p) for p in _package_inputs() + project_inputs}
     entry = {"identity": _identity(), "restyfile": os.path.abspath(restyfile),
-             "inputs": inputs, "project_inputs": project_inputs, "output": output}
-    target = _entry_path(restyfile)
+             "variant": variant, "inputs": inputs, "project_inputs": project_inputs,
+             "output": output}
+    target = _entry_path(kind, restyfile)
     try:
         os.makedirs(os.path.dirname(target), exist_ok=True)
         tmp = f"{target}.{os.getpid()}.tmp"
@@ -166,7 +169,7 @@ def fast_plan(argv: list[str]) -> int | None:
         return None
     if positional:
         restyfile = positional[0]
-    output = lookup(restyfile)
+    output = lookup("plan", restyfile)
     if output is None:
         return None
     return emit(output, outdir)

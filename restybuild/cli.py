@@ -30,7 +30,7 @@ exit codes:
 def build_parser() -> argparse.ArgumentParser:
     import argparse
 
-    from restybuild.commands import base, build, plan
+    from restybuild.commands import base, build, lint, plan
 
     parser = argparse.ArgumentParser(
         prog="restybuild",
@@ -41,22 +41,25 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"restybuild {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for module in (plan, build, base):
+    for module in (plan, build, lint, base):
         module.register(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from restybuild.fastpath import fast_plan
+    from restybuild.fastpath import fast_lint, fast_plan
 
     args_list = list(sys.argv[1:] if argv is None else argv)
     cached = fast_plan(args_list)
+    if cached is None:
+        cached = fast_lint(args_list)
     if cached is not None:
         return cached
     from restybuild.errors import RestyError
 
     parser = build_parser()
     args = parser.parse_args(args_list)
+    args.argv = args_list
     try:
         rc: int = args.func(args)
         return rc

@@ -173,3 +173,30 @@ def fast_plan(argv: list[str]) -> int | None:
     if output is None:
         return None
     return emit(output, outdir)
+
+
+def lint_variant(argv: list[str]) -> str:
+    """The options of a `lint` command line that change its output (not the Restyfile)."""
+    return "\0".join(a for a in argv[1:] if a.startswith("-") or not a.endswith("Restyfile"))
+
+
+def fast_lint(argv: list[str]) -> int | None:
+    """Serve `lint [RESTYFILE] [options]` from the cache; None when the slow path must run."""
+    if not argv or argv[0] != "lint" or not enabled():
+        return None
+    if any(a in ("-h", "--help", "--list-rules") for a in argv):
+        return None
+    positional = [a for a in argv[1:] if not a.startswith("-")]
+    valued = {"--format", "--select", "--ignore", "--failure-threshold", "--k8s"}
+    flags = argv[1:]
+    skip = {i + 1 for i, a in enumerate(flags) if a in valued}
+    positional = [a for i, a in enumerate(flags) if not a.startswith("-") and i not in skip]
+    if len(positional) > 1:
+        return None
+    restyfile = positional[0] if positional else "Restyfile"
+    output = lookup("lint", restyfile, lint_variant(argv))
+    if output is None:
+        return None
+    sys.stdout.write(output["text"])
+    code: int = output["exit"]
+    return code

@@ -1,0 +1,97 @@
+"""`restybuild lint`: catch migration failures before any build."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+HELP = """\
+Check a Restyfile, its nginx conf and its Lua code for the failures a
+migration to containers hits: unresolved requires, undeclared shared dicts,
+worker_processes auto, the memory budget, conf errors, metrics wiring,
+stripped environment, missing resolver, Kubernetes manifests.
+
+Output: `path:line:col: CODE severity: message` (text), JSON or SARIF 2.1.0.
+Suppress one finding with a reason on its line or the line above:
+`# restybuild: ignore=RB101 reason` (Restyfile, nginx conf) or
+`-- restybuild: ignore=RB201 reason` (Lua). Configuration: [tool.restybuild]
+in pyproject.toml, or restybuild.toml, beside the Restyfile.
+
+exit codes: 0 clean, 1 findings at or above the threshold, 2 syntax error in
+an input, 3 I/O error, 4 configuration error.
+
+example:
+  restybuild lint Restyfile.example
+  restybuild lint --format sarif --failure-threshold warning > lint.sarif
+"""
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("lint", help="check a Restyfile, its conf and Lua code before a build",
+                       description=HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("restyfile", nargs="?", default="Restyfile", help="default: ./Restyfile")
+    p.add_argument("--format", choices=("text", "json", "sarif"), default=None)
+    p.add_argument("--select", metavar="CODES", help="only these codes or prefixes (RB1,RB201)")
+    p.add_argument("--ignore", metavar="CODES", help="skip these codes or prefixes")
+    p.add_argument("--failure-threshold", choices=("error", "warning", "info"), default=None,
+                   help="lowest severity that fails (default: error)")
+    p.add_argument("--k8s", metavar="DIR", help="also check the Kubernetes manifests in DIR")
+    p.add_argument("--list-rules", action="store_true", help="list the rules and exit")
+    p.set_defaults(func=run)
+
+
+def _codes(text: str | None, configured: list[str] | None, known: set[str]) -> tuple[str, ...]:
+    from restybuild.lint.config import LintConfigError
+
+    items = [c.strip() for c in text.split(",")] if text else list(configured or [])
+    for c in items:
+        if not c or not any(k.startswith(c) for k in known):
+            raise LintConfigError(f"unknown rule code `{c}`",
+                                  hint="see `restybuild lint --list-rules`")
+    return tuple(items)
+
+
+def run(args: argparse.Namespace) -> int:
+    from restybuild import fastpath
+    from restybuild.lint import output
+    from restybuild.lint.config import config_files, load_config
+    from restybuild.lint.runner import all_codes, failing, lint
+
+    rules = all_codes()
+    if args.list_rules:
+        for code, (name, severity) in sorted(rules.items()):
+            print(f"{code}  {severity:8} {name}")
+        return 0
+    restyfile = args.restyfile
+    if not Path(restyfile).is_file():
+        print(f"restybuild: error: cannot read {restyfile}: no such file", file=sys.stderr)
+        return 3
+    folder = Path(restyfile).resolve().parent
+    cfg = load_config(folder)
+    fmt = args.format or cfg.get("format", "text")
+    threshold = args.failure_threshold or cfg.get("failure-threshold", "error")
+    if fmt not in ("text", "json", "sarif") or threshold not in ("error", "warning", "info"):
+        from restybuild.lint.config import LintConfigError
+
+        raise LintConfigError(f"bad format `{fmt}` or failure-threshold `{threshold}`")
+    select = _codes(args.select, cfg.get("select"), set(rules))
+    ignore = _codes(args.ignore, cfg.get("ignore"), set(rules))
+    options = dict(cfg)
+    if args.k8s:
+        options["k8s"] = str(Path(args.k8s).resolve())
+    result = lint(restyfile, options, select, ignore)
+    if fmt == "json":
+        text = output.as_json(result.diagnostics)
+    elif fmt == "sarif":
+        text = output.sarif(result.diagnostics, rules)
+    else:
+        text = output.text(result.diagnostics)
+    exit_code = 2 if result.syntax_error else (1 if failing(result.diagnostics, threshold) else 0)
+    variant = fastpath.lint_variant(sys.argv[1:] if args.argv is None else args.argv)
+    fastpath.store("lint", restyfile, variant,
+                   list(result.inputs) + [str(p) for p in config_files(folder)],
+                   {"text": text, "exit": exit_code})
+    sys.stdout.write(text)
+    return exit_code

@@ -1,0 +1,39 @@
+"""`restybuild lint`: rules over the Project and the facts about it, one small module each.
+
+A rule is a module in :mod:`restybuild.lint.rules` with ``CODE``, ``SEVERITY``,
+``NAME``, a docstring with What / Why / Example, and ``check(ctx)`` yielding
+:class:`Finding`\\ s; the framework turns findings into diagnostics, applies
+inline suppressions and the configuration. The registry is an explicit tuple
+(hadolint's ``Rule/DL3007.hs``, pre-commit's ``all_languages.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from restybuild.errors import Span
+
+SEVERITIES = ("info", "warning", "error")
+
+
+def severity_rank(severity: str) -> int:
+    return SEVERITIES.index(severity)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What a rule found; `severity` overrides the rule's default when set."""
+
+    message: str
+    span: Span
+    hint: str | None = None
+    severity: str | None = None
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    code: str
+    severity: str
+    message: str
+    span: Span
+    hint: str | None = None

@@ -1,0 +1,212 @@
+"""Facts from Lua sources, read with tree-sitter's Lua grammar.
+
+Rows and columns are kept and broken files are tolerated.
+
+For each chunk (a file, or a `*_by_lua_block` body inside the nginx conf) this
+collects: `require` calls (literal or computed), `ngx.shared` dict uses (also
+through an alias such as `local s = ngx.shared`, and dict names passed to
+known libraries), `os.getenv` names, cosocket use, and `prometheus.init` calls.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from restybuild.errors import Span
+
+#: module -> (function, index of the dict-name argument): libraries that take a dict name.
+DICT_TAKERS: dict[str, tuple[tuple[str, int], ...]] = {
+    "prometheus": (("init", 0),),
+    "resty.lock": (("new", 0),),
+    "resty.limit.req": (("new", 0),),
+    "resty.limit.conn": (("new", 0),),
+    "resty.limit.count": (("new", 0),),
+    "resty.limit.traffic": (("new", 0),),
+    "resty.lrucache.pureffi": (),
+}
+COSOCKET_MODULES = ("resty.http", "resty.redis", "resty.mysql", "resty.memcached",
+                    "resty.websocket.client", "resty.dns.resolver", "resty.postgres", "pgmoon")
+COSOCKET_CALLS = ("ngx.socket.tcp", "ngx.socket.udp", "ngx.socket.connect", "ngx.socket.stream")
+
+
+@dataclass(frozen=True)
+class Use:
+    """A name used at a place; `name` is None when it is computed at run time."""
+
+    name: str | None
+    span: Span
+    via: str = ""
+
+
+@dataclass
+class LuaFacts:
+    requires: list[Use] = field(default_factory=list)
+    dicts: list[Use] = field(default_factory=list)
+    getenv: list[Use] = field(default_factory=list)
+    cosockets: list[Use] = field(default_factory=list)
+    prometheus_init: list[Use] = field(default_factory=list)
+    suppressions: dict[int, tuple[str, ...]] = field(default_factory=dict)
+
+
+@lru_cache(maxsize=1)
+def _parser() -> Any:
+    import tree_sitter_lua
+    from tree_sitter import Language, Parser
+
+    return Parser(Language(tree_sitter_lua.language()))
+
+
+def _text(node: Any) -> str:
+    return bytes(node.text).decode("utf-8", "replace")
+
+
+def _string_value(node: Any) -> str | None:
+    """The value of a literal string node, or None."""
+    if node is None or node.type != "string":
+        return None
+    content = [c for c in node.children if c.type == "string_content"]
+    if content:
+        return _text(content[0])
+    raw = _text(node)
+    if raw.startswith("[[") or raw.startswith("[="):
+        return raw.strip("[]=")
+    return raw[1:-1] if len(raw) >= 2 else ""
+
+
+def _dotted(node: Any) -> str | None:
+    """`a.b.c` for an identifier/dot-index chain, else None."""
+    if node.type == "identifier":
+        return _text(node)
+    if node.type == "dot_index_expression" and node.child_count == 3:
+        left = _dotted(node.children[0])
+        return f"{left}.{_text(node.children[2])}" if left else None
+    return None
+
+
+def _args(call: Any) -> list[Any]:
+    args = call.child_by_field_name("arguments")
+    if args is None:
+        return []
+    if args.type in ("string", "table_constructor"):
+        return [args]
+    return [c for c in args.children if c.is_named and c.type != "comment"]
+
+
+class _Scanner:
+    def __init__(self, file: str, line_offset: int, col_offset: int) -> None:
+        self.file = file
+        self.line_offset = line_offset
+        self.col_offset = col_offset
+        self.facts = LuaFacts()
+        self.shared_aliases: set[str] = {"ngx.shared"}
+        self.modules: dict[str, str] = {}  # local name -> required module
+
+    def span(self, node: Any) -> Span:
+        (r, c), (er, ec) = node.start_point, node.end_point
+        col = c + 1 + (self.col_offset if r == 0 else 0)
+        end_col = ec + 1 + (self.col_offset if er == 0 else 0)
+        return Span(self.file, r + 1 + self.line_offset, col, er + 1 + self.line_offset, end_col)
+
+    def walk(self, root: Any) -> None:
+        stack = [root]
+        while stack:
+            node = stack.pop()
+            t = node.type
+            if t == "comment":
+                self.comment(node)
+            elif t == "function_call":
+                self.call(node)
+            elif t in ("dot_index_expression", "bracket_index_expression"):
+                self.index(node)
+            elif t == "assignment_statement":
+                self.assignment(node)
+            stack.extend(reversed(node.children))
+
+    def comment(self, node: Any) -> None:
+        text = _text(node)
+        marker = "restybuild: ignore="
+        if marker in text:
+            codes = text.split(marker, 1)[1].split()[0] if text.split(marker, 1)[1] else ""
+            reason = text.split(marker, 1)[1][len(codes):].strip()
+            line = node.start_point[0] + 1 + self.line_offset
+            self.facts.suppressions[line] = (*codes.split(","), "reason" if reason else "")
+
+    def required_module(self, node: Any) -> str | None:
+        """The module of `require("x")`, or of a local bound to it."""
+        if node.type == "function_call":
+            name = node.child_by_field_name("name")
+            if name is not None and _text(name) == "require":
+                args = _args(node)
+                return _string_value(args[0]) if args else None
+        if node.type == "identifier":
+            return self.modules.get(_text(node))
+        return None
+
+    def call(self, node: Any) -> None:
+        name = node.child_by_field_name("name")
+        if name is None:
+            return
+        fname = _dotted(name)
+        args = _args(node)
+        if fname == "require":
+            value = _string_value(args[0]) if args else None
+            self.facts.requires.append(Use(value, self.span(node)))
+            if value in COSOCKET_MODULES:
+                self.facts.cosockets.append(Use(value, self.span(node)))
+            return
+        if fname == "os.getenv":
+            if args:
+                self.facts.getenv.append(Use(_string_value(args[0]), self.span(node)))
+            return
+        if fname in COSOCKET_CALLS:
+            self.facts.cosockets.append(Use(fname, self.span(node)))
+            return
+        # library calls that take a dict name: M.new("x") or M:new("x")
+        if name.type in ("dot_index_expression", "method_index_expression"):
+            target = name.children[0]
+            method = _text(name.children[-1])
+            module = self.required_module(target) or (
+                "prometheus" if _dotted(target) == "prometheus" else None)
+            for fn, index in DICT_TAKERS.get(module or "", ()):
+                if method == fn:
+                    arg = args[index] if len(args) > index else None
+                    value = _string_value(arg)
+                    self.facts.dicts.append(Use(value, self.span(arg or node), via=module or ""))
+            if module == "prometheus" and method == "init":
+                self.facts.prometheus_init.append(Use("init", self.span(node)))
+
+    def index(self, node: Any) -> None:
+        table = node.children[0]
+        base = _dotted(table)
+        if base not in self.shared_aliases:
+            return
+        if node.type == "dot_index_expression":
+            self.facts.dicts.append(Use(_text(node.children[2]), self.span(node.children[2])))
+        else:
+            key = node.child_by_field_name("field")
+            key = key if key is not None else node.children[2]
+            self.facts.dicts.append(Use(_string_value(key), self.span(key)))
+
+    def assignment(self, node: Any) -> None:
+        lists = [c for c in node.children if c.type == "variable_list"]
+        values = [c for c in node.children if c.type == "expression_list"]
+        if not lists or not values:
+            return
+        targets = [c for c in lists[0].children if c.type == "identifier"]
+        exprs = [c for c in values[0].children if c.is_named]
+        for target, expr in zip(targets, exprs):
+            if _dotted(expr) in self.shared_aliases:
+                self.shared_aliases.add(_text(target))
+            module = self.required_module(expr)
+            if module:
+                self.modules[_text(target)] = module
+
+
+def scan(source: bytes, file: str, line_offset: int = 0, col_offset: int = 0) -> LuaFacts:
+    """Scan one Lua chunk; `line_offset`/`col_offset` place a conf block in its file."""
+    tree = _parser().parse(source)
+    scanner = _Scanner(file, line_offset, col_offset)
+    scanner.walk(tree.root_node)
+    return scanner.facts

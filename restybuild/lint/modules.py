@@ -1,0 +1,142 @@
+"""Who provides a Lua module: project folders, natives, declared rocks, the base, LuaJIT."""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+import sys
+import zipfile
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from restybuild.data import data_dir
+from restybuild.model import Project
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+_MODULES_BLOCK = re.compile(r"modules\s*=\s*\{(?P<body>.*?)\n\s*\}", re.S)
+_MODULE_KEY = re.compile(r"""(?:\[\s*["'](?P<q>[^"']+)["']\s*\]|(?P<b>[A-Za-z_][\w]*))\s*=""")
+
+
+@lru_cache(maxsize=1)
+def _table() -> dict[str, Any]:
+    path = data_dir("recipes") / "lua-modules.toml"
+    return tomllib.loads(path.read_text(encoding="utf-8"))
+
+
+def _match(module: str, patterns: list[str] | tuple[str, ...]) -> bool:
+    return any(fnmatch.fnmatchcase(module, p) for p in patterns)
+
+
+def rockspec_modules(text: str) -> tuple[str, ...]:
+    """The module names of a rockspec's `build.modules` table."""
+    found: list[str] = []
+    for block in _MODULES_BLOCK.finditer(text):
+        depth = 0
+        for line in block.group("body").splitlines():
+            if depth == 0:
+                m = _MODULE_KEY.search(line)
+                if m:
+                    found.append(m.group("q") or m.group("b"))
+            depth += line.count("{") - line.count("}")
+    return tuple(found)
+
+
+def _rock_files(project: Project) -> dict[str, str]:
+    """rock name -> rockspec text, from the server folder and the `rock PATH` files."""
+    root = Path(project.root)
+    texts: dict[str, str] = {}
+    rocks = project.rocks
+    if rocks is None:
+        return texts
+    candidates: list[Path] = []
+    if rocks.server and not rocks.server_is_url:
+        candidates += sorted((root / rocks.server).glob("*.rock*"))
+    candidates += [root / r.path for r in rocks.rocks if r.path]
+    for path in candidates:
+        try:
+            if path.suffix == ".rockspec":
+                text = path.read_text(encoding="utf-8", errors="replace")
+            elif path.suffix == ".rock":
+                with zipfile.ZipFile(path) as z:
+                    spec = [n for n in z.namelist() if n.endswith(".rockspec")]
+                    text = z.read(spec[0]).decode("utf-8", "replace") if spec else ""
+            else:
+                continue
+        except (OSError, zipfile.BadZipFile, IndexError):
+            continue
+        m = re.search(r"""^\s*package\s*=\s*["']([^"']+)["']""", text, re.M)
+        if m:
+            texts[m.group(1)] = text
+    return texts
+
+
+@dataclass(frozen=True)
+class Providers:
+    project: Project
+    base_patterns: tuple[str, ...]
+    rock_modules: dict[str, tuple[str, ...]]  # rock name -> module patterns
+    unknown_rocks: tuple[str, ...]  # declared rocks whose modules could not be read
+
+    def who(self, module: str) -> str | None:
+        """A description of what provides `module`, or None."""
+        root = Path(self.project.root)
+        rel = module.replace(".", "/")
+        for c in self.project.lua:
+            for cand in (f"{rel}.lua", f"{rel}.ljbc", f"{rel}/init.lua", f"{rel}/init.ljbc"):
+                if (root / c.src / cand).is_file():
+                    return f"{c.src}/{cand}"
+        head = module.split(".")[0]
+        for n in self.project.natives:
+            name = Path(n.src).name.split(".")[0]
+            if name in (module, head) or Path(n.src).name == f"{module}.so":
+                return n.src
+        for rock, patterns in self.rock_modules.items():
+            if _match(module, patterns):
+                return f"rock {rock}"
+        if _match(module, self.base_patterns):
+            return "the base image"
+        return None
+
+    def suggest(self, module: str) -> str | None:
+        """Who could provide `module` if it were declared."""
+        rel = module.replace(".", "/")
+        root = Path(self.project.root)
+        for cand in (f"{rel}.lua", f"{rel}/init.lua"):
+            hits = sorted(p for p in root.rglob(cand) if ".git" not in p.parts)[:1]
+            if hits:
+                found = hits[0].relative_to(root).as_posix()
+                folder = found[: -len(cand)].rstrip("/") or "."
+                return f"{found} would: declare `lua {folder} -> lua`"
+        for rock, patterns in _table().get("rocks", {}).items():
+            if _match(module, patterns):
+                return f"the rock {rock} provides it: add `rock {rock} VERSION` to `rocks`"
+        return None
+
+
+def providers(project: Project) -> Providers:
+    table = _table()
+    recipe = table.get("recipes", {}).get(project.flavor.recipe, {}).get("modules", [])
+    base = tuple(table.get("luajit", {}).get("modules", [])) + tuple(recipe)
+    specs = _rock_files(project)
+    known = table.get("rocks", {})
+    modules: dict[str, tuple[str, ...]] = {}
+    unknown: list[str] = []
+    if project.rocks:
+        for r in project.rocks.rocks:
+            name = r.name
+            if name is None:
+                spec_names = [n for n in specs if r.path and Path(r.path).name.startswith(n)]
+                name = spec_names[0] if spec_names else Path(r.path or "").stem
+            if name in specs:
+                modules[name] = rockspec_modules(specs[name])
+            elif name in known:
+                modules[name] = tuple(known[name])
+            else:
+                unknown.append(name)
+    return Providers(project, base, modules, tuple(unknown))

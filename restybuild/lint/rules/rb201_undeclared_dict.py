@@ -1,0 +1,48 @@
+"""RB201 undeclared shared dict.
+
+What: `ngx.shared.NAME`, `ngx.shared["NAME"]` (also through an alias such as
+`local s = ngx.shared`) or a dict name given to a known library
+(`prometheus.init`, `resty.lock:new`, `resty.limit.*.new`) with no
+`shared_dict NAME` in the Restyfile and no `lua_shared_dict NAME` in the conf.
+Why: `ngx.shared.NAME` is nil: `attempt to index upvalue 'result_dict' (a nil value)`.
+Example: `local d = ngx.shared.result_dict` without `shared_dict result_dict 10m`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from restybuild.lint import Finding
+from restybuild.lint.context import LintContext
+
+CODE = "RB201"
+NAME = "undeclared-shared-dict"
+SEVERITY = "error"
+
+
+def declared(ctx: LintContext) -> dict[str, set[str]]:
+    """subsystem -> declared dict names (the Restyfile's go to http)."""
+    out: dict[str, set[str]] = {"http": {d.name for d in ctx.project.shared_dicts},
+                                "stream": set()}
+    if ctx.project.metrics is not None:
+        out["http"].add("prometheus_metrics")
+    for d in ctx.directives:
+        if d.name == "lua_shared_dict" and d.args and d.ctx[:1] in (("http",), ("stream",)):
+            out[d.ctx[0]].add(d.args[0])
+    return out
+
+
+def check(ctx: LintContext) -> Iterator[Finding]:
+    have = declared(ctx)
+    for chunk in ctx.lua_chunks:
+        for use in chunk.facts.dicts:
+            if use.name is None:
+                continue
+            known = have.get(chunk.subsystem, set())
+            if chunk.subsystem == "http" and not chunk.phase:
+                known = known | have["stream"]  # a file may serve either subsystem
+            if use.name not in known:
+                via = f" (through {use.via})" if use.via else ""
+                yield Finding(f"shared dict `{use.name}` is used{via} but never declared",
+                              use.span,
+                              hint=f"declare it in the Restyfile: shared_dict {use.name} 10m")

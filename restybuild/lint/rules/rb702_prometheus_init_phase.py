@@ -1,0 +1,27 @@
+"""RB702 prometheus.init in init_by_lua.
+
+What: `prometheus.init()` called from `init_by_lua*`.
+Why: since 0.20200420 nginx-lua-prometheus must be initialised in
+`init_worker_by_lua*`: its per-worker counters need a worker.
+Example: `init_by_lua_block { prometheus = require("prometheus").init("prometheus_metrics") }`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from restybuild.lint import Finding
+from restybuild.lint.context import LintContext
+
+CODE = "RB702"
+NAME = "prometheus-init-phase"
+SEVERITY = "warning"
+
+
+def check(ctx: LintContext) -> Iterator[Finding]:
+    for chunk in ctx.lua_chunks:
+        if chunk.phase.startswith("init_by_lua"):
+            for use in chunk.facts.prometheus_init:
+                yield Finding("prometheus.init() runs in init_by_lua; the library wants "
+                              "init_worker_by_lua", use.span,
+                              hint="move it to init_worker_by_lua_block")

@@ -1,0 +1,30 @@
+"""RB802 cosockets without a resolver.
+
+What: `resty.http`, `resty.redis`, `ngx.socket.tcp`... used while the conf has
+no `resolver`.
+Why: cosockets resolve host names only through `resolver`; Kubernetes
+service names then fail with `no resolver defined to resolve "redis"`.
+Example: `httpc:request_uri("http://api.default.svc/")` with no `resolver`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from restybuild.lint import Finding
+from restybuild.lint.context import LintContext
+
+CODE = "RB802"
+NAME = "cosocket-without-resolver"
+SEVERITY = "warning"
+
+
+def check(ctx: LintContext) -> Iterator[Finding]:
+    if ctx.find("resolver"):
+        return
+    for chunk in ctx.lua_chunks:
+        for use in chunk.facts.cosockets[:1]:
+            yield Finding(f"{use.name} connects through cosockets but the conf has no "
+                          "`resolver`", use.span,
+                          hint="add `resolver local=on;` (OpenResty) or the cluster DNS "
+                               "address to the http block")

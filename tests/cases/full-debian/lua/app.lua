@@ -1,0 +1,2 @@
+local handler = require "handler"
+handler.run()

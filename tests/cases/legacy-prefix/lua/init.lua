@@ -1,0 +1,1 @@
+ngx.log(ngx.NOTICE, "legacy app starting")

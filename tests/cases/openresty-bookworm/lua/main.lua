@@ -1,0 +1,2 @@
+local http = require "resty.http"
+ngx.say(type(http.new))

@@ -53,6 +53,9 @@ BLOCK_ITEMS = {
 }
 
 _TERMINAL_TEXT = {
+    "OPTION_KEY": "an option (`port`, `path`, `period`, `timeout`)",
+    "RESOURCE_NAME": "`cpu` or `memory`",
+    "RESOURCE_KIND": "`request` or `limit`",
     "_NL": "end of line", "_LBRACE": "`{`", "_RBRACE": "`}`", "_ARROW": "`->`",
     "WORD": "a value", "STRING": "a value", "$END": "end of file",
 }
@@ -77,6 +80,7 @@ def parse(text: str, filename: str = "Restyfile") -> Tree[Token]:
     """Parse Restyfile text; raise :class:`RestySyntaxError` on malformed input."""
     from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
+    text = text.removeprefix("\ufeff")
     if "\x00" in text:
         line = text.count("\n", 0, text.index("\x00")) + 1
         raise RestySyntaxError("the file contains a NUL byte", span=Span(filename, line, 1))
@@ -105,22 +109,44 @@ def _statement_keyword(text: str, line: int) -> str | None:
     return None
 
 
-def _enclosing_block(text: str, line: int) -> str | None:
-    """The statement whose `{ ... }` block contains `line`, if any."""
-    depth_owner: list[str] = []
+def _code(raw: str) -> str:
+    """A line without its comment and quoted strings (they may hold braces)."""
+    out, quoted = [], False
+    for ch in raw:
+        if ch == '"':
+            quoted = not quoted
+        elif ch == "#" and not quoted:
+            break
+        elif not quoted:
+            out.append(ch)
+    return "".join(out)
+
+
+def _open_blocks(text: str, line: int) -> list[tuple[str, int]]:
+    """The blocks open before `line`, innermost last: (owner keyword, line of its `{`)."""
+    stack: list[tuple[str, int]] = []
     for lineno, raw in enumerate(text.splitlines(), start=1):
         if lineno >= line:
             break
-        code = raw.split("#", 1)[0]
+        code = _code(raw)
         words = code.split()
-        if code.rstrip().endswith("{") and words:
-            depth_owner.append(words[0])
-        if code.strip() == "}" and depth_owner:
-            depth_owner.pop()
-    return depth_owner[-1] if depth_owner else None
+        for ch in code:
+            if ch == "{":
+                stack.append((words[0] if words else "?", lineno))
+            elif ch == "}" and stack:
+                stack.pop()
+    return stack
+
+
+def _enclosing_block(text: str, line: int) -> str | None:
+    """The statement whose `{ ... }` block contains `line`, if any."""
+    stack = _open_blocks(text, line)
+    return stack[-1][0] if stack else None
 
 
 def _describe_expected(expected: set[str]) -> str:
+    if "_NL" in expected:
+        expected = expected - {"$END"}
     names = sorted({_TERMINAL_TEXT.get(t, f"`{t.lower()}`") for t in expected})
     return ", ".join(names)
 
@@ -137,31 +163,33 @@ def _token_error(e: object, text: str, filename: str) -> RestySyntaxError:
     span = Span(filename, line, col, line, col + width)
     expected = set(e.expected)
     if tok.type == "$END":
-        block = _enclosing_block(text, line + 1)
+        stack = _open_blocks(text, len(text.splitlines()) + 1)
+        owner, opened = stack[-1] if stack else ("?", max(line - 1, 1))
         return RestySyntaxError(
-            f"the file ends inside the `{block or '?'}` block",
-            span=Span(filename, max(line - 1, 1), 1),
-            hint="close the block with `}` on a line of its own",
+            f"the `{owner}` block opened here is never closed",
+            span=Span(filename, opened, 1),
+            hint="close the block with `}`",
         )
     first_on_line = text.splitlines()[line - 1][: col - 1].strip() == ""
-    if first_on_line and tok.type in {"WORD", "STRING", "_ARROW"}:
-        block = _enclosing_block(text, line)
-        if block in BLOCK_ITEMS:
-            choices = BLOCK_ITEMS[block]
-            where = f"in the `{block}` block"
-        else:
-            choices = STATEMENTS
-            where = "statement"
+    block = _enclosing_block(text, line)
+    if first_on_line and (tok.type in {"WORD", "STRING", "_ARROW"} or value in USAGE):
+        items = BLOCK_ITEMS.get(block or "", ())
+        choices = items if block in BLOCK_ITEMS else STATEMENTS
+        if value in STATEMENTS and block is not None:
+            return RestySyntaxError(f"`{value}` cannot appear inside the `{block}` block",
+                                    span=span, hint=f"close the `{block}` block first; it "
+                                    "takes: " + ", ".join(items))
+        owner = next((k for k, v in BLOCK_ITEMS.items() if value in v), None)
+        if owner is not None and block != owner:
+            return RestySyntaxError(f"`{value}` belongs inside a `{owner}` block",
+                                    span=span, hint=f"usage: {USAGE[owner]}")
         guess = difflib.get_close_matches(value, choices, n=1, cutoff=0.6)
-        hint = f"did you mean `{guess[0]}`?" if guess else None
-        kind = "statement" if where == "statement" else "item"
-        msg = f"unknown {kind} `{value}`" + ("" if where == "statement" else f" {where}")
+        kind = "statement" if block is None else "item"
+        where = "" if block is None else f" in the `{block}` block"
+        msg = f"unknown {kind} `{value}`{where}"
         if guess:
             msg += f"; did you mean `{guess[0]}`?"
-        return RestySyntaxError(
-            msg, span=span,
-            hint=hint if not guess else "known: " + ", ".join(choices),
-        )
+        return RestySyntaxError(msg, span=span, hint="known: " + ", ".join(choices))
     keyword = _statement_keyword(text, line)
     usage = USAGE.get(keyword or "", "")
     if tok.type == "_NL":
@@ -174,11 +202,19 @@ def _token_error(e: object, text: str, filename: str) -> RestySyntaxError:
         return RestySyntaxError(
             f"`{keyword}` takes no block", span=span, hint=f"usage: {usage}",
         )
+    if tok.type == "_RBRACE" and block is None:
+        return RestySyntaxError("`}` closes no block", span=span,
+                                hint="remove it, or open the block it should close")
+    if tok.type == "_LBRACE" and keyword is None:
+        return RestySyntaxError("`{` must follow the statement it belongs to, on its line",
+                                span=span, hint="write: native SRC -> DST {")
     shown = "`{`" if tok.type == "_LBRACE" else "`}`" if tok.type == "_RBRACE" else f"`{value}`"
     where = f" in `{keyword}`" if keyword else ""
     msg = f"unexpected {shown}{where}; expected {_describe_expected(expected)}"
     if "_ARROW" in expected and tok.type in {"WORD", "STRING"}:
         msg = f"expected `->` before `{value}`{where}"
+    elif tok.type == "_ARROW":
+        msg = f"expected a value before `->`{where}"
     return RestySyntaxError(msg, span=span, hint=f"usage: {usage}" if usage else None)
 
 

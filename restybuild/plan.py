@@ -61,6 +61,7 @@ class BuildPlan:
     conf_main: str
     workers: int | None
     rocks_tree: str | None
+    rocks_context: bool  # the context has a rocks/ folder to copy into the build stage
     build_packages_cmd: str | None
     runtime_packages_cmd: str | None
     rock_installs: tuple[str, ...]
@@ -103,11 +104,12 @@ def plan(project: Project) -> BuildPlan:
             ctx += walk_folder(root, r.server, "rocks/server", r.span)
             server_args = [f"--only-server={ROCKS_STAGE}/server"]
         variables = [f"{k}={v}" for k, v in fl.luarocks_vars]
-        for rock in r.rocks:
+        for index, rock in enumerate(r.rocks):
             if rock.path is not None:
-                arc = f"rocks/files/{posixpath.basename(rock.path)}"
+                # one folder per rock: two rocks may have the same file name
+                arc = f"rocks/files/{index}/{posixpath.basename(rock.path)}"
                 ctx.append(ContextEntry(arc, source=str(root / rock.path)))
-                what = [f"{ROCKS_STAGE}/files/{posixpath.basename(rock.path)}"]
+                what = [f"{ROCKS_STAGE}/{arc.removeprefix('rocks/')}"]
             else:
                 assert rock.name is not None and rock.version is not None
                 what = [rock.name, rock.version]
@@ -166,6 +168,7 @@ def plan(project: Project) -> BuildPlan:
         conf_main=effective.main,
         workers=p.workers.count if p.workers else None,
         rocks_tree=p.rocks.tree if needs_builder and p.rocks else None,
+        rocks_context=any(e.arcname.startswith("rocks/") for e in ctx),
         build_packages_cmd=_install_cmd(fl.package_manager, build_pkgs),
         runtime_packages_cmd=_install_cmd(fl.package_manager, runtime_pkgs),
         rock_installs=tuple(rock_installs),

@@ -76,7 +76,7 @@ def load_project(path: str | Path) -> Project:
     except OSError as e:
         raise ConfigError(f"cannot read {p}: {e.strerror}") from None
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as e:
         line = raw.count(b"\n", 0, e.start) + 1
         raise ConfigError(
@@ -91,7 +91,7 @@ def _value(node: Node | None, filename: str) -> Value:
     tok: Token = node.children[0]
     text = str(tok)
     if tok.type == "STRING":
-        text = re.sub(r"\\(.)", r"\1", text[1:-1])
+        text = re.sub(r'\\(["\\])', r"\1", text[1:-1])
     line, col = tok.line or 1, tok.column or 1
     return Value(text, Span(filename, line, col, tok.end_line or line, tok.end_column or col + 1))
 
@@ -266,8 +266,8 @@ class _Resolver:
                 raise self.err(f"`{digest.text}` is not a digest", digest.span,
                                hint="write sha256: followed by 64 hex digits")
             try:
-                recipe = recipes.load(rec.text)
-                flavor = recipe.flavor(None, None)
+                recipe, flavor_name = _recipe_and_flavor(rec.text)
+                flavor = recipe.flavor(flavor_name, None)
             except RestyError as e:
                 raise self.err(e.message, rec.span, e.hint) from None
             return Base(rec.text, None, None, ref.text, digest.text if digest else None,
@@ -508,6 +508,7 @@ class _Resolver:
             dests.append((conf.dst, conf.span))
         if rocks is not None:
             dests.append((rocks.tree, rocks.span))
+        dests.sort(key=lambda d: (d[1].line, d[1].col))
         for dst, span in dests:
             if dst in owners:
                 raise self.err(f"`{dst}` is the destination of two statements; the other is at "
@@ -516,6 +517,18 @@ class _Resolver:
         for n in natives:
             if rocks is not None and n.dst == rocks.tree:
                 raise self.err("a native may not be copied into the rocks tree", n.span)
+
+
+def _recipe_and_flavor(name: str) -> tuple[recipes.Recipe, str | None]:
+    """`openresty` (default flavor) or `openresty-centos7` (recipe `openresty`, flavor centos7)."""
+    if name in recipes.available() or "-" not in name:
+        return recipes.load(name), None
+    for cut in range(len(name) - 1, 0, -1):
+        if name[cut] == "-" and name[:cut] in recipes.available():
+            recipe = recipes.load(name[:cut])
+            if name[cut + 1:] in recipe.flavors:
+                return recipe, name[cut + 1:]
+    return recipes.load(name), None
 
 
 def resolve(tree: Node, filename: str, root: Path) -> Project:

@@ -102,6 +102,16 @@ def test_the_dockerfile_uses_classic_builder_syntax_only(case: str) -> None:
 
 # -- what the golden files show, spelt out -----------------------------------------------------
 
+@pytest.mark.parametrize("case", CASES)
+def test_every_copy_source_is_in_the_context(case: str) -> None:
+    bp = plan_case(CASES_DIR / case)
+    names = [e.arcname for e in bp.context]
+    for line in render_dockerfile(bp).splitlines():
+        if line.startswith("COPY ") and "--from=" not in line:
+            src = line.split()[1].rstrip("/")
+            assert any(n == src or n.startswith(src + "/") for n in names), line
+
+
 def test_minimal_adds_the_container_habits() -> None:
     bp = plan_case(CASES_DIR / "minimal")
     conf = conf_file(bp, "nginx.conf")

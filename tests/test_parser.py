@@ -70,30 +70,55 @@ EXAMPLE_SHAPE: list[object] = [
     ("conf_stmt", "nginx/conf", None),
     ("lua_stmt", "nginx/lua", "lua"),
     ("lua_stmt", "nginx/lua_lib", "lua_lib"),
-    ("native_stmt", "lib/binary_protocol.so", "lua",
-     ("native_block", ("search_item", "vendor/lib"))),
-    ("rocks_stmt", "luarocks", (
-        "rocks_block",
-        ("server_item", "vendor/rocks"),
-        ("rock_item", "lua-cjson", "2.1.0.10-1"),
-        ("rock_item", "penlight", "1.13.1-1"),
-        ("rock_item", "lua-resty-http", "0.17.1-0"),
-        ("rock_item", "rocks/mmdblua-0.2-0.rockspec", None),
-        ("system_item", "libmaxminddb-dev", "libmaxminddb0"),
-    )),
+    (
+        "native_stmt",
+        "lib/binary_protocol.so",
+        "lua",
+        ("native_block", ("search_item", "vendor/lib")),
+    ),
+    (
+        "rocks_stmt",
+        "luarocks",
+        (
+            "rocks_block",
+            ("server_item", "vendor/rocks"),
+            ("rock_item", "lua-cjson", "2.1.0.10-1"),
+            ("rock_item", "penlight", "1.13.1-1"),
+            ("rock_item", "lua-resty-http", "0.17.1-0"),
+            ("rock_item", "rocks/mmdblua-0.2-0.rockspec", None),
+            ("system_item", "libmaxminddb-dev", "libmaxminddb0"),
+        ),
+    ),
     ("shared_dict_stmt", "monitor_status", "150m"),
     ("shared_dict_stmt", "prometheus_metrics", "10m"),
     ("workers_stmt", "4"),
-    ("resources_stmt", (
-        "resources_block",
-        ("resource_item", "request", ("resource_pair", "cpu", "1000m"),
-         ("resource_pair", "memory", "512Mi")),
-        ("resource_item", "limit", ("resource_pair", "cpu", "2000m"),
-         ("resource_pair", "memory", "1Gi")),
-    )),
+    (
+        "resources_stmt",
+        (
+            "resources_block",
+            (
+                "resource_item",
+                "request",
+                ("resource_pair", "cpu", "1000m"),
+                ("resource_pair", "memory", "512Mi"),
+            ),
+            (
+                "resource_item",
+                "limit",
+                ("resource_pair", "cpu", "2000m"),
+                ("resource_pair", "memory", "1Gi"),
+            ),
+        ),
+    ),
     ("probe_stmt", "liveness", "http", "/healthz", ("option", "port", "80")),
-    ("probe_stmt", "readiness", "http", "/ready", ("option", "port", "80"),
-     ("option", "period", "5s")),
+    (
+        "probe_stmt",
+        "readiness",
+        "http",
+        "/ready",
+        ("option", "port", "80"),
+        ("option", "period", "5s"),
+    ),
     ("metrics_stmt", "prometheus", ("option", "port", "8099"), ("option", "path", "/metrics")),
     ("env_stmt", "TZ=Asia/Shanghai", None),
     ("expose_stmt", "80"),
@@ -122,8 +147,9 @@ def statements(text: str) -> list[object]:
 def token_types(text: str) -> list[str]:
     """The token types of the values of the first statement, in order."""
     tree = parse(text)
-    return [str(v.children[0].type) for v in tree.find_data("value")
-            if isinstance(v.children[0], Token)]
+    return [
+        str(v.children[0].type) for v in tree.find_data("value") if isinstance(v.children[0], Token)
+    ]
 
 
 def first_error_line(src: str) -> str:
@@ -133,6 +159,7 @@ def first_error_line(src: str) -> str:
 
 
 # -- (a) every form on the language page parses ------------------------------------------------
+
 
 def test_the_language_page_example_parses_to_the_expected_statements() -> None:
     assert statements(EXAMPLE) == EXAMPLE_SHAPE
@@ -151,57 +178,135 @@ def test_the_example_keeps_positions_of_its_statements() -> None:
     assert (expose.meta.line, expose.meta.column) == (42, 1)
 
 
-@pytest.mark.parametrize(("src", "expected"), [
-    ("restyfile 1", [("restyfile_stmt", "1")]),
-    ("name adserver", [("name_stmt", "adserver")]),
-    ("base debian-bookworm", [("base_stmt", "debian-bookworm", None, None)]),
-    ("base openresty 1.21.4.3", [("base_stmt", "openresty", "1.21.4.3", None)]),
-    ("base openresty 1.21.4.3 bookworm", [("base_stmt", "openresty", "1.21.4.3", "bookworm")]),
-    ("base image registry.internal/openresty:1.13.6.2-2-centos recipe openresty",
-     [("base_image_stmt", "registry.internal/openresty:1.13.6.2-2-centos", "openresty", None)]),
-    ("base image reg.example/app:1 recipe openresty digest sha256:" + "0a" * 32,
-     [("base_image_stmt", "reg.example/app:1", "openresty", "sha256:" + "0a" * 32)]),
-    ("prefix /usr/local/openresty/nginx", [("prefix_stmt", "/usr/local/openresty/nginx")]),
-    ("conf nginx/conf", [("conf_stmt", "nginx/conf", None)]),
-    ("conf nginx/conf -> conf", [("conf_stmt", "nginx/conf", "conf")]),
-    ("lua nginx/lua -> lua", [("lua_stmt", "nginx/lua", "lua")]),
-    ("native lib/x.so -> lua", [("native_stmt", "lib/x.so", "lua", None)]),
-    ("native lib/x.so -> lua {\n    search vendor/lib other/lib\n}",
-     [("native_stmt", "lib/x.so", "lua",
-       ("native_block", ("search_item", "vendor/lib", "other/lib")))]),
-    ("rocks -> luarocks {\n}", [("rocks_stmt", "luarocks", ("rocks_block",))]),
-    ("rocks -> luarocks {\n    server https://luarocks.example/rocks\n}",
-     [("rocks_stmt", "luarocks",
-       ("rocks_block", ("server_item", "https://luarocks.example/rocks")))]),
-    ("rocks -> t {\n    rock penlight 1.13.1-1\n}",
-     [("rocks_stmt", "t", ("rocks_block", ("rock_item", "penlight", "1.13.1-1")))]),
-    ("rocks -> t {\n    rock rocks/mmdblua-0.2-0.rockspec\n}",
-     [("rocks_stmt", "t", ("rocks_block", ("rock_item", "rocks/mmdblua-0.2-0.rockspec", None)))]),
-    ("rocks -> t {\n    rock rocks/x-1.0-1.src.rock\n}",
-     [("rocks_stmt", "t", ("rocks_block", ("rock_item", "rocks/x-1.0-1.src.rock", None)))]),
-    ("rocks -> t {\n    system libmaxminddb-dev -> libmaxminddb0\n}",
-     [("rocks_stmt", "t",
-       ("rocks_block", ("system_item", "libmaxminddb-dev", "libmaxminddb0")))]),
-    ("rocks -> t {\n    system build-essential\n}",
-     [("rocks_stmt", "t", ("rocks_block", ("system_item", "build-essential", None)))]),
-    ("shared_dict monitor_status 150m", [("shared_dict_stmt", "monitor_status", "150m")]),
-    ("workers 4", [("workers_stmt", "4")]),
-    ("workers cpu", [("workers_stmt", "cpu")]),
-    ("resources {\n    request cpu 500m\n    limit memory 1Gi cpu 1.5\n}",
-     [("resources_stmt", ("resources_block",
-                          ("resource_item", "request", ("resource_pair", "cpu", "500m")),
-                          ("resource_item", "limit", ("resource_pair", "memory", "1Gi"),
-                           ("resource_pair", "cpu", "1.5"))))]),
-    ("probe startup http /started port 8080 period 2s timeout 1s",
-     [("probe_stmt", "startup", "http", "/started", ("option", "port", "8080"),
-       ("option", "period", "2s"), ("option", "timeout", "1s"))]),
-    ("metrics prometheus port 9145", [("metrics_stmt", "prometheus", ("option", "port", "9145"))]),
-    ("env TZ=Asia/Shanghai", [("env_stmt", "TZ=Asia/Shanghai", None)]),
-    ('env NAME="a b"', [("env_stmt", "NAME=", '"a b"')]),
-    ('env "NAME=a b"', [("env_stmt", '"NAME=a b"', None)]),
-    ("expose 80", [("expose_stmt", "80")]),
-    ("expose 80 443 8099", [("expose_stmt", "80", "443", "8099")]),
-], ids=lambda v: v if isinstance(v, str) else "")
+@pytest.mark.parametrize(
+    ("src", "expected"),
+    [
+        ("restyfile 1", [("restyfile_stmt", "1")]),
+        ("name adserver", [("name_stmt", "adserver")]),
+        ("base debian-bookworm", [("base_stmt", "debian-bookworm", None, None)]),
+        ("base openresty 1.21.4.3", [("base_stmt", "openresty", "1.21.4.3", None)]),
+        ("base openresty 1.21.4.3 bookworm", [("base_stmt", "openresty", "1.21.4.3", "bookworm")]),
+        (
+            "base image registry.internal/openresty:1.13.6.2-2-centos recipe openresty",
+            [
+                (
+                    "base_image_stmt",
+                    "registry.internal/openresty:1.13.6.2-2-centos",
+                    "openresty",
+                    None,
+                )
+            ],
+        ),
+        (
+            "base image reg.example/app:1 recipe openresty digest sha256:" + "0a" * 32,
+            [("base_image_stmt", "reg.example/app:1", "openresty", "sha256:" + "0a" * 32)],
+        ),
+        ("prefix /usr/local/openresty/nginx", [("prefix_stmt", "/usr/local/openresty/nginx")]),
+        ("conf nginx/conf", [("conf_stmt", "nginx/conf", None)]),
+        ("conf nginx/conf -> conf", [("conf_stmt", "nginx/conf", "conf")]),
+        ("lua nginx/lua -> lua", [("lua_stmt", "nginx/lua", "lua")]),
+        ("native lib/x.so -> lua", [("native_stmt", "lib/x.so", "lua", None)]),
+        (
+            "native lib/x.so -> lua {\n    search vendor/lib other/lib\n}",
+            [
+                (
+                    "native_stmt",
+                    "lib/x.so",
+                    "lua",
+                    ("native_block", ("search_item", "vendor/lib", "other/lib")),
+                )
+            ],
+        ),
+        ("rocks -> luarocks {\n}", [("rocks_stmt", "luarocks", ("rocks_block",))]),
+        (
+            "rocks -> luarocks {\n    server https://luarocks.example/rocks\n}",
+            [
+                (
+                    "rocks_stmt",
+                    "luarocks",
+                    ("rocks_block", ("server_item", "https://luarocks.example/rocks")),
+                )
+            ],
+        ),
+        (
+            "rocks -> t {\n    rock penlight 1.13.1-1\n}",
+            [("rocks_stmt", "t", ("rocks_block", ("rock_item", "penlight", "1.13.1-1")))],
+        ),
+        (
+            "rocks -> t {\n    rock rocks/mmdblua-0.2-0.rockspec\n}",
+            [
+                (
+                    "rocks_stmt",
+                    "t",
+                    ("rocks_block", ("rock_item", "rocks/mmdblua-0.2-0.rockspec", None)),
+                )
+            ],
+        ),
+        (
+            "rocks -> t {\n    rock rocks/x-1.0-1.src.rock\n}",
+            [("rocks_stmt", "t", ("rocks_block", ("rock_item", "rocks/x-1.0-1.src.rock", None)))],
+        ),
+        (
+            "rocks -> t {\n    system libmaxminddb-dev -> libmaxminddb0\n}",
+            [
+                (
+                    "rocks_stmt",
+                    "t",
+                    ("rocks_block", ("system_item", "libmaxminddb-dev", "libmaxminddb0")),
+                )
+            ],
+        ),
+        (
+            "rocks -> t {\n    system build-essential\n}",
+            [("rocks_stmt", "t", ("rocks_block", ("system_item", "build-essential", None)))],
+        ),
+        ("shared_dict monitor_status 150m", [("shared_dict_stmt", "monitor_status", "150m")]),
+        ("workers 4", [("workers_stmt", "4")]),
+        ("workers cpu", [("workers_stmt", "cpu")]),
+        (
+            "resources {\n    request cpu 500m\n    limit memory 1Gi cpu 1.5\n}",
+            [
+                (
+                    "resources_stmt",
+                    (
+                        "resources_block",
+                        ("resource_item", "request", ("resource_pair", "cpu", "500m")),
+                        (
+                            "resource_item",
+                            "limit",
+                            ("resource_pair", "memory", "1Gi"),
+                            ("resource_pair", "cpu", "1.5"),
+                        ),
+                    ),
+                )
+            ],
+        ),
+        (
+            "probe startup http /started port 8080 period 2s timeout 1s",
+            [
+                (
+                    "probe_stmt",
+                    "startup",
+                    "http",
+                    "/started",
+                    ("option", "port", "8080"),
+                    ("option", "period", "2s"),
+                    ("option", "timeout", "1s"),
+                )
+            ],
+        ),
+        (
+            "metrics prometheus port 9145",
+            [("metrics_stmt", "prometheus", ("option", "port", "9145"))],
+        ),
+        ("env TZ=Asia/Shanghai", [("env_stmt", "TZ=Asia/Shanghai", None)]),
+        ('env NAME="a b"', [("env_stmt", "NAME=", '"a b"')]),
+        ('env "NAME=a b"', [("env_stmt", '"NAME=a b"', None)]),
+        ("expose 80", [("expose_stmt", "80")]),
+        ("expose 80 443 8099", [("expose_stmt", "80", "443", "8099")]),
+    ],
+    ids=lambda v: v if isinstance(v, str) else "",
+)
 def test_each_statement_form(src: str, expected: list[object]) -> None:
     assert statements(src) == expected
 
@@ -219,8 +324,12 @@ def test_env_with_a_quoted_value_is_a_word_and_a_string() -> None:
 
 def test_keywords_are_values_where_a_value_is_expected() -> None:
     src = "name lua\nprefix rock\nworkers cpu\nexpose port\n"
-    assert statements(src) == [("name_stmt", "lua"), ("prefix_stmt", "rock"),
-                               ("workers_stmt", "cpu"), ("expose_stmt", "port")]
+    assert statements(src) == [
+        ("name_stmt", "lua"),
+        ("prefix_stmt", "rock"),
+        ("workers_stmt", "cpu"),
+        ("expose_stmt", "port"),
+    ]
 
 
 def test_comments_at_line_ends_and_on_their_own_lines() -> None:
@@ -254,7 +363,8 @@ def test_empty_and_comment_only_files_parse() -> None:
 def test_no_newline_at_the_end_of_the_file() -> None:
     assert statements("name app\nworkers 2") == [("name_stmt", "app"), ("workers_stmt", "2")]
     assert statements("rocks -> t {\n    rock a 1-1\n}") == [
-        ("rocks_stmt", "t", ("rocks_block", ("rock_item", "a", "1-1")))]
+        ("rocks_stmt", "t", ("rocks_block", ("rock_item", "a", "1-1")))
+    ]
 
 
 def test_crlf_line_endings() -> None:
@@ -267,20 +377,33 @@ def test_crlf_line_endings() -> None:
 
 def test_blocks_on_one_line() -> None:
     assert statements("native a.so -> lua { search a }") == [
-        ("native_stmt", "a.so", "lua", ("native_block", ("search_item", "a")))]
+        ("native_stmt", "a.so", "lua", ("native_block", ("search_item", "a")))
+    ]
     assert statements("rocks -> t { rock a 1-1 }") == [
-        ("rocks_stmt", "t", ("rocks_block", ("rock_item", "a", "1-1")))]
+        ("rocks_stmt", "t", ("rocks_block", ("rock_item", "a", "1-1")))
+    ]
     assert statements("rocks -> t {}") == [("rocks_stmt", "t", ("rocks_block",))]
     assert statements("resources { limit cpu 2 memory 1Gi }") == [
-        ("resources_stmt", ("resources_block", ("resource_item", "limit",
-                                                ("resource_pair", "cpu", "2"),
-                                                ("resource_pair", "memory", "1Gi"))))]
+        (
+            "resources_stmt",
+            (
+                "resources_block",
+                (
+                    "resource_item",
+                    "limit",
+                    ("resource_pair", "cpu", "2"),
+                    ("resource_pair", "memory", "1Gi"),
+                ),
+            ),
+        )
+    ]
 
 
 def test_block_opening_on_one_line_and_closing_later() -> None:
     src = "rocks -> t { rock a 1-1\n    rock b 2-1\n}\n"
     assert statements(src) == [
-        ("rocks_stmt", "t", ("rocks_block", ("rock_item", "a", "1-1"), ("rock_item", "b", "2-1")))]
+        ("rocks_stmt", "t", ("rocks_block", ("rock_item", "a", "1-1"), ("rock_item", "b", "2-1")))
+    ]
 
 
 def test_values_carry_line_and_column() -> None:
@@ -293,122 +416,217 @@ def test_values_carry_line_and_column() -> None:
 # -- (b) malformed input: one exact `file:line:col: error: message` line -----------------------
 
 MALFORMED: list[tuple[str, str, str]] = [
-    ("misspelt-shared_dict", "name a\nshared_dic x 1m\n",
-     "Restyfile:2:1: error: unknown statement `shared_dic`; did you mean `shared_dict`?"),
-    ("misspelt-lua", "name a\nlau src -> lua\n",
-     "Restyfile:2:1: error: unknown statement `lau`; did you mean `lua`?"),
-    ("misspelt-workers", "worker 4\n",
-     "Restyfile:1:1: error: unknown statement `worker`; did you mean `workers`?"),
-    ("misspelt-name", "nam app\n",
-     "Restyfile:1:1: error: unknown statement `nam`; did you mean `name`?"),
-    ("misspelt-rock", "rocks -> t {\n    rok x 1-1\n}\n",
-     "Restyfile:2:5: error: unknown item `rok` in the `rocks` block; did you mean `rock`?"),
-    ("misspelt-server", "rocks -> t {\n    serer x\n}\n",
-     "Restyfile:2:5: error: unknown item `serer` in the `rocks` block; did you mean `server`?"),
-    ("misspelt-search", "native a.so -> lua {\n    serch x\n}\n",
-     "Restyfile:2:5: error: unknown item `serch` in the `native` block; did you mean `search`?"),
-    ("misspelt-limit", "resources {\n  limt cpu 1\n}\n",
-     "Restyfile:2:3: error: unknown item `limt` in the `resources` block; did you mean `limit`?"),
-    ("unknown-statement", "name a\nfrobnicate 3\n",
-     "Restyfile:2:1: error: unknown statement `frobnicate`"),
-    ("missing-arrow-lua", "lua src lua\n",
-     "Restyfile:1:9: error: expected `->` before `lua` in `lua`"),
-    ("missing-arrow-conf", "conf src lua\n",
-     "Restyfile:1:10: error: expected `->` before `lua` in `conf`"),
-    ("missing-arrow-rocks", "rocks luarocks {\n}\n",
-     "Restyfile:1:7: error: expected `->` before `luarocks` in `rocks`"),
-    ("missing-arrow-native-eol", "native x.so\n",
-     "Restyfile:1:12: error: `native` is incomplete: expected `->` before the end of the line"),
-    ("missing-arrow-system", "rocks -> t {\n  system a b\n}\n",
-     "Restyfile:2:12: error: expected `->` before `b` in `system`"),
-    ("missing-value-name", "name\n",
-     "Restyfile:1:5: error: `name` is incomplete: expected a value before the end of the line"),
-    ("missing-value-shared_dict", "shared_dict cache\n",
-     "Restyfile:1:18: error: `shared_dict` is incomplete: expected a value before the end of "
-     "the line"),
-    ("missing-value-lua-dst", "lua src ->\n",
-     "Restyfile:1:11: error: `lua` is incomplete: expected a value before the end of the line"),
-    ("missing-value-probe-port", "probe liveness http /h port\n",
-     "Restyfile:1:28: error: `probe` is incomplete: expected a value before the end of the line"),
-    ("missing-value-request", "resources {\n  request cpu\n}\n",
-     "Restyfile:2:14: error: `request` is incomplete: expected a value before the end of the "
-     "line"),
-    ("missing-block-rocks", "rocks -> t\n",
-     "Restyfile:1:11: error: `rocks` is incomplete: expected `{` before the end of the line"),
-    ("missing-value-before-brace", "name }\n",
-     "Restyfile:1:6: error: unexpected `}` in `name`; expected a value"),
-    ("extra-value-name", "name a b\n",
-     "Restyfile:1:8: error: unexpected `b` in `name`; expected end of file, end of line"),
-    ("extra-value-shared_dict", "shared_dict x 1m 2m\n",
-     "Restyfile:1:18: error: unexpected `2m` in `shared_dict`; expected end of file, end of line"),
-    ("extra-value-workers", "workers 1 2\n",
-     "Restyfile:1:11: error: unexpected `2` in `workers`; expected end of file, end of line"),
-    ("extra-value-rock", "rocks -> t {\n  rock a 1-1 c\n}\n",
-     "Restyfile:2:14: error: unexpected `c` in `rock`; expected `}`, end of line"),
-    ("extra-arrow-conf", "conf a -> b -> c\n",
-     "Restyfile:1:13: error: unexpected `->` in `conf`; expected end of file, end of line"),
-    ("stray-brace-first", "}\n",
-     "Restyfile:1:1: error: unexpected `}`; expected `base`, `conf`, `env`, `expose`, `lua`, "
-     "`metrics`, `name`, `native`, `prefix`, `probe`, `resources`, `restyfile`, `rocks`, "
-     "`shared_dict`, `workers`, end of line"),
-    ("stray-brace-after-block", "rocks -> t {\n    rock x 1-1\n}\n}\n",
-     "Restyfile:4:1: error: unexpected `}`; expected `base`, `conf`, `env`, `expose`, `lua`, "
-     "`metrics`, `name`, `native`, `prefix`, `probe`, `resources`, `restyfile`, `rocks`, "
-     "`shared_dict`, `workers`, end of line"),
-    ("unclosed-block-eof", "rocks -> t {\n",
-     "Restyfile:1:1: error: the file ends inside the `rocks` block"),
-    ("unclosed-block-eof-no-newline", "resources {",
-     "Restyfile:1:1: error: the file ends inside the `resources` block"),
-    ("unterminated-string", 'name "abc\n',
-     "Restyfile:1:6: error: unterminated string"),
-    ("unterminated-string-second-line", 'name a\nenv A="x\n',
-     "Restyfile:2:7: error: unterminated string"),
-    ("newline-inside-string", 'env A="x\ny"\n',
-     "Restyfile:1:7: error: unterminated string"),
-    ("block-on-name", "name a {\n}\n",
-     "Restyfile:1:8: error: `name` takes no block"),
-    ("block-on-workers", "workers 2 {\n}\n",
-     "Restyfile:1:11: error: `workers` takes no block"),
-    ("block-on-rock", "rocks -> t {\n  rock x 1-1 {\n  }\n}\n",
-     "Restyfile:2:14: error: `rock` takes no block"),
-    ("nul-byte", "name a\nbase x\x00\n",
-     "Restyfile:2:1: error: the file contains a NUL byte"),
-    ("lone-open-brace", "{\n",
-     "Restyfile:1:1: error: unexpected `{`; expected `base`, `conf`, `env`, `expose`, `lua`, "
-     "`metrics`, `name`, `native`, `prefix`, `probe`, `resources`, `restyfile`, `rocks`, "
-     "`shared_dict`, `workers`, end of line"),
-    ("brace-before-arrow", "rocks {\n}\n",
-     "Restyfile:1:7: error: unexpected `{` in `rocks`; expected `->`"),
-    ("unknown-probe-option", "probe liveness http /h port 80 bogus 3\n",
-     "Restyfile:1:32: error: unexpected `bogus` in `probe`; expected `option_key`, end of file, "
-     "end of line"),
-    ("unknown-resource", "resources {\n  request gpu 1\n}\n",
-     "Restyfile:2:11: error: unexpected `gpu` in `request`; expected `resource_name`"),
-    ("base-image-without-recipe", "base image reg/app:1 digest sha256:0\n",
-     "Restyfile:1:22: error: unexpected `digest` in `base`; expected `recipe`"),
-    ("item-outside-block", "name a\n  rock x 1-1\n",
-     "Restyfile:2:3: error: unexpected `rock` in `rock`; expected `base`, `conf`, `env`, "
-     "`expose`, `lua`, `metrics`, `name`, `native`, `prefix`, `probe`, `resources`, "
-     "`restyfile`, `rocks`, `shared_dict`, `workers`, end of line"),
-    ("statement-inside-block", "rocks -> t {\n  name x\n}\n",
-     "Restyfile:2:3: error: unexpected `name` in `name`; expected `rock`, `server`, `system`, "
-     "`}`, end of line"),
-    ("arrow-as-statement", "-> x\n",
-     "Restyfile:1:1: error: unknown statement `->`"),
-    ("crlf-error", "name a\r\nname\r\n",
-     "Restyfile:2:5: error: `name` is incomplete: expected a value before the end of the line"),
-    ("after-comment", "name a  # the app\nworkers\n",
-     "Restyfile:2:8: error: `workers` is incomplete: expected a value before the end of the "
-     "line"),
-    ("lone-cr", "name a\rbase b\n",
-     "Restyfile:1:7: error: unexpected '\\r' in `name`"),
-    ("vertical-tab", "name a\x0b\n",
-     "Restyfile:1:7: error: unexpected '\\x0b' in `name`"),
+    (
+        "misspelt-shared_dict",
+        "name a\nshared_dic x 1m\n",
+        "Restyfile:2:1: error: unknown statement `shared_dic`; did you mean `shared_dict`?",
+    ),
+    (
+        "misspelt-lua",
+        "name a\nlau src -> lua\n",
+        "Restyfile:2:1: error: unknown statement `lau`; did you mean `lua`?",
+    ),
+    (
+        "misspelt-workers",
+        "worker 4\n",
+        "Restyfile:1:1: error: unknown statement `worker`; did you mean `workers`?",
+    ),
+    (
+        "misspelt-name",
+        "nam app\n",
+        "Restyfile:1:1: error: unknown statement `nam`; did you mean `name`?",
+    ),
+    (
+        "misspelt-rock",
+        "rocks -> t {\n    rok x 1-1\n}\n",
+        "Restyfile:2:5: error: unknown item `rok` in the `rocks` block; did you mean `rock`?",
+    ),
+    (
+        "misspelt-server",
+        "rocks -> t {\n    serer x\n}\n",
+        "Restyfile:2:5: error: unknown item `serer` in the `rocks` block; did you mean `server`?",
+    ),
+    (
+        "misspelt-search",
+        "native a.so -> lua {\n    serch x\n}\n",
+        "Restyfile:2:5: error: unknown item `serch` in the `native` block; did you mean `search`?",
+    ),
+    (
+        "misspelt-limit",
+        "resources {\n  limt cpu 1\n}\n",
+        "Restyfile:2:3: error: unknown item `limt` in the `resources` block; did you mean `limit`?",
+    ),
+    (
+        "unknown-statement",
+        "name a\nfrobnicate 3\n",
+        "Restyfile:2:1: error: unknown statement `frobnicate`",
+    ),
+    (
+        "missing-arrow-lua",
+        "lua src lua\n",
+        "Restyfile:1:9: error: expected `->` before `lua` in `lua`",
+    ),
+    (
+        "missing-arrow-conf",
+        "conf src lua\n",
+        "Restyfile:1:10: error: expected `->` before `lua` in `conf`",
+    ),
+    (
+        "missing-arrow-rocks",
+        "rocks luarocks {\n}\n",
+        "Restyfile:1:7: error: expected `->` before `luarocks` in `rocks`",
+    ),
+    (
+        "missing-arrow-native-eol",
+        "native x.so\n",
+        "Restyfile:1:12: error: `native` is incomplete: expected `->` before the end of the line",
+    ),
+    (
+        "missing-arrow-system",
+        "rocks -> t {\n  system a b\n}\n",
+        "Restyfile:2:12: error: expected `->` before `b` in `system`",
+    ),
+    (
+        "missing-value-name",
+        "name\n",
+        "Restyfile:1:5: error: `name` is incomplete: expected a value before the end of the line",
+    ),
+    (
+        "missing-value-shared_dict",
+        "shared_dict cache\n",
+        "Restyfile:1:18: error: `shared_dict` is incomplete: expected a value before the end of the line",
+    ),
+    (
+        "missing-value-lua-dst",
+        "lua src ->\n",
+        "Restyfile:1:11: error: `lua` is incomplete: expected a value before the end of the line",
+    ),
+    (
+        "missing-value-probe-port",
+        "probe liveness http /h port\n",
+        "Restyfile:1:28: error: `probe` is incomplete: expected a value before the end of the line",
+    ),
+    (
+        "missing-value-request",
+        "resources {\n  request cpu\n}\n",
+        "Restyfile:2:14: error: `request` is incomplete: expected a value before the end of the line",
+    ),
+    (
+        "missing-block-rocks",
+        "rocks -> t\n",
+        "Restyfile:1:11: error: `rocks` is incomplete: expected `{` before the end of the line",
+    ),
+    ("missing-value-before-brace", "name }\n", "Restyfile:1:6: error: `}` closes no block"),
+    (
+        "extra-value-name",
+        "name a b\n",
+        "Restyfile:1:8: error: unexpected `b` in `name`; expected end of line",
+    ),
+    (
+        "extra-value-shared_dict",
+        "shared_dict x 1m 2m\n",
+        "Restyfile:1:18: error: unexpected `2m` in `shared_dict`; expected end of line",
+    ),
+    (
+        "extra-value-workers",
+        "workers 1 2\n",
+        "Restyfile:1:11: error: unexpected `2` in `workers`; expected end of line",
+    ),
+    (
+        "extra-value-rock",
+        "rocks -> t {\n  rock a 1-1 c\n}\n",
+        "Restyfile:2:14: error: unexpected `c` in `rock`; expected `}`, end of line",
+    ),
+    (
+        "extra-arrow-conf",
+        "conf a -> b -> c\n",
+        "Restyfile:1:13: error: expected a value before `->` in `conf`",
+    ),
+    ("stray-brace-first", "}\n", "Restyfile:1:1: error: `}` closes no block"),
+    (
+        "stray-brace-after-block",
+        "rocks -> t {\n    rock x 1-1\n}\n}\n",
+        "Restyfile:4:1: error: `}` closes no block",
+    ),
+    (
+        "unclosed-block-eof",
+        "rocks -> t {\n",
+        "Restyfile:1:1: error: the `rocks` block opened here is never closed",
+    ),
+    (
+        "unclosed-block-eof-no-newline",
+        "resources {",
+        "Restyfile:1:1: error: the `resources` block opened here is never closed",
+    ),
+    ("unterminated-string", 'name "abc\n', "Restyfile:1:6: error: unterminated string"),
+    (
+        "unterminated-string-second-line",
+        'name a\nenv A="x\n',
+        "Restyfile:2:7: error: unterminated string",
+    ),
+    ("newline-inside-string", 'env A="x\ny"\n', "Restyfile:1:7: error: unterminated string"),
+    ("block-on-name", "name a {\n}\n", "Restyfile:1:8: error: `name` takes no block"),
+    ("block-on-workers", "workers 2 {\n}\n", "Restyfile:1:11: error: `workers` takes no block"),
+    (
+        "block-on-rock",
+        "rocks -> t {\n  rock x 1-1 {\n  }\n}\n",
+        "Restyfile:2:14: error: `rock` takes no block",
+    ),
+    ("nul-byte", "name a\nbase x\x00\n", "Restyfile:2:1: error: the file contains a NUL byte"),
+    (
+        "lone-open-brace",
+        "{\n",
+        "Restyfile:1:1: error: `{` must follow the statement it belongs to, on its line",
+    ),
+    (
+        "brace-before-arrow",
+        "rocks {\n}\n",
+        "Restyfile:1:7: error: unexpected `{` in `rocks`; expected `->`",
+    ),
+    (
+        "unknown-probe-option",
+        "probe liveness http /h port 80 bogus 3\n",
+        "Restyfile:1:32: error: unexpected `bogus` in `probe`; expected an option (`port`, `path`, `period`, `timeout`), end of line",
+    ),
+    (
+        "unknown-resource",
+        "resources {\n  request gpu 1\n}\n",
+        "Restyfile:2:11: error: unexpected `gpu` in `request`; expected `cpu` or `memory`",
+    ),
+    (
+        "base-image-without-recipe",
+        "base image reg/app:1 digest sha256:0\n",
+        "Restyfile:1:22: error: unexpected `digest` in `base`; expected `recipe`",
+    ),
+    (
+        "item-outside-block",
+        "name a\n  rock x 1-1\n",
+        "Restyfile:2:3: error: `rock` belongs inside a `rocks` block",
+    ),
+    (
+        "statement-inside-block",
+        "rocks -> t {\n  name x\n}\n",
+        "Restyfile:2:3: error: `name` cannot appear inside the `rocks` block",
+    ),
+    ("arrow-as-statement", "-> x\n", "Restyfile:1:1: error: unknown statement `->`"),
+    (
+        "crlf-error",
+        "name a\r\nname\r\n",
+        "Restyfile:2:5: error: `name` is incomplete: expected a value before the end of the line",
+    ),
+    (
+        "after-comment",
+        "name a  # the app\nworkers\n",
+        "Restyfile:2:8: error: `workers` is incomplete: expected a value before the end of the line",
+    ),
+    ("lone-cr", "name a\rbase b\n", "Restyfile:1:7: error: unexpected '\\r' in `name`"),
+    ("vertical-tab", "name a\x0b\n", "Restyfile:1:7: error: unexpected '\\x0b' in `name`"),
 ]
 
 
-@pytest.mark.parametrize(("src", "expected"), [(s, e) for _i, s, e in MALFORMED],
-                         ids=[i for i, _s, _e in MALFORMED])
+@pytest.mark.parametrize(
+    ("src", "expected"), [(s, e) for _i, s, e in MALFORMED], ids=[i for i, _s, _e in MALFORMED]
+)
 def test_malformed_input_gives_one_exact_error_line(src: str, expected: str) -> None:
     assert first_error_line(src) == expected
 
@@ -476,10 +694,10 @@ def _mutate(text: str, rng: random.Random) -> str:
     op = rng.choice(("replace", "insert", "delete"))
     char = rng.choice(MUTATION_ALPHABET)
     if op == "replace":
-        return text[:pos] + char + text[pos + 1:]
+        return text[:pos] + char + text[pos + 1 :]
     if op == "insert":
         return text[:pos] + char + text[pos:]
-    return text[:pos] + text[pos + 1:]
+    return text[:pos] + text[pos + 1 :]
 
 
 def test_random_single_character_mutations_parse_or_are_syntax_errors() -> None:

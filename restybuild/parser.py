@@ -179,10 +179,10 @@ def _token_error(e: object, text: str, filename: str) -> RestySyntaxError:
             return RestySyntaxError(f"`{value}` cannot appear inside the `{block}` block",
                                     span=span, hint=f"close the `{block}` block first; it "
                                     "takes: " + ", ".join(items))
-        owner = next((k for k, v in BLOCK_ITEMS.items() if value in v), None)
-        if owner is not None and block != owner:
-            return RestySyntaxError(f"`{value}` belongs inside a `{owner}` block",
-                                    span=span, hint=f"usage: {USAGE[owner]}")
+        home = next((k for k, v in BLOCK_ITEMS.items() if value in v), None)
+        if home is not None and block != home:
+            return RestySyntaxError(f"`{value}` belongs inside a `{home}` block",
+                                    span=span, hint=f"usage: {USAGE[home]}")
         guess = difflib.get_close_matches(value, choices, n=1, cutoff=0.6)
         kind = "statement" if block is None else "item"
         where = "" if block is None else f" in the `{block}` block"

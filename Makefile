@@ -14,6 +14,8 @@ $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev]'
+	# wheels of restybuild and its dependencies, so the pre-commit hook test installs offline
+	$(PY) -m pip wheel -q --no-build-isolation -w $(VENV)/wheelhouse . hatchling
 	touch $@
 
 base: venv

@@ -31,7 +31,9 @@ demo: venv base
 	export DOCKER_HOST=$$(scripts/dockerd-up) && $(PY) examples/demo/demo.py
 
 bench: venv base
-	export DOCKER_HOST=$$(scripts/dockerd-up) && $(PY) bench/bench_plan.py && $(PY) bench/bench_image.py
+	$(PY) bench/bench_plan.py
+	$(PY) bench/bench_lint.py
+	export DOCKER_HOST=$$(scripts/dockerd-up) && $(PY) bench/bench_image.py
 
 clean:
 	rm -rf $(VENV) examples/demo/build dist .pytest_cache .mypy_cache

@@ -90,14 +90,16 @@ class LintContext:
         """(project-relative path, path in the image) of every Lua file in a declared folder."""
         out: list[tuple[str, str]] = []
         for c in self.project.lua:
-            base = self.root / c.src
+            base = os.path.join(self.root, c.src)
             for dirpath, dirnames, filenames in os.walk(base):
                 dirnames.sort()
+                below = os.path.relpath(dirpath, base).replace(os.sep, "/")
+                below = "" if below == "." else below
                 for name in sorted(filenames):
                     if name.endswith((".lua", ".ljbc")):
-                        full = Path(dirpath) / name
-                        rel = full.relative_to(base).as_posix()
-                        out.append((self.rel(full), posixpath.join(c.dst, rel)))
+                        rel = posixpath.join(below, name)
+                        out.append((posixpath.normpath(posixpath.join(c.src, rel)),
+                                    posixpath.join(c.dst, rel)))
         return out
 
     def image_to_project(self, image_path: str) -> str | None:
@@ -126,13 +128,15 @@ class LintContext:
                 target = self.image_to_project(self.image_path(d.args[-1]))
                 if target:
                     phases[target] = (d.name, d.ctx[0] if d.ctx else "main")
+        root = str(self.root)
         for rel, _image in self.lua_files:
+            shown = os.path.join(root, rel)
             try:
-                data = (self.root / rel).read_bytes()
+                with open(shown, "rb") as fh:
+                    data = fh.read()
             except OSError:
                 continue
             phase, sub = phases.get(rel, ("", "http"))
-            shown = str(self.root / rel)
             chunks.append(LuaChunk(shown, scan(data, shown), phase, sub))
         for d in self.directives:
             if d.name.endswith(LUA_BLOCK_SUFFIX) and d.args:

@@ -50,12 +50,47 @@ class LuaFacts:
     suppressions: dict[int, tuple[str, ...]] = field(default_factory=dict)
 
 
+#: The only nodes the scanner looks at. tree-sitter finds them (predicates
+#: included) without a Python visit of every node, which made the scan ~5x faster.
+QUERY = """
+(function_call name: (identifier) @_f (#eq? @_f "require")) @call
+(function_call name: (dot_index_expression) @_f
+  (#any-of? @_f "os.getenv" "ngx.socket.tcp" "ngx.socket.udp" "ngx.socket.connect"
+                "ngx.socket.stream")) @call
+(function_call name: (method_index_expression method: (identifier) @_m
+  (#any-of? @_m "new" "init"))) @call
+(function_call name: (dot_index_expression field: (identifier) @_m
+  (#any-of? @_m "new" "init"))) @call
+(dot_index_expression table: (dot_index_expression) @_t (#eq? @_t "ngx.shared")) @index
+(bracket_index_expression table: (dot_index_expression) @_t (#eq? @_t "ngx.shared")) @index
+(assignment_statement (expression_list (dot_index_expression) @_v
+  (#eq? @_v "ngx.shared"))) @assign
+(assignment_statement (expression_list (function_call name: (identifier) @_f
+  (#eq? @_f "require")))) @assign
+((comment) @comment (#match? @comment "restybuild:"))
+"""
+#: Uses of a local alias of ngx.shared (`local s = ngx.shared; s.X`); run only when a
+#: chunk has such an alias.
+ALIAS_QUERY = """
+(dot_index_expression table: (identifier)) @index
+(bracket_index_expression table: (identifier)) @index
+"""
+
+
 @lru_cache(maxsize=1)
 def _parser() -> Any:
     import tree_sitter_lua
     from tree_sitter import Language, Parser
 
     return Parser(Language(tree_sitter_lua.language()))
+
+
+@lru_cache(maxsize=2)
+def _query(text: str) -> Any:
+    import tree_sitter_lua
+    from tree_sitter import Language, Query
+
+    return Query(Language(tree_sitter_lua.language()), text)
 
 
 def _text(node: Any) -> str:
@@ -110,19 +145,19 @@ class _Scanner:
         return Span(self.file, r + 1 + self.line_offset, col, er + 1 + self.line_offset, end_col)
 
     def walk(self, root: Any) -> None:
-        stack = [root]
-        while stack:
-            node = stack.pop()
-            t = node.type
-            if t == "comment":
-                self.comment(node)
-            elif t == "function_call":
-                self.call(node)
-            elif t in ("dot_index_expression", "bracket_index_expression"):
+        from tree_sitter import QueryCursor
+
+        handlers = {"call": self.call, "index": self.index, "assign": self.assignment,
+                    "comment": self.comment}
+        captures = QueryCursor(_query(QUERY)).captures(root)
+        found = {(node.start_byte, -node.end_byte, name): node
+                 for name, nodes in captures.items() if name in handlers for node in nodes}
+        for key in sorted(found):  # source order, outer first; each node once
+            handlers[key[2]](found[key])
+        if len(self.shared_aliases) > 1:
+            aliases = QueryCursor(_query(ALIAS_QUERY)).captures(root)
+            for node in sorted(aliases.get("index", []), key=lambda n: n.start_byte):
                 self.index(node)
-            elif t == "assignment_statement":
-                self.assignment(node)
-            stack.extend(reversed(node.children))
 
     def comment(self, node: Any) -> None:
         text = _text(node)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import fnmatch
+import os
 import re
 import sys
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -82,14 +83,20 @@ class Providers:
     base_patterns: tuple[str, ...]
     rock_modules: dict[str, tuple[str, ...]]  # rock name -> module patterns
     unknown_rocks: tuple[str, ...]  # declared rocks whose modules could not be read
+    memo: dict[str, str | None] = field(default_factory=dict, compare=False)
 
     def who(self, module: str) -> str | None:
-        """A description of what provides `module`, or None."""
-        root = Path(self.project.root)
+        """A description of what provides `module`, or None (memoized per module)."""
+        if module not in self.memo:
+            self.memo[module] = self._who(module)
+        return self.memo[module]
+
+    def _who(self, module: str) -> str | None:
+        root = self.project.root
         rel = module.replace(".", "/")
         for c in self.project.lua:
             for cand in (f"{rel}.lua", f"{rel}.ljbc", f"{rel}/init.lua", f"{rel}/init.ljbc"):
-                if (root / c.src / cand).is_file():
+                if os.path.isfile(os.path.join(root, c.src, cand)):
                     return f"{c.src}/{cand}"
         head = module.split(".")[0]
         for n in self.project.natives:

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
-from common import build_demo_natives, compare, env_without_cache_flag, restybuild_cmd, timed
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.common import build_demo_natives
 
 
 def main() -> int:

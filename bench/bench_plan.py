@@ -14,7 +14,13 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.common import build_demo_natives
+from bench.common import (  # noqa: E402
+    build_demo_natives,
+    compare,
+    env_without_cache_flag,
+    restybuild_cmd,
+    timed,
+)
 
 
 def main() -> int:

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.common import (  # noqa: E402
+from bench.common import (
     build_demo_natives,
     compare,
     env_without_cache_flag,

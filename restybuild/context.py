@@ -35,6 +35,7 @@ class ContextEntry:
     data: bytes | None = None
     executable: bool = False
     is_dir: bool = False
+    group_writable: bool = False  # a folder nginx writes to, as any UID of group 0
 
 
 def excluded(name: str, is_dir: bool) -> bool:
@@ -91,7 +92,8 @@ def make_tar(entries: tuple[ContextEntry, ...]) -> bytes:
                 d = "/".join(parts[:i])
                 if d not in dirs:
                     dirs.add(d)
-                    tar.addfile(_info(d, tarfile.DIRTYPE, 0o755, 0))
+                    mode = 0o775 if entry.group_writable and d == entry.arcname else 0o755
+                    tar.addfile(_info(d, tarfile.DIRTYPE, mode, 0))
             if entry.is_dir:
                 continue
             if entry.data is not None:

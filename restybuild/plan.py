@@ -27,7 +27,7 @@ from pathlib import Path
 from restybuild.context import ContextEntry, walk_folder
 from restybuild.elfdeps import bundle
 from restybuild.model import Project
-from restybuild.nginxconf import EffectiveConf, effective_conf
+from restybuild.nginxconf import RUN_DIR, EffectiveConf, effective_conf
 
 BUNDLE_DIR = "/usr/local/lib/restybuild"
 ROCKS_STAGE = "/tmp/restybuild/rocks"
@@ -139,6 +139,7 @@ def plan(project: Project) -> BuildPlan:
     for f in effective.files:
         ctx.append(ContextEntry(f"layers/conf{effective.dst}/{f.rel}", data=f.text.encode()))
     ctx.append(ContextEntry(f"layers/conf{p.prefix}/logs", is_dir=True))
+    ctx.append(ContextEntry(f"layers/conf{RUN_DIR}", is_dir=True, group_writable=True))
     layers.append(Layer("conf", "the effective nginx configuration"))
 
     # the Lua code, last: it changes most often

@@ -29,8 +29,15 @@ def check_bases(client: Any, bp: BuildPlan, project: Project, pull: bool) -> Non
 
     recipe = recipes.load(project.flavor.recipe)
     boot = recipe.raw.get("bootstrap")
+    engine_arch = _arch(str(client.info().get("Architecture", "")))
     for ref in filter(None, (bp.runtime_image, bp.builder_image)):
         if image_id(client, ref) is not None:
+            image_arch = _arch(str(client.images.get(ref).attrs.get("Architecture", "")))
+            if engine_arch and image_arch and image_arch != engine_arch:
+                raise DockerUnavailable(
+                    f"the base image {ref} is for {image_arch}, but this Docker engine runs "
+                    f"{engine_arch}", hint="use an image of the engine's architecture, or "
+                    "an engine of the image's (DOCKER_HOST)")
             continue
         if boot is not None and ref in (boot.get("runtime_tag"), boot.get("builder_tag")):
             raise DockerUnavailable(
@@ -40,6 +47,13 @@ def check_bases(client: Any, bp: BuildPlan, project: Project, pull: bool) -> Non
             raise DockerUnavailable(
                 f"the base image {ref} is not on this Docker engine",
                 hint="pull it first (docker pull), or pass --pull to let the engine fetch it")
+
+
+_ARCH = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
+
+
+def _arch(name: str) -> str:
+    return _ARCH.get(name, name)
 
 
 def build_and_tag(project: Project, tag: str, *, quiet: bool = False, pull: bool = False,

@@ -7,7 +7,7 @@ import sys
 from typing import Any, TextIO
 
 from restybuild.context import ContextEntry, make_tar
-from restybuild.errors import BuildFailed
+from restybuild.errors import BuildFailed, DockerUnavailable
 from restybuild.plan import BuildPlan
 
 
@@ -47,6 +47,8 @@ def build_image(client: Any, plan: BuildPlan, dockerfile: str, progress: Progres
                 pull: bool = False) -> str:
     """Build the candidate image; return its ID. No tag is set here."""
     from docker.errors import APIError
+    from requests.exceptions import ConnectionError as RequestsConnectionError
+    from urllib3.exceptions import ProtocolError
 
     data = context_tar(plan, dockerfile)
     image_id: str | None = None
@@ -63,6 +65,13 @@ def build_image(client: Any, plan: BuildPlan, dockerfile: str, progress: Progres
                         image_id = piece.split()[-1]
             elif "error" in chunk:
                 detail = str(chunk.get("error", "")).strip()
+                if "no space left on device" in detail:
+                    step = progress.step or "the start"
+                    raise BuildFailed(
+                        f"the Docker engine ran out of disk space at {step}",
+                        notes=(detail,),
+                        hint="free space on the engine's data root (docker system prune), then "
+                             "build again")
                 raise BuildFailed(
                     f"the build failed at {progress.step or 'the start'}",
                     notes=(*tuple(progress.tail[-15:]), detail),
@@ -72,6 +81,12 @@ def build_image(client: Any, plan: BuildPlan, dockerfile: str, progress: Progres
                 image_id = str(chunk["aux"]["ID"])
     except APIError as e:
         raise BuildFailed(f"the Docker engine refused the build: {e.explanation or e}") from None
+    except (RequestsConnectionError, ProtocolError, OSError) as e:
+        raise DockerUnavailable(
+            f"the Docker engine went away during the build ({progress.step or 'the start'})",
+            notes=(str(e)[:200],),
+            hint="check the daemon (its log, its disk, its memory) and build again; no tag moved",
+        ) from None
     if image_id is None:
         raise BuildFailed("the build ended without an image")
     return image_id

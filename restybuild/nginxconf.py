@@ -180,7 +180,7 @@ class ConfTree:
         main = self.parse_main()
         self.main_directives(main)
         http_file, http = self.http_block()
-        self.logs()
+        self.logs(http_file, http)
         self.temp_paths(http_file, http)
         self.shared_dicts(http_file, http)
         self.package_paths(http_file, http)
@@ -251,8 +251,12 @@ class ConfTree:
             top[0:0] = new
             main.changed = True
 
-    def logs(self) -> None:
-        """Send file logs to the container's stdout/stderr."""
+    def logs(self, http_file: _File, http: list[Directive]) -> None:
+        """Send file logs to the container's stdout/stderr (also nginx's compiled-in default)."""
+        if not any(d["directive"] == "access_log" for _f, _b, d, ctx in self.walk()
+                   if ctx == ("http",)):
+            http.insert(0, {"directive": "access_log", "args": ["/dev/stdout"]})
+            http_file.changed = True
         for f, _block, d, _ctx in self.walk():
             name = d["directive"]
             if name not in ("error_log", "access_log") or not d["args"]:

@@ -7,6 +7,7 @@ from types import ModuleType
 from restybuild.lint.rules import (
     rb101_unresolved_require,
     rb102_computed_require,
+    rb110_unpinned_base,
     rb201_undeclared_dict,
     rb202_unused_dict,
     rb203_computed_dict,
@@ -30,6 +31,7 @@ from restybuild.lint.rules import (
 RULES: tuple[ModuleType, ...] = (
     rb101_unresolved_require,
     rb102_computed_require,
+    rb110_unpinned_base,
     rb201_undeclared_dict,
     rb202_unused_dict,
     rb203_computed_dict,

@@ -1,0 +1,81 @@
+"""The build context: only declared files, no secrets, no escaping links, reproducible bytes."""
+
+from __future__ import annotations
+
+import io
+import os
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from restybuild.builder import context_tar
+from restybuild.errors import ConfigError
+from restybuild.plan import plan
+from restybuild.resolve import load_project
+from tests.conftest import write_tree
+
+PROJECT = {
+    "Restyfile": "name app\nbase debian-bookworm\nconf conf\nlua lua -> lua\n",
+    "conf/nginx.conf": "events {}\nhttp {}\n",
+    "lua/app.lua": "return {}\n",
+    "lua/.env": "SECRET=1\n",
+    "lua/id_rsa": "-----BEGIN OPENSSH PRIVATE KEY-----\n",
+    "lua/server.key": "key\n",
+    "lua/cert.pem": "pem\n",
+    "lua/.git/config": "[core]\n",
+    "lua/.app.lua.swp": "swap\n",
+    "lua/app.lua~": "backup\n",
+    "undeclared/x.lua": "return 1\n",
+}
+
+
+def names(project_dir: Path) -> list[str]:
+    bp = plan(load_project(project_dir / "Restyfile"))
+    data = context_tar(bp, "FROM scratch\n")
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        return sorted(m.name for m in tar.getmembers() if m.isfile())
+
+
+def test_only_declared_files_and_no_secrets(tmp_path: Path) -> None:
+    write_tree(tmp_path, PROJECT)
+    files = names(tmp_path)
+    assert "layers/app/usr/share/nginx/lua/app.lua" in files
+    for secret in (".env", "id_rsa", "server.key", "cert.pem", ".git/config", ".app.lua.swp",
+                   "app.lua~"):
+        assert not any(f.endswith(secret) for f in files), secret
+    assert not any("undeclared" in f for f in files)
+
+
+def test_a_symlink_inside_a_declared_folder_pointing_outside_is_refused(tmp_path: Path) -> None:
+    write_tree(tmp_path / "p", PROJECT)
+    (tmp_path / "outside.lua").write_text("return 'outside'\n")
+    os.symlink(tmp_path / "outside.lua", tmp_path / "p/lua/linked.lua")
+    with pytest.raises(ConfigError) as e:
+        names(tmp_path / "p")
+    assert e.value.message.startswith("lua/linked.lua is a symlink that points outside")
+    assert e.value.span is not None and (e.value.span.line, e.value.span.col) == (4, 1)
+
+
+def test_a_symlink_inside_the_project_is_followed(tmp_path: Path) -> None:
+    write_tree(tmp_path, PROJECT)
+    os.symlink(tmp_path / "undeclared/x.lua", tmp_path / "lua/x.lua")
+    assert "layers/app/usr/share/nginx/lua/x.lua" in names(tmp_path)
+
+
+def test_same_sources_give_the_same_bytes_on_any_checkout(tmp_path: Path) -> None:
+    write_tree(tmp_path / "a", PROJECT)
+    write_tree(tmp_path / "b", PROJECT)
+    for path in (tmp_path / "b").rglob("*"):
+        os.utime(path, (1_700_000_000, 1_700_000_000))
+        if path.is_file():
+            path.chmod(0o600)
+    tars = []
+    for d in ("a", "b"):
+        bp = plan(load_project(tmp_path / d / "Restyfile"))
+        tars.append(context_tar(bp, "FROM scratch\n"))
+    assert tars[0] == tars[1]
+    with tarfile.open(fileobj=io.BytesIO(tars[0])) as tar:
+        for m in tar.getmembers():
+            assert (m.uid, m.gid, m.mtime) == (0, 0, 946684800)
+            assert m.mode in (0o644, 0o755, 0o775)

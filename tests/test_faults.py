@@ -1,0 +1,111 @@
+"""Faults of the engine, with a fake Docker client: one clear message and a documented code."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from requests.exceptions import ConnectionError as RequestsConnectionError
+
+from restybuild.build import build_and_tag
+from restybuild.errors import BuildFailed, DockerUnavailable
+from restybuild.resolve import load_project
+from tests.conftest import write_tree
+
+
+class FakeImage:
+    def __init__(self, arch: str) -> None:
+        self.id = "sha256:" + "0" * 64
+        self.attrs = {"Architecture": arch}
+        self.tags: list[str] = []
+
+
+class FakeImages:
+    def __init__(self, arch: str) -> None:
+        self.arch = arch
+        self.removed: list[str] = []
+
+    def get(self, ref: str) -> FakeImage:
+        return FakeImage(self.arch)
+
+    def remove(self, ref: str, **kw: Any) -> None:
+        self.removed.append(ref)
+
+
+class FakeAPI:
+    def __init__(self, chunks: list[dict[str, Any]], fail: BaseException | None) -> None:
+        self.chunks = chunks
+        self.fail = fail
+        self.tagged: list[tuple[str, str, str]] = []
+
+    def build(self, **kw: Any) -> Iterator[dict[str, Any]]:
+        yield from self.chunks
+        if self.fail is not None:
+            raise self.fail
+
+    def tag(self, image: str, repo: str, tag: str) -> None:
+        self.tagged.append((image, repo, tag))
+
+
+class FakeClient:
+    def __init__(self, chunks: list[dict[str, Any]], fail: BaseException | None = None,
+                 image_arch: str = "amd64", engine_arch: str = "x86_64") -> None:
+        self.api = FakeAPI(chunks, fail)
+        self.images = FakeImages(image_arch)
+        self.engine_arch = engine_arch
+
+    def info(self) -> dict[str, str]:
+        return {"Architecture": self.engine_arch}
+
+
+@pytest.fixture()
+def project_file(tmp_path: Path) -> Path:
+    write_tree(tmp_path, {"Restyfile": "name app\nbase debian-bookworm\nconf conf\n",
+                          "conf/nginx.conf": "events {}\nhttp {}\n"})
+    return tmp_path / "Restyfile"
+
+
+def test_daemon_going_away_mid_build(project_file: Path) -> None:
+    client = FakeClient([{"stream": "Step 1/3 : FROM x\n"}],
+                        fail=RequestsConnectionError("Connection aborted."))
+    with pytest.raises(DockerUnavailable) as e:
+        build_and_tag(load_project(project_file), "app:1", quiet=True, client=client)
+    assert e.value.message == "the Docker engine went away during the build (Step 1/3 : FROM x)"
+    assert e.value.exit_code == 2
+    assert client.api.tagged == []
+
+
+def test_full_disk_reported_by_the_daemon(project_file: Path) -> None:
+    client = FakeClient([{"stream": "Step 2/3 : COPY layers/conf/ /\n"},
+                         {"error": "failed to copy files: write /var/lib/docker/x: "
+                                   "no space left on device"}])
+    with pytest.raises(BuildFailed) as e:
+        build_and_tag(load_project(project_file), "app:1", quiet=True, client=client)
+    assert e.value.message == ("the Docker engine ran out of disk space at "
+                               "Step 2/3 : COPY layers/conf/ /")
+    assert e.value.hint is not None and "docker system prune" in e.value.hint
+    assert e.value.exit_code == 1
+    assert client.api.tagged == []
+
+
+def test_base_image_of_another_architecture(project_file: Path) -> None:
+    client = FakeClient([], image_arch="arm64", engine_arch="x86_64")
+    with pytest.raises(DockerUnavailable) as e:
+        build_and_tag(load_project(project_file), "app:1", quiet=True, client=client)
+    assert e.value.message == ("the base image restybuild/debian-bookworm:runtime is for "
+                               "arm64, but this Docker engine runs amd64")
+
+
+def test_a_failed_step_names_the_step_and_its_output(project_file: Path) -> None:
+    client = FakeClient([{"stream": "Step 3/9 : RUN luarocks install x\n"},
+                         {"stream": "Error: No results matching query were found\n"},
+                         {"error": "The command '/bin/sh -c luarocks install x' returned a "
+                                   "non-zero code: 1"}])
+    with pytest.raises(BuildFailed) as e:
+        build_and_tag(load_project(project_file), "app:1", quiet=True, client=client)
+    text = e.value.render()
+    assert "the build failed at Step 3/9 : RUN luarocks install x" in text
+    assert "No results matching query were found" in text
+    assert client.api.tagged == []

@@ -50,6 +50,8 @@ def mmdebstrap_command(suite: str, variant: str, packages: list[str], target: st
 def bootstrap(client: Any, name: str, *, force: bool = False, mirror: str | None = None,
               out: Any = None) -> list[str]:
     """Make the runtime and builder images of recipe `name`; return the tags made."""
+    from docker.errors import APIError
+
     out = out or sys.stderr
     recipe = recipes.load(name)
     boot = recipe.raw.get("bootstrap")
@@ -82,10 +84,16 @@ def bootstrap(client: Any, name: str, *, force: bool = False, mirror: str | None
                 raise ConfigError(f"mmdebstrap failed for {tag} (exit {proc.returncode})",
                                   notes=(tail,))
             repo, _, version = tag.rpartition(":")
-            changes = [f"ENV {PATH_ENV}", f"CMD {cmd}", "STOPSIGNAL SIGQUIT",
+            # `docker import` takes CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, USER, VOLUME and
+            # WORKDIR changes (not STOPSIGNAL: the planner sets it in every image)
+            changes = [f"ENV {PATH_ENV}", f"CMD {cmd}",
                        f"LABEL io.restybuild.recipe={recipe.name}"]
-            client.api.import_image_from_file(tarball, repository=repo, tag=version,
-                                              changes=changes)
+            try:
+                client.api.import_image_from_file(tarball, repository=repo, tag=version,
+                                                  changes=changes)
+            except APIError as e:
+                raise ConfigError(f"the Docker engine refused to import {tag}: "
+                                  f"{e.explanation or e}") from None
             print(f"{tag}: imported ({image_id(client, tag)})", file=out, flush=True)
             made.append(tag)
     return made

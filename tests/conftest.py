@@ -33,6 +33,8 @@ def docker_client() -> Iterator[Any]:
     if image_id(client, BASE_RUNTIME) is None or image_id(client, BASE_BUILDER) is None:
         bootstrap(client, "debian-bookworm")
     yield client
+    # what the tests' builds left untagged, so a long-lived CI engine does not fill up
+    client.images.prune(filters={"dangling": True})
     client.close()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import posixpath
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -21,10 +22,21 @@ def dockerfile_quote(value: str) -> str:
 
 @lru_cache(maxsize=1)
 def _env() -> Environment:
-    from jinja2 import Environment, PackageLoader, StrictUndefined
+    from jinja2 import Environment, FileSystemBytecodeCache, PackageLoader, StrictUndefined
 
+    from restybuild.fastpath import cache_dir, enabled
+
+    cache = None
+    if enabled():  # compiled templates, so a cold run does not compile them again
+        folder = os.path.join(os.path.dirname(cache_dir()), "jinja")
+        try:
+            os.makedirs(folder, exist_ok=True)
+            cache = FileSystemBytecodeCache(folder)
+        except OSError:
+            cache = None
     env = Environment(
         loader=PackageLoader("restybuild", "templates"),
+        bytecode_cache=cache,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,

@@ -176,8 +176,10 @@ def fast_plan(argv: list[str]) -> int | None:
 
 
 def lint_variant(argv: list[str]) -> str:
-    """The options of a `lint` command line that change its output (not the Restyfile)."""
-    return "\0".join(a for a in argv[1:] if a.startswith("-") or not a.endswith("Restyfile"))
+    """What changes a `lint` output besides its inputs: the options, and the working folder
+    (paths are shown relative to it)."""
+    opts = [a for a in argv[1:] if a.startswith("-") or not a.endswith("Restyfile")]
+    return "\0".join([os.getcwd(), *opts])
 
 
 def fast_lint(argv: list[str]) -> int | None:

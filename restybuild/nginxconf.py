@@ -16,7 +16,9 @@ naming both places.
 from __future__ import annotations
 
 import glob
+import os
 import posixpath
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -76,9 +78,15 @@ class ConfTree:
         self.notes: list[str] = []
 
     # -- reading -------------------------------------------------------------
+    def shown(self, rel: str) -> str:
+        """A conf file as the user knows it: beside the Restyfile as they named it."""
+        if self.conf is None:
+            return rel
+        return os.path.normpath(os.path.join(os.path.dirname(self.project.restyfile),
+                                             self.conf.src, rel))
+
     def span(self, f: _File, d: Directive) -> Span:
-        shown = posixpath.join(self.conf.src, f.rel) if self.conf else f.rel
-        return Span(shown, int(d.get("line", 1)), 1)
+        return Span(self.shown(f.rel), int(d.get("line", 1)), 1)
 
     def load(self, rel: str) -> _File:
         import crossplane
@@ -89,6 +97,14 @@ class ConfTree:
         path = self.src_dir / rel
         payload = crossplane.parse(str(path), single=True, catch_errors=False,
                                    check_ctx=False, check_args=False, comments=False)
+        errors = payload.get("errors") or payload["config"][0].get("errors") or []
+        if errors:  # crossplane records a parse error even with catch_errors=False
+            err = errors[0]
+            message = re.sub(r" in \S+:\d+$", "", str(err.get("error", "cannot parse")))
+            raise ConfigError(f"nginx conf: {message}",
+                              span=Span(self.shown(rel), int(err.get("line") or 1), 1),
+                              hint="fix the nginx configuration; restybuild parses it with "
+                                   "crossplane before building")
         f = _File(rel, path, payload["config"][0]["parsed"])
         self.files[rel] = f
         self.follow_includes(f, f.parsed)
@@ -109,8 +125,8 @@ class ConfTree:
                 rel = where.resolve().relative_to(self.src_dir.resolve()).as_posix()
             except ValueError:
                 rel = where.name
-            shown = posixpath.join(self.conf.src if self.conf else ".", rel)
-            raise ConfigError(f"nginx conf: {e.strerror}", span=Span(shown, e.lineno or 1, 1),
+            raise ConfigError(f"nginx conf: {e.strerror}",
+                              span=Span(self.shown(rel), e.lineno or 1, 1),
                               hint="fix the nginx configuration; restybuild parses it with "
                                    "crossplane before building") from None
 

@@ -81,6 +81,10 @@ def run(args: argparse.Namespace) -> int:
     options = dict(cfg)
     if args.k8s:
         options["k8s"] = str(Path(args.k8s).resolve())
+    if options.get("k8s") and not Path(options["k8s"]).is_dir():
+        print(f"restybuild: error: the manifests folder {options['k8s']} does not exist",
+              file=sys.stderr)
+        return 3
     result = lint(restyfile, options, select, ignore)
     if fmt == "json":
         text = output.as_json(result.diagnostics)

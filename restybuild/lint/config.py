@@ -48,6 +48,13 @@ def load_config(folder: Path) -> dict[str, Any]:
                                       hint="known: " + ", ".join(sorted(KEYS)))
             if not isinstance(value, KEYS[key]):
                 raise LintConfigError(f"{path}: `{key}` must be a {KEYS[key].__name__}")
+        for key in ("worker-memory", "master-memory"):
+            if key in table:
+                from restybuild.units import parse_size
+
+                if parse_size(str(table[key])) is None:
+                    raise LintConfigError(f"{path}: `{key}` = {table[key]!r} is not a size",
+                                          hint="sizes look like 64Mi or 128m")
         out = dict(table)
         if "k8s" in out:
             out["k8s"] = str((folder / out["k8s"]).resolve())

@@ -52,6 +52,7 @@ class LintContext:
     project: Project
     options: dict[str, Any] = field(default_factory=dict)
     conf_error: ConfigError | None = None
+    _lines: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def root(self) -> Path:
@@ -146,9 +147,39 @@ class LintContext:
     def block_chunk(self, d: ConfDirective) -> LuaChunk:
         body = d.args[-1]
         line = int(d.directive.get("line", 1))
-        # crossplane keeps the text after `{`; the block starts on the directive's line
-        facts = scan(body.encode(), d.file, line_offset=line - 1, col_offset=0)
+        # crossplane keeps the text after `{`, which starts on the directive's line at the
+        # column after that `{`
+        text = self.file_lines(d.file)
+        col = 0
+        if 0 < line <= len(text):
+            at = text[line - 1].find(d.name)
+            brace = text[line - 1].find("{", at + len(d.name)) if at >= 0 else -1
+            col = brace + 1 if brace >= 0 else 0
+        facts = scan(body.encode(), d.file, line_offset=line - 1, col_offset=col)
         return LuaChunk(d.file, facts, d.name, d.ctx[0] if d.ctx else "main")
+
+    def file_lines(self, path: str) -> list[str]:
+        if path not in self._lines:
+            try:
+                with open(path, encoding="utf-8", errors="replace") as fh:
+                    self._lines[path] = fh.read().splitlines()
+            except OSError:
+                self._lines[path] = []
+        return self._lines[path]
+
+    @staticmethod
+    def where(span: Span) -> str:
+        """A span as the output shows it: relative to the working folder."""
+        return f"{show_path(span.file)}:{span.line}:{span.col}"
+
+
+def show_path(path: str) -> str:
+    """`path` relative to the working folder when it is below or beside it."""
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return path
+    return path if rel.startswith(os.pardir + os.sep + os.pardir) else rel
 
 
 def build_context(project: Project, options: dict[str, Any]) -> LintContext:

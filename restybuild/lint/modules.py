@@ -20,8 +20,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-_MODULES_BLOCK = re.compile(r"modules\s*=\s*\{(?P<body>.*?)\n\s*\}", re.S)
-_MODULE_KEY = re.compile(r"""(?:\[\s*["'](?P<q>[^"']+)["']\s*\]|(?P<b>[A-Za-z_][\w]*))\s*=""")
+_MODULE_KEY = re.compile(r"""(?:\[\s*["'](?P<q>[^"']+)["']\s*\]|(?P<b>[A-Za-z_][\w]*))\s*=(?!=)""")
 
 
 @lru_cache(maxsize=1)
@@ -35,16 +34,37 @@ def _match(module: str, patterns: list[str] | tuple[str, ...]) -> bool:
 
 
 def rockspec_modules(text: str) -> tuple[str, ...]:
-    """The module names of a rockspec's `build.modules` table."""
+    """The module names of a rockspec's `build.modules` table (any layout)."""
     found: list[str] = []
-    for block in _MODULES_BLOCK.finditer(text):
-        depth = 0
-        for line in block.group("body").splitlines():
-            if depth == 0:
-                m = _MODULE_KEY.search(line)
-                if m:
-                    found.append(m.group("q") or m.group("b"))
-            depth += line.count("{") - line.count("}")
+    for m in re.finditer(r"\bmodules\s*=\s*\{", text):
+        i, depth, start = m.end(), 1, m.end()
+        while i < len(text) and depth:  # the table's extent, strings skipped
+            ch = text[i]
+            if ch in "\"'":
+                end = text.find(ch, i + 1)
+                i = end if end >= 0 else len(text)
+            elif ch == "{":
+                depth += 1
+            elif ch == "}":
+                depth -= 1
+            i += 1
+        body, level, j = text[start:i - 1], 0, 0
+        while j < len(body):  # keys at the table's own level
+            ch = body[j]
+            if ch in "{":
+                level += 1
+            elif ch == "}":
+                level -= 1
+            elif level == 0:
+                key = _MODULE_KEY.match(body, j)
+                if key and (j == 0 or body[j - 1] in " \t\n,;{"):
+                    found.append(key.group("q") or key.group("b"))
+                    j = key.end()
+                    continue
+                if ch in "\"'":
+                    end = body.find(ch, j + 1)
+                    j = end if end >= 0 else len(body)
+            j += 1
     return tuple(found)
 
 
@@ -73,7 +93,7 @@ def _rock_files(project: Project) -> dict[str, str]:
             continue
         m = re.search(r"""^\s*package\s*=\s*["']([^"']+)["']""", text, re.M)
         if m:
-            texts[m.group(1)] = text
+            texts[m.group(1).lower()] = text  # luarocks names are case-insensitive
     return texts
 
 
@@ -136,7 +156,7 @@ def providers(project: Project) -> Providers:
     unknown: list[str] = []
     if project.rocks:
         for r in project.rocks.rocks:
-            name = r.name
+            name = r.name.lower() if r.name else None
             if name is None:
                 spec_names = [n for n in specs if r.path and Path(r.path).name.startswith(n)]
                 name = spec_names[0] if spec_names else Path(r.path or "").stem

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from typing import Any
 
 from restybuild import __version__
@@ -41,11 +40,9 @@ JSON_SCHEMA: dict[str, Any] = {
 
 
 def _rel(path: str) -> str:
-    try:
-        rel = os.path.relpath(path)
-    except ValueError:
-        return path
-    return path if rel.startswith("../..") else rel
+    from restybuild.lint.context import show_path
+
+    return show_path(path)
 
 
 def text(diags: tuple[Diagnostic, ...]) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,8 +41,9 @@ def _matches(code: str, patterns: tuple[str, ...]) -> bool:
     return any(code.startswith(p) for p in patterns)
 
 
-def _suppressions(path: Path) -> dict[int, tuple[set[str], bool]]:
-    out: dict[int, tuple[set[str], bool]] = {}
+def _suppressions(path: Path) -> dict[int, tuple[set[str], bool, bool]]:
+    """line -> (codes, has a reason, the comment stands on a line of its own)."""
+    out: dict[int, tuple[set[str], bool, bool]] = {}
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError:
@@ -49,7 +51,9 @@ def _suppressions(path: Path) -> dict[int, tuple[set[str], bool]]:
     for lineno, line in enumerate(text.splitlines(), start=1):
         m = SUPPRESS.search(line)
         if m:
-            out[lineno] = (set(m.group("codes").split(",")), bool(m.group("reason").strip()))
+            alone = line[: m.start()].strip() == ""
+            out[lineno] = (set(m.group("codes").split(",")), bool(m.group("reason").strip()),
+                           alone)
     return out
 
 
@@ -68,15 +72,16 @@ def lint(restyfile: str, options: dict[str, Any], select: tuple[str, ...] = (),
         if e.span is None:
             raise
         return LintResult((_meta("RB002", e),), False, tuple(inputs))
+
+    def wanted(code: str) -> bool:
+        return (not select or _matches(code, select)) and not _matches(code, ignore)
+
     ctx = build_context(project, options)
     inputs += _project_inputs(ctx)
     for rule in RULES:
-        if (select and not _matches(rule.CODE, select)) or _matches(rule.CODE, ignore):
-            continue
-        for f in rule.check(ctx):
-            diags.append(_diag(rule.CODE, rule.SEVERITY, f))
-    if ctx.conf_error is None and not _matches("RB003", ignore) and \
-            (not select or _matches("RB003", select)):
+        if wanted(rule.CODE):
+            diags.extend(_diag(rule.CODE, rule.SEVERITY, f) for f in rule.check(ctx))
+    if ctx.conf_error is None and wanted("RB003"):
         from restybuild.nginxconf import effective_conf
 
         try:
@@ -84,20 +89,26 @@ def lint(restyfile: str, options: dict[str, Any], select: tuple[str, ...] = (),
         except RestyError as e:
             if e.span is not None:
                 diags.append(_meta("RB003", e))
-    return LintResult(_suppress(diags), False, tuple(inputs))
+    kept = tuple(d for d in _suppress(diags) if wanted(d.code))
+    conf_syntax = any(d.code == "RB601" for d in kept)  # a syntax error in an input: exit 2
+    return LintResult(kept, conf_syntax, tuple(inputs))
+
+
+def _absolute(span: Span) -> Span:
+    return Span(os.path.abspath(span.file), span.line, span.col, span.end_line, span.end_col)
 
 
 def _meta(code: str, e: RestyError) -> Diagnostic:
     assert e.span is not None
-    return Diagnostic(code, META_RULES[code][1], e.message, e.span, e.hint)
+    return Diagnostic(code, META_RULES[code][1], e.message, _absolute(e.span), e.hint)
 
 
 def _diag(code: str, severity: str, f: Finding) -> Diagnostic:
-    return Diagnostic(code, f.severity or severity, f.message, f.span, f.hint)
+    return Diagnostic(code, f.severity or severity, f.message, _absolute(f.span), f.hint)
 
 
 def _suppress(diags: list[Diagnostic]) -> tuple[Diagnostic, ...]:
-    cache: dict[str, dict[int, tuple[set[str], bool]]] = {}
+    cache: dict[str, dict[int, tuple[set[str], bool, bool]]] = {}
     out: list[Diagnostic] = []
     flagged: set[tuple[str, int]] = set()
     for d in diags:
@@ -106,10 +117,11 @@ def _suppress(diags: list[Diagnostic]) -> tuple[Diagnostic, ...]:
             cache[file] = _suppressions(Path(file)) if Path(file).is_file() else {}
         sup = cache[file]
         hit = None
-        for line in (d.span.line, d.span.line - 1):
-            if line in sup and d.code in sup[line][0]:
-                hit = (line, sup[line][1])
-                break
+        same, above = sup.get(d.span.line), sup.get(d.span.line - 1)
+        if same is not None and d.code in same[0]:
+            hit = (d.span.line, same[1])
+        elif above is not None and above[2] and d.code in above[0]:
+            hit = (d.span.line - 1, above[1])
         if hit is None:
             out.append(d)
             continue
@@ -129,9 +141,13 @@ def _project_inputs(ctx: LintContext) -> list[str]:
     paths = [str(root / c.src) for c in p.lua]
     if p.conf:
         paths.append(str(root / p.conf.src))
-    paths += [str(root / n.src) for n in p.natives]
-    if p.rocks and p.rocks.server and not p.rocks.server_is_url:
-        paths.append(str(root / p.rocks.server))
+    for n in p.natives:
+        paths.append(str(root / n.src))
+        paths += [str(root / s) for s in n.search]
+    if p.rocks:
+        if p.rocks.server and not p.rocks.server_is_url:
+            paths.append(str(root / p.rocks.server))
+        paths += [str(root / r.path) for r in p.rocks.rocks if r.path]
     if ctx.options.get("k8s"):
         paths.append(str(ctx.options["k8s"]))
     return paths

@@ -43,6 +43,8 @@ def check(ctx: LintContext) -> Iterator[Finding]:
                 known = known | have["stream"]  # a file may serve either subsystem
             if use.name not in known:
                 via = f" (through {use.via})" if use.via else ""
+                hint = (f"declare it in the Restyfile: shared_dict {use.name} 10m"
+                        if chunk.subsystem != "stream" else
+                        f"declare `lua_shared_dict {use.name} 10m;` in the conf's stream block")
                 yield Finding(f"shared dict `{use.name}` is used{via} but never declared",
-                              use.span,
-                              hint=f"declare it in the Restyfile: shared_dict {use.name} 10m")
+                              use.span, hint=hint)

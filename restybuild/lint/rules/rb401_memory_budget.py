@@ -37,6 +37,10 @@ def check(ctx: LintContext) -> Iterator[Finding]:
     per_worker = parse_size(str(ctx.options.get("worker-memory", ""))) or DEFAULT_WORKER
     master = parse_size(str(ctx.options.get("master-memory", ""))) or DEFAULT_MASTER
     workers = p.workers.count if p.workers else 1
+    if p.workers is None:  # the conf's own count, when it states one (auto is RB301's)
+        for d in ctx.find("worker_processes", ()):
+            if d.args and d.args[0].isdigit():
+                workers = int(d.args[0])
     dicts = sum(d.size for d in p.shared_dicts)
     for d in ctx.find("lua_shared_dict"):
         if len(d.args) >= 2 and d.args[0] not in {x.name for x in p.shared_dicts}:

@@ -25,6 +25,6 @@ def check(ctx: LintContext) -> Iterator[Finding]:
         key = (d.ctx[0] if d.ctx else "", d.args[0])
         if key in seen:
             yield Finding(f"lua_shared_dict `{d.args[0]}` is already declared at "
-                          f"{seen[key].span}", d.span)
+                          f"{ctx.where(seen[key].span)}", d.span)
         else:
             seen[key] = d

@@ -24,5 +24,6 @@ def check(ctx: LintContext) -> Iterator[Finding]:
         return
     for d in ctx.find("listen"):
         if d.args and d.args[0].rsplit(":", 1)[-1] == str(m.port):
-            yield Finding(f"metrics port {m.port} is also listened on at {d.span}", m.span,
+            where = ctx.where(d.span)
+            yield Finding(f"metrics port {m.port} is also listened on at {where}", m.span,
                           hint="pick a port no server of the conf uses")

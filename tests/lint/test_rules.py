@@ -1,0 +1,737 @@
+"""Every lint rule on a fixture project it catches and on a near miss it does not catch.
+
+Each fixture is a project written from a dict into `tmp_path` and linted from
+its own folder, so the lines are exactly what `restybuild lint` prints there:
+`file:line:col: CODE severity: message` (hints are checked where they matter).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from restybuild.lint.rules import RULES
+from restybuild.lint.runner import META_RULES, all_codes
+from restybuild.rockserver import make_server
+from tests.conftest import REPO, write_tree
+from tests.lint.util import HEAD, LintFiles
+
+C = "conf/nginx.conf"
+CONF_R = HEAD + "conf conf\n"
+LUA_R = HEAD + "lua lua -> lua\n"
+BOTH_R = HEAD + "conf conf\nlua lua -> lua\n"
+OPENRESTY = "name app\nbase openresty\nlua lua -> lua\n"
+EMPTY_CONF = "events {}\nhttp {}\n"
+PROM_ROCK = "rocks -> luarocks {\n    rock nginx-lua-prometheus 0.20240525-1\n}\n"
+UNRESOLVED = "no declared lua folder, native, rock or the base image provides this module"
+UNPINNED = "name app\nbase image registry.example/openresty:1.21 recipe openresty\n"
+DIGEST = "sha256:" + "0123456789abcdef" * 4
+DEMO_ROCK = REPO / "examples/demo/rocks-src/restydemo-banner"
+
+DEPLOYMENT = """\
+apiVersion: {api}
+kind: Deployment
+metadata:
+  name: app
+spec:
+  template:
+    spec:
+      containers:
+        - name: app
+          image: app:1
+{resources}"""
+LIMITS = """\
+          resources:
+            limits:
+              cpu: "{cpu}"
+              memory: {memory}
+"""
+K8S_RESTYFILE = HEAD + "workers cpu\nresources {\n    limit cpu 2 memory 1Gi\n}\n"
+
+
+@dataclass(frozen=True)
+class Case:
+    code: str
+    id: str
+    files: dict[str, str]
+    expected: list[str]
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+def k8s_case(code: str, id: str, manifests: dict[str, str], expected: list[str]) -> Case:
+    files = {"Restyfile": K8S_RESTYFILE, **{f"k8s/{k}": v for k, v in manifests.items()}}
+    return Case(code, id, files, expected, {"k8s": "k8s"})
+
+
+CATCHES = [
+    Case("RB001", "restyfile-syntax", {"Restyfile": HEAD + "workers {\n"},
+         ["Restyfile:3:9: RB001 error: `workers` takes no block"]),
+    Case("RB002", "restyfile-semantics", {"Restyfile": HEAD + "workers abc\n"},
+         ["Restyfile:3:9: RB002 error: `abc` is not a worker count"]),
+    Case("RB003", "workers-vs-worker_processes",
+         {"Restyfile": CONF_R + "workers 2\n", C: "worker_processes 4;\n" + EMPTY_CONF},
+         ["Restyfile:4:1: RB003 error: `workers 2` conflicts with `worker_processes 4` at "
+          "conf/nginx.conf:1:1"]),
+    Case("RB003", "dict-size-conflict",
+         {"Restyfile": BOTH_R + "shared_dict hits 1m\n",
+          C: "events {}\nhttp {\n    lua_shared_dict hits 2m;\n}\n",
+          "lua/a.lua": "return ngx.shared.hits\n"},
+         ["Restyfile:5:1: RB003 error: shared dict `hits` is 1m here but 2m in the conf at "
+          "conf/nginx.conf:3:1"]),
+    Case("RB004", "lua-ignore-without-reason",
+         {"Restyfile": LUA_R, "lua/a.lua": "local d = ngx.shared.x -- restybuild: ignore=RB201\n"},
+         ["lua/a.lua:1:1: RB004 warning: `restybuild: ignore=RB201` gives no reason"]),
+    Case("RB101", "lua-file",
+         {"Restyfile": LUA_R, "lua/a.lua": 'local bp = require "binary_protocol"\n'},
+         [f'lua/a.lua:1:12: RB101 error: `require "binary_protocol"`: {UNRESOLVED}']),
+    Case("RB101", "require-forms",
+         {"Restyfile": LUA_R,
+          "lua/a.lua": 'local a = require("one")\nlocal b = require "two"\n'
+                       "local c = require 'three'\nlocal d = require [[four]]\n"},
+         [f'lua/a.lua:1:11: RB101 error: `require "one"`: {UNRESOLVED}',
+          f'lua/a.lua:2:11: RB101 error: `require "two"`: {UNRESOLVED}',
+          f'lua/a.lua:3:11: RB101 error: `require "three"`: {UNRESOLVED}',
+          f'lua/a.lua:4:11: RB101 error: `require "four"`: {UNRESOLVED}']),
+    Case("RB101", "conf-lua-block",
+         {"Restyfile": CONF_R,
+          C: "events {}\nhttp {\n    server {\n        location / {\n"
+             "            content_by_lua_block {\n"
+             '                local y = require("nope.two")\n'
+             "            }\n        }\n    }\n}\n"},
+         [f'conf/nginx.conf:6:27: RB101 error: `require "nope.two"`: {UNRESOLVED}']),
+    Case("RB101", "broken-lua-file-still-scanned",
+         {"Restyfile": LUA_R, "lua/a.lua": 'local x = require("nope")\nfunction (\nend end ((\n'},
+         [f'lua/a.lua:1:11: RB101 error: `require "nope"`: {UNRESOLVED}']),
+    Case("RB102", "computed-require",
+         {"Restyfile": LUA_R, "lua/a.lua": 'local drv = require("drivers." .. kind)\n'},
+         ["lua/a.lua:1:13: RB102 info: `require` with a computed module name cannot be checked"]),
+    Case("RB110", "base-image-by-tag",
+         {"Restyfile": UNPINNED},
+         ["Restyfile:2:1: RB110 warning: base image registry.example/openresty:1.21 is not "
+          "pinned by digest"]),
+    Case("RB201", "dot",
+         {"Restyfile": LUA_R, "lua/a.lua": "local d = ngx.shared.result_dict\n"},
+         ["lua/a.lua:1:22: RB201 error: shared dict `result_dict` is used but never declared"]),
+    Case("RB201", "bracket",
+         {"Restyfile": LUA_R, "lua/a.lua": 'local d = ngx.shared["result_dict"]\n'},
+         ["lua/a.lua:1:22: RB201 error: shared dict `result_dict` is used but never declared"]),
+    Case("RB201", "alias",
+         {"Restyfile": LUA_R, "lua/a.lua": "local s = ngx.shared\nlocal d = s.result_dict\n"},
+         ["lua/a.lua:2:13: RB201 error: shared dict `result_dict` is used but never declared"]),
+    Case("RB201", "libraries",
+         {"Restyfile": OPENRESTY + PROM_ROCK,
+          "lua/a.lua": 'local prometheus = require("prometheus")\n'
+                       'prometheus.init("pm")\n'
+                       'local l = require("resty.lock"):new("locks")\n'
+                       'local r = require("resty.limit.req").new("limit_req_store", 1, 2)\n'},
+         ["lua/a.lua:2:17: RB201 error: shared dict `pm` is used (through prometheus) but "
+          "never declared",
+          "lua/a.lua:3:37: RB201 error: shared dict `locks` is used (through resty.lock) but "
+          "never declared",
+          "lua/a.lua:4:42: RB201 error: shared dict `limit_req_store` is used (through "
+          "resty.limit.req) but never declared"]),
+    Case("RB201", "http-dict-from-stream-block",
+         {"Restyfile": CONF_R,
+          C: "events {}\nhttp {\n    lua_shared_dict h 1m;\n}\nstream {\n    server {\n"
+             "        listen 9000;\n        content_by_lua_block {\n"
+             "            local b = ngx.shared.h\n        }\n    }\n}\n"},
+         ["conf/nginx.conf:9:34: RB201 error: shared dict `h` is used but never declared"]),
+    Case("RB202", "unused",
+         {"Restyfile": LUA_R + "shared_dict old_cache 100m\n", "lua/a.lua": "return 1\n"},
+         ["Restyfile:4:1: RB202 warning: shared dict `old_cache` is declared but no Lua code "
+          "uses it"]),
+    Case("RB203", "computed-dict",
+         {"Restyfile": LUA_R, "lua/a.lua": "local d = ngx.shared[conf.dict]\n"},
+         ["lua/a.lua:1:22: RB203 info: a shared dict name computed at run time cannot be "
+          "checked"]),
+    Case("RB301", "auto-without-workers",
+         {"Restyfile": CONF_R, C: "worker_processes auto;\n" + EMPTY_CONF},
+         ["conf/nginx.conf:1:1: RB301 error: `worker_processes auto` counts the node's CPUs, "
+          "not the container's CPU limit"]),
+    Case("RB302", "above-cpu",
+         {"Restyfile": HEAD + "workers 8\nresources {\n    limit cpu 2 memory 4Gi\n}\n"},
+         ["Restyfile:3:1: RB302 warning: 8 workers for a CPU limit of 2000m (2 CPU)"]),
+    Case("RB401", "over",
+         {"Restyfile": LUA_R + "workers 2\nshared_dict cache 100m\n"
+                               "resources {\n    limit memory 256Mi\n}\n",
+          "lua/a.lua": "return ngx.shared.cache\n"},
+         ["Restyfile:6:1: RB401 error: estimated memory master 16Mi + 2 workers x 64Mi + "
+          "shared dicts 100Mi + reload headroom 128Mi = 372Mi is above the limit 256Mi"]),
+    Case("RB401", "within-20-percent",
+         {"Restyfile": LUA_R + "workers 2\nshared_dict cache 100m\n"
+                               "resources {\n    limit memory 400Mi\n}\n",
+          "lua/a.lua": "return ngx.shared.cache\n"},
+         ["Restyfile:6:1: RB401 warning: estimated memory master 16Mi + 2 workers x 64Mi + "
+          "shared dicts 100Mi + reload headroom 128Mi = 372Mi is within 20% of the limit "
+          "400Mi"]),
+    Case("RB401", "conf-dicts-count",
+         {"Restyfile": CONF_R + "resources {\n    limit memory 400Mi\n}\n",
+          C: "events {}\nhttp {\n    lua_shared_dict big 200m;\n}\n"},
+         ["Restyfile:4:1: RB401 warning: estimated memory master 16Mi + 1 workers x 64Mi + "
+          "shared dicts 200Mi + reload headroom 64Mi = 344Mi is within 20% of the limit "
+          "400Mi"]),
+    Case("RB401", "configured-worker-memory",
+         {"Restyfile": HEAD + "workers 2\nresources {\n    limit memory 256Mi\n}\n"},
+         ["Restyfile:4:1: RB401 error: estimated memory master 32Mi + 2 workers x 128Mi + "
+          "shared dicts 0Mi + reload headroom 256Mi = 544Mi is above the limit 256Mi"],
+         {"worker-memory": "128Mi", "master-memory": "32Mi"}),
+    # The effective conf runs `worker_processes 4` workers when the Restyfile has no `workers`.
+    Case("RB401", "conf-worker-processes",
+         {"Restyfile": CONF_R + "resources {\n    limit memory 256Mi\n}\n",
+          C: "worker_processes 4;\n" + EMPTY_CONF},
+         ["Restyfile:4:1: RB401 error: estimated memory master 16Mi + 4 workers x 64Mi + "
+          "shared dicts 0Mi + reload headroom 256Mi = 528Mi is above the limit 256Mi"]),
+    Case("RB601", "unclosed-block",
+         {"Restyfile": CONF_R, C: "events {}\nhttp {\n    server {\n        listen 80;\n}\n"},
+         ['conf/nginx.conf:5:1: RB601 error: nginx conf: unexpected end of file, expecting "}"']),
+    Case("RB602", "include-missing",
+         {"Restyfile": CONF_R,
+          C: "events {}\nhttp {\n    include mime.types;\n    include vhosts/*.conf;\n"
+             "    include /usr/share/nginx/conf/missing.conf;\n}\n"},
+         ["conf/nginx.conf:3:1: RB602 error: `include mime.types` matches no file in conf",
+          "conf/nginx.conf:4:1: RB602 warning: `include vhosts/*.conf` matches no file in conf",
+          "conf/nginx.conf:5:1: RB602 error: `include /usr/share/nginx/conf/missing.conf` "
+          "matches no file in conf"]),
+    Case("RB603", "dict-twice-through-include",
+         {"Restyfile": CONF_R,
+          C: "events {}\nhttp {\n    lua_shared_dict a 1m;\n    include more.conf;\n}\n",
+          "conf/more.conf": "lua_shared_dict a 1m;\n"},
+         ["conf/more.conf:1:1: RB603 error: lua_shared_dict `a` is already declared at "
+          "conf/nginx.conf:3:1"]),
+    Case("RB604", "lua-file-missing",
+         {"Restyfile": CONF_R + "lua src -> app\n", "src/handler.lua": "return 1\n",
+          C: "events {}\nhttp {\n    init_by_lua_file lua/init.lua;\n"
+             "    init_worker_by_lua_file app/worker.lua;\n}\n"},
+         ["conf/nginx.conf:3:1: RB604 error: `init_by_lua_file lua/init.lua`: the image will "
+          "have no /usr/share/nginx/lua/init.lua",
+          "conf/nginx.conf:4:1: RB604 error: `init_worker_by_lua_file app/worker.lua`: the image "
+          "will have no /usr/share/nginx/app/worker.lua (src/worker.lua does not exist)"]),
+    Case("RB605", "secrets",
+         {"Restyfile": BOTH_R, C: EMPTY_CONF, "conf/.git/HEAD": "ref\n", "lua/.env": "X=1\n",
+          "lua/a.lua": "return 1\n"},
+         ["Restyfile:3:1: RB605 warning: conf/.git is inside a declared folder; it is kept out "
+          "of the image",
+          "Restyfile:4:1: RB605 warning: lua/.env is inside a declared folder; it is kept out "
+          "of the image"]),
+    Case("RB701", "metrics-without-rock", {"Restyfile": HEAD + "metrics prometheus port 9145\n"},
+         ["Restyfile:3:1: RB701 error: `metrics prometheus` needs the nginx-lua-prometheus "
+          "rock"]),
+    Case("RB702", "init-by-lua",
+         {"Restyfile": CONF_R + "metrics prometheus port 9145\n" + PROM_ROCK,
+          C: "events {}\nhttp {\n    init_by_lua_block {\n"
+             '        prometheus = require("prometheus").init("prometheus_metrics")\n'
+             "    }\n}\n"},
+         ["conf/nginx.conf:4:22: RB702 warning: prometheus.init() runs in init_by_lua; the "
+          "library wants init_worker_by_lua"]),
+    Case("RB702", "init-by-lua-file",
+         {"Restyfile": BOTH_R + "metrics prometheus port 9145\n" + PROM_ROCK,
+          C: "events {}\nhttp {\n    init_by_lua_file lua/init.lua;\n}\n",
+          "lua/init.lua": 'prometheus = require("prometheus").init("prometheus_metrics")\n'},
+         ["lua/init.lua:1:14: RB702 warning: prometheus.init() runs in init_by_lua; the "
+          "library wants init_worker_by_lua"]),
+    Case("RB703", "port-collision",
+         {"Restyfile": CONF_R + "metrics prometheus port 9145\n" + PROM_ROCK,
+          C: "events {}\nhttp {\n    server {\n        listen 127.0.0.1:9145;\n    }\n}\n"},
+         ["Restyfile:4:1: RB703 error: metrics port 9145 is also listened on at "
+          "conf/nginx.conf:4:1"]),
+    Case("RB704", "metrics-open",
+         {"Restyfile": CONF_R,
+          C: "events {}\nhttp {\n    server {\n        location = /metrics {\n"
+             "            return 200;\n        }\n    }\n}\n"},
+         ["conf/nginx.conf:4:1: RB704 warning: `location = /metrics` serves metrics to "
+          "everyone"]),
+    Case("RB801", "getenv",
+         {"Restyfile": LUA_R, "lua/a.lua": 'local h = os.getenv("REDIS_HOST")\n'},
+         ['lua/a.lua:1:11: RB801 warning: os.getenv("REDIS_HOST") is nil: nginx strips the '
+          "environment"]),
+    Case("RB802", "socket-without-resolver",
+         {"Restyfile": LUA_R, "lua/a.lua": "local sock = ngx.socket.tcp()\n"},
+         ["lua/a.lua:1:14: RB802 warning: ngx.socket.tcp connects through cosockets but the "
+          "conf has no `resolver`"]),
+    Case("RB802", "resty-http-module",
+         {"Restyfile": LUA_R + "rocks -> luarocks {\n    rock lua-resty-http 0.17.2-0\n}\n",
+          "lua/a.lua": 'local http = require "resty.http"\n'},
+         ["lua/a.lua:1:14: RB802 warning: resty.http connects through cosockets but the conf "
+          "has no `resolver`"]),
+    k8s_case("RB901", "removed-api",
+             {"deploy.yaml": DEPLOYMENT.format(
+                 api="extensions/v1beta1", resources=LIMITS.format(cpu=2, memory="1Gi"))},
+             ["k8s/deploy.yaml:1:13: RB901 error: Deployment in apiVersion extensions/v1beta1 "
+              "was removed from Kubernetes"]),
+    k8s_case("RB901", "no-limits",
+             {"deploy.yaml": DEPLOYMENT.format(api="apps/v1", resources="")},
+             ["k8s/deploy.yaml:9:11: RB901 warning: container has no resource limits"]),
+    k8s_case("RB901", "limits-disagree",
+             {"pod.yml": "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n"
+                         "  containers:\n    - name: app\n      resources:\n        limits:\n"
+                         "          cpu: 500m\n          memory: 2Gi\n"},
+             ["k8s/pod.yml:10:16: RB901 warning: limits.cpu 500m disagrees with the Restyfile's "
+              "limit (Restyfile:4:1)",
+              "k8s/pod.yml:11:19: RB901 warning: limits.memory 2Gi disagrees with the "
+              "Restyfile's limit (Restyfile:4:1)"]),
+    k8s_case("RB901", "invalid-yaml", {"bad.yaml": "a: [\n"},
+             ["k8s/bad.yaml:2:1: RB901 error: invalid YAML: expected the node content, but "
+              "found '<stream end>'"]),
+]
+
+NEAR_MISSES = [
+    Case("RB001", "valid-restyfile", {"Restyfile": HEAD + "workers 2\n"}, []),
+    Case("RB002", "valid-workers", {"Restyfile": HEAD + "workers 1024\n"}, []),
+    Case("RB003", "same-size-in-both",
+         {"Restyfile": BOTH_R + "shared_dict hits 1m\n",
+          C: "events {}\nhttp {\n    lua_shared_dict hits 1024k;\n}\n",
+          "lua/a.lua": "return ngx.shared.hits\n"}, []),
+    Case("RB003", "same-worker-count",
+         {"Restyfile": CONF_R + "workers 2\n", C: "worker_processes 2;\n" + EMPTY_CONF}, []),
+    Case("RB004", "ignore-with-reason",
+         {"Restyfile": LUA_R,
+          "lua/a.lua": "local d = ngx.shared.x -- restybuild: ignore=RB201 a chart declares it\n"},
+         []),
+    Case("RB101", "natives-dirs-base-luajit",
+         {"Restyfile": LUA_R + "native natives/cjson.so -> lua\nnative natives/greeter.so -> lua\n",
+          "natives/cjson.so": "ELF", "natives/greeter.so": "ELF",
+          "lua/mod/init.lua": "return {}\n", "lua/app/util.lua": "return {}\n",
+          "lua/a.lua": 'local a = require("cjson.safe")\n'  # cjson.so, all-in-one loader
+                       'local b = require("greeter.sub")\n'  # greeter.so, all-in-one loader
+                       'local c = require("mod")\n'  # ?/init.lua
+                       'local d = require("app.util")\n'
+                       'local e = require("resty.core")\n'  # bundled by the base
+                       'local f = require("ngx.ssl")\n'
+                       'local g = require("ffi")\n'  # LuaJIT
+                       'local h = require("table.new")\n'
+                       "local i = require 'jit.util'\n"
+                       'local j = require("string.buffer")\n'}, []),
+    Case("RB101", "known-rock",
+         {"Restyfile": LUA_R + "rocks -> luarocks {\n    rock penlight 1.14.0-2\n}\n",
+          "lua/a.lua": 'local pl = require("pl.tablex")\n'}, []),
+    Case("RB102", "literal-require",
+         {"Restyfile": LUA_R, "lua/a.lua": 'local c = require("cjson")\n'}, []),
+    Case("RB110", "digest",
+         {"Restyfile": UNPINNED.replace("openresty\n", f"openresty digest {DIGEST}\n")}, []),
+    Case("RB110", "recipe-base", {"Restyfile": HEAD}, []),
+    Case("RB201", "declared-in-restyfile",
+         {"Restyfile": LUA_R + "shared_dict hits 1m\n", "lua/a.lua": "return ngx.shared.hits\n"},
+         []),
+    Case("RB201", "declared-in-conf-http",
+         {"Restyfile": BOTH_R, C: "events {}\nhttp {\n    lua_shared_dict hits 1m;\n}\n",
+          "lua/a.lua": "return ngx.shared.hits\n"}, []),
+    Case("RB201", "declared-in-included-conf",
+         {"Restyfile": BOTH_R, C: "events {}\nhttp {\n    include dicts.conf;\n}\n",
+          "conf/dicts.conf": "lua_shared_dict hits 1m;\n",
+          "lua/a.lua": "return ngx.shared.hits\n"}, []),
+    Case("RB201", "alias-and-bracket",
+         {"Restyfile": LUA_R + "shared_dict a 1m\nshared_dict b 1m\n",
+          "lua/a.lua": 'local s = ngx.shared; local x = s.a\nlocal y = ngx.shared["b"]\n'}, []),
+    Case("RB201", "libraries",
+         {"Restyfile": OPENRESTY + PROM_ROCK + "shared_dict pm 1m\nshared_dict locks 1m\n"
+                       "shared_dict limit_req_store 1m\n",
+          "lua/a.lua": 'local prometheus = require("prometheus")\n'
+                       'prometheus.init("pm")\n'
+                       'local l = require("resty.lock"):new("locks")\n'
+                       'local r = require("resty.limit.req").new("limit_req_store", 1, 2)\n'},
+         []),
+    Case("RB201", "metrics-dict",
+         {"Restyfile": LUA_R + "metrics prometheus port 9145\n" + PROM_ROCK,
+          "lua/a.lua": 'local p = require("prometheus").init("prometheus_metrics")\n'}, []),
+    Case("RB201", "stream-dict-from-stream-block",
+         {"Restyfile": CONF_R,
+          C: "events {}\nhttp {}\nstream {\n    lua_shared_dict sd 1m;\n    server {\n"
+             "        listen 9000;\n        content_by_lua_block {\n"
+             "            local a = ngx.shared.sd\n        }\n    }\n}\n"}, []),
+    Case("RB201", "stream-dict-from-stream-lua-file",
+         {"Restyfile": BOTH_R,
+          C: "events {}\nhttp {}\nstream {\n    lua_shared_dict sd 1m;\n    server {\n"
+             "        listen 9000;\n        content_by_lua_file lua/stream.lua;\n    }\n}\n",
+          "lua/stream.lua": "local a = ngx.shared.sd\n"}, []),
+    Case("RB202", "used",
+         {"Restyfile": LUA_R + "shared_dict cache 1m\n",
+          "lua/a.lua": "local c = ngx.shared.cache\n"}, []),
+    Case("RB202", "used-in-conf-block",
+         {"Restyfile": CONF_R + "shared_dict cache 1m\n",
+          C: "events {}\nhttp {\n    init_worker_by_lua_block {\n"
+             "        local c = ngx.shared.cache\n    }\n}\n"}, []),
+    Case("RB203", "literal-bracket",
+         {"Restyfile": LUA_R + "shared_dict cache 1m\n",
+          "lua/a.lua": "local c = ngx.shared['cache']\n"}, []),
+    Case("RB301", "auto-with-workers",
+         {"Restyfile": CONF_R + "workers 2\n", C: "worker_processes auto;\n" + EMPTY_CONF}, []),
+    Case("RB301", "number-without-workers",
+         {"Restyfile": CONF_R, C: "worker_processes 2;\n" + EMPTY_CONF}, []),
+    Case("RB302", "workers-cpu",
+         {"Restyfile": HEAD + "workers cpu\nresources {\n    limit cpu 2 memory 4Gi\n}\n"}, []),
+    Case("RB302", "rounded-up",
+         {"Restyfile": HEAD + "workers 2\nresources {\n    limit cpu 1500m memory 4Gi\n}\n"}, []),
+    Case("RB401", "under",
+         {"Restyfile": LUA_R + "workers 2\nshared_dict cache 100m\n"
+                               "resources {\n    limit memory 1Gi\n}\n",
+          "lua/a.lua": "return ngx.shared.cache\n"}, []),
+    Case("RB401", "configured-smaller-workers",
+         {"Restyfile": HEAD + "workers 2\nresources {\n    limit memory 256Mi\n}\n"}, [],
+         {"worker-memory": "32Mi", "master-memory": "8Mi"}),
+    Case("RB601", "valid-conf",
+         {"Restyfile": CONF_R,
+          C: "events {}\nhttp {\n    server {\n        listen 80;\n    }\n}\n"}, []),
+    Case("RB602", "include-matches",
+         {"Restyfile": CONF_R,
+          C: "events {}\nhttp {\n    include mime.types;\n"
+             "    include /usr/share/nginx/conf/vhosts/*.conf;\n"
+             "    include /etc/nginx/fastcgi_params;\n}\n",
+          "conf/mime.types": "types {}\n", "conf/vhosts/a.conf": "server { listen 81; }\n"}, []),
+    Case("RB603", "same-name-http-and-stream",
+         {"Restyfile": CONF_R,
+          C: "events {}\nhttp {\n    lua_shared_dict a 1m;\n}\n"
+             "stream {\n    lua_shared_dict a 1m;\n}\n"}, []),
+    Case("RB604", "file-in-image",
+         {"Restyfile": CONF_R + "lua src -> app\n", "src/handler.lua": "return 1\n",
+          C: "events {}\nhttp {\n    server {\n"
+             "        location / {\n            content_by_lua_file app/handler.lua;\n        }\n"
+             "        location /b {\n            content_by_lua_file /usr/share/lua/5.1/x.lua;\n"
+             "        }\n"
+             "        location /c {\n            content_by_lua_file app/$uri.lua;\n        }\n"
+             "    }\n}\n"}, []),
+    Case("RB605", "plain-files",
+         {"Restyfile": LUA_R, "lua/a.lua": "return 1\n", "lua/README.md": "docs\n"}, []),
+    Case("RB701", "rock-declared",
+         {"Restyfile": HEAD + "metrics prometheus port 9145\n" + PROM_ROCK}, []),
+    Case("RB702", "init-worker",
+         {"Restyfile": CONF_R + "metrics prometheus port 9145\n" + PROM_ROCK,
+          C: "events {}\nhttp {\n    init_worker_by_lua_block {\n"
+             '        prometheus = require("prometheus").init("prometheus_metrics")\n'
+             "    }\n}\n"}, []),
+    Case("RB703", "other-port",
+         {"Restyfile": CONF_R + "metrics prometheus port 9145\n" + PROM_ROCK,
+          C: "events {}\nhttp {\n    server {\n        listen 8080;\n    }\n}\n"}, []),
+    Case("RB704", "metrics-restricted",
+         {"Restyfile": CONF_R,
+          C: "events {}\nhttp {\n    server {\n        location = /metrics {\n"
+             "            allow 10.0.0.0/8;\n            deny all;\n        }\n    }\n}\n"}, []),
+    Case("RB801", "env-declared",
+         {"Restyfile": BOTH_R + "env REDIS_HOST=redis\n",
+          C: "env FROM_CONF;\nenv WITH_VALUE=x;\n" + EMPTY_CONF,
+          "lua/a.lua": 'local a = os.getenv("REDIS_HOST")\nlocal b = os.getenv("FROM_CONF")\n'
+                       'local c = os.getenv("WITH_VALUE")\nlocal d = os.getenv("TZ")\n'}, []),
+    Case("RB802", "resolver",
+         {"Restyfile": BOTH_R, C: "events {}\nhttp {\n    resolver 10.96.0.10;\n}\n",
+          "lua/a.lua": "local sock = ngx.socket.tcp()\n"}, []),
+    k8s_case("RB901", "good-manifests",
+             {"deploy.yaml": DEPLOYMENT.format(
+                 api="apps/v1", resources=LIMITS.format(cpu="2000m", memory="1024Mi")),
+              "notes.txt": "apiVersion: extensions/v1beta1\nkind: Deployment\n"},
+             []),
+]
+
+
+def _ids(cases: list[Case]) -> list[str]:
+    return [f"{c.code}-{c.id}" for c in cases]
+
+
+@pytest.mark.parametrize("case", CATCHES, ids=_ids(CATCHES))
+def test_catches(case: Case, lint_files: LintFiles) -> None:
+    report = lint_files(case.files, options=case.options)
+    assert report.lines == case.expected
+    assert all(f": {case.code} " in line for line in case.expected)
+
+
+@pytest.mark.parametrize("case", NEAR_MISSES, ids=_ids(NEAR_MISSES))
+def test_near_misses(case: Case, lint_files: LintFiles) -> None:
+    report = lint_files(case.files, options=case.options)
+    assert report.lines == case.expected
+
+
+def test_every_code_has_a_catch_and_a_near_miss() -> None:
+    codes = set(all_codes())
+    assert codes == {r.CODE for r in RULES} | set(META_RULES)
+    assert {c.code for c in CATCHES} == codes
+    assert {c.code for c in NEAR_MISSES} == codes
+
+
+@pytest.mark.parametrize("rule", RULES, ids=[r.CODE for r in RULES])
+def test_rule_module_shape(rule: Any) -> None:
+    assert re.fullmatch(r"RB\d{3}", rule.CODE)
+    assert rule.SEVERITY in ("error", "warning", "info")
+    assert re.fullmatch(r"[a-z0-9-]+", rule.NAME)
+    doc = rule.__doc__ or ""
+    assert doc.startswith(rule.CODE + " ")
+    for part in ("What:", "Why:", "Example:"):
+        assert f"\n{part} " in doc, f"{rule.CODE}: no {part}"
+    assert callable(rule.check)
+    assert Path(rule.__file__).name.startswith(rule.CODE.lower() + "_")
+
+
+def test_rules_are_in_code_order() -> None:
+    codes = [r.CODE for r in RULES]
+    assert codes == sorted(codes)
+    assert len(set(codes)) == len(codes)
+
+
+# -- hints: who could provide it, where to declare it ---------------------------------------
+
+
+def test_rb101_hint_names_a_project_file_or_a_known_rock(lint_files: LintFiles) -> None:
+    report = lint_files({"Restyfile": LUA_R, "vendor/helpers/util.lua": "return {}\n",
+                         "lua/a.lua": 'local u = require("helpers.util")\n'
+                                      'local h = require("resty.http")\n'})
+    first = f'lua/a.lua:1:11: RB101 error: `require "helpers.util"`: {UNRESOLVED}'
+    second = f'lua/a.lua:2:11: RB101 error: `require "resty.http"`: {UNRESOLVED}'
+    assert report.of("RB101") == [first, second]
+    assert report.hint(first) == "vendor/helpers/util.lua would: declare `lua vendor -> lua`"
+    assert report.hint(second) == ("the rock lua-resty-http provides it: add "
+                                   "`rock lua-resty-http VERSION` to `rocks`")
+
+
+def test_rb201_hint_says_where_to_declare(lint_files: LintFiles) -> None:
+    report = lint_files({"Restyfile": LUA_R, "lua/a.lua": "local d = ngx.shared.result_dict\n"})
+    [line] = report.lines
+    assert report.hint(line) == "declare it in the Restyfile: shared_dict result_dict 10m"
+
+
+def test_rb201_hint_for_a_stream_use_names_the_stream_block(lint_files: LintFiles) -> None:
+    # The Restyfile's shared_dict goes to the http block only: a stream use needs a
+    # lua_shared_dict in the conf's stream block, and the hint must say so.
+    report = lint_files({
+        "Restyfile": CONF_R,
+        C: "events {}\nhttp {\n    lua_shared_dict h 1m;\n}\nstream {\n    server {\n"
+           "        listen 9000;\n        content_by_lua_block {\n"
+           "            local b = ngx.shared.h\n        }\n    }\n}\n"})
+    [line] = report.lines
+    hint = report.hint(line) or ""
+    assert "lua_shared_dict h" in hint and "stream" in hint, hint
+
+
+def test_rb401_hint_and_sum(lint_files: LintFiles) -> None:
+    report = lint_files({"Restyfile": HEAD + "workers 2\nresources {\n    limit memory 256Mi\n}\n"})
+    [line] = report.lines
+    assert line == ("Restyfile:4:1: RB401 error: estimated memory master 16Mi + 2 workers x 64Mi "
+                    "+ shared dicts 0Mi + reload headroom 128Mi = 272Mi is above the limit 256Mi")
+    assert report.hint(line) == "raise the memory limit, or lower workers or dict sizes"
+
+
+# -- positions -------------------------------------------------------------------------------
+
+
+def test_lua_block_on_one_line_reports_the_column_in_the_conf(lint_files: LintFiles) -> None:
+    line = '        location / { content_by_lua_block { require("nope") } }'
+    report = lint_files({"Restyfile": CONF_R,
+                         C: f"events {{}}\nhttp {{\n    server {{\n{line}\n    }}\n}}\n"})
+    col = line.index("require") + 1
+    assert col == 45
+    assert report.lines == [f'conf/nginx.conf:4:{col}: RB101 error: `require "nope"`: {UNRESOLVED}']
+
+
+def test_lua_block_first_line_column(lint_files: LintFiles) -> None:
+    line = '            content_by_lua_block {require("nope")'
+    report = lint_files({"Restyfile": CONF_R,
+                         C: "events {}\nhttp {\n    server {\n        location / {\n"
+                            f"{line}\n            }}\n        }}\n    }}\n}}\n"})
+    col = line.index("require") + 1
+    assert report.lines == [f'conf/nginx.conf:5:{col}: RB101 error: `require "nope"`: {UNRESOLVED}']
+
+
+def test_paths_are_relative_to_the_working_folder(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from restybuild.lint import output
+    from restybuild.lint.runner import lint
+
+    write_tree(tmp_path / "app", {"Restyfile": BOTH_R + "shared_dict unused 1m\n",
+                                  C: "worker_processes auto;\n" + EMPTY_CONF,
+                                  "lua/a.lua": "local d = ngx.shared.x\n"})
+    monkeypatch.chdir(tmp_path)
+    text = output.text(lint("app/Restyfile", {}).diagnostics)
+    lines = [x for x in text.splitlines() if not x.startswith("  hint:")]
+    assert sorted(lines) == [
+        "app/Restyfile:5:1: RB202 warning: shared dict `unused` is declared but no Lua code "
+        "uses it",
+        "app/conf/nginx.conf:1:1: RB301 error: `worker_processes auto` counts the node's CPUs, "
+        "not the container's CPU limit",
+        "app/lua/a.lua:1:22: RB201 error: shared dict `x` is used but never declared",
+    ]
+
+
+# -- providers of modules: rocks of a local server, natives ----------------------------------
+
+FOO_SPEC_ONE_LINE = """\
+package = "foo-bar"
+version = "1.2-1"
+source = {
+   url = "https://example.invalid/foo-bar-1.2.tar.gz",
+}
+build = { type = "builtin", modules = { ["foo.bar"] = "foo/bar.lua" } }
+"""
+FOO_SPEC = FOO_SPEC_ONE_LINE.replace(
+    'build = { type = "builtin", modules = { ["foo.bar"] = "foo/bar.lua" } }',
+    'build = {\n   type = "builtin",\n   modules = {\n      ["foo.bar"] = "foo/bar.lua",\n'
+    "   },\n}")
+
+
+def rock_server(tmp_path: Path, spec: str, name: str = "foo-bar-1.2-1") -> Path:
+    """A project folder with a rocks server made from a rock source outside the project."""
+    src = tmp_path / "rock-src" / name
+    write_tree(src, {f"{name}.rockspec": spec, "foo/bar.lua": "return 1\n"})
+    project = tmp_path / "proj"
+    make_server(project / "rocks", [src])
+    return project
+
+
+def rock_restyfile(rock: str) -> str:
+    return LUA_R + f"rocks -> luarocks {{\n    server rocks\n    rock {rock}\n}}\n"
+
+
+def test_rb101_demo_rock_from_a_local_server(tmp_path: Path, lint_files: LintFiles) -> None:
+    project = tmp_path / "proj"
+    make_server(project / "rocks", [DEMO_ROCK])
+    report = lint_files({"Restyfile": rock_restyfile("restydemo-banner 1.0-1"),
+                         "lua/a.lua": 'local b = require("restydemo.banner")\n'
+                                      'local o = require("restydemo.other")\n'}, root=project)
+    assert report.lines == [f'lua/a.lua:2:11: RB101 error: `require "restydemo.other"`: '
+                            f"{UNRESOLVED}"]
+
+
+def test_rb101_rock_with_modules_on_several_lines(tmp_path: Path,
+                                                   lint_files: LintFiles) -> None:
+    project = rock_server(tmp_path, FOO_SPEC)
+    report = lint_files({"Restyfile": rock_restyfile("foo-bar 1.2-1"),
+                         "lua/a.lua": 'local m = require("foo.bar")\n'}, root=project)
+    assert report.lines == []
+
+
+def test_rb101_rock_with_a_one_line_modules_table(tmp_path: Path, lint_files: LintFiles) -> None:
+    # The rockspec of tests/test_rockserver.py: `build = { ..., modules = { [..] = .. } }`.
+    project = rock_server(tmp_path, FOO_SPEC_ONE_LINE)
+    report = lint_files({"Restyfile": rock_restyfile("foo-bar 1.2-1"),
+                         "lua/a.lua": 'local m = require("foo.bar")\n'}, root=project)
+    assert report.lines == []
+
+
+def test_rb101_rock_whose_package_name_has_capitals(tmp_path: Path,
+                                                     lint_files: LintFiles) -> None:
+    # luarocks lowercases package names: `package = "Foo-Bar"` is the rock foo-bar.
+    project = rock_server(tmp_path, FOO_SPEC.replace('"foo-bar"', '"Foo-Bar"'))
+    report = lint_files({"Restyfile": rock_restyfile("foo-bar 1.2-1"),
+                         "lua/a.lua": 'local m = require("foo.bar")\n'}, root=project)
+    assert report.lines == []
+
+
+def test_rb101_rock_file_in_the_project(lint_files: LintFiles) -> None:
+    report = lint_files({
+        "Restyfile": LUA_R + "rocks -> luarocks {\n    rock specs/foo-bar-1.2-1.rockspec\n}\n",
+        "specs/foo-bar-1.2-1.rockspec": FOO_SPEC,
+        "lua/a.lua": 'local m = require("foo.bar")\nlocal n = require("foo.baz")\n'})
+    assert report.lines == [f'lua/a.lua:2:11: RB101 error: `require "foo.baz"`: {UNRESOLVED}']
+
+
+def test_rb101_unreadable_rock_makes_it_a_warning(lint_files: LintFiles) -> None:
+    report = lint_files({
+        "Restyfile": LUA_R + "rocks -> luarocks {\n    rock some-remote-rock 1.0-1\n}\n",
+        "lua/a.lua": 'local m = require("remote.mod")\n'})
+    line = f'lua/a.lua:1:11: RB101 warning: `require "remote.mod"`: {UNRESOLVED}'
+    assert report.lines == [line]
+    assert "some-remote-rock could not be read offline" in (report.hint(line) or "")
+
+
+def test_rockspec_modules_reads_every_key() -> None:
+    from restybuild.lint.modules import rockspec_modules
+
+    spec = ('build = {\n   type = "builtin",\n   modules = {\n'
+            '      ["a.one"] = "a/one.lua", ["a.two"] = "a/two.lua",\n'
+            '      cmod = { sources = { "c.c" } },\n'
+            '      ["a.three"] = {\n         sources = { "x.c" },\n      },\n   },\n}\n')
+    assert rockspec_modules(spec) == ("a.one", "a.two", "cmod", "a.three")
+    assert rockspec_modules(FOO_SPEC_ONE_LINE) == ("foo.bar",)
+
+
+def test_providers_name_the_native_that_serves_a_submodule(tmp_path: Path) -> None:
+    from restybuild.lint.modules import providers
+    from restybuild.resolve import load_project
+
+    write_tree(tmp_path, {"Restyfile": LUA_R + "native natives/cjson.so -> lua\n",
+                          "natives/cjson.so": "ELF", "lua/mod/init.lua": "return {}\n"})
+    prov = providers(load_project(tmp_path / "Restyfile"))
+    assert prov.who("cjson.safe") == "natives/cjson.so"  # Lua's all-in-one loader
+    assert prov.who("cjson") == "natives/cjson.so"
+    assert prov.who("mod") == "lua/mod/init.lua"
+    assert prov.who("resty.core") == "the base image"
+    assert prov.who("ffi") == "the base image"
+    assert prov.who("cjsonx") is None
+
+
+# -- suppressions ------------------------------------------------------------------------------
+
+
+def test_suppress_in_the_restyfile(lint_files: LintFiles) -> None:
+    report = lint_files({
+        "Restyfile": LUA_R
+        + "shared_dict one 1m  # restybuild: ignore=RB202 a vendored library uses it\n"
+        + "# restybuild: ignore=RB202 used by the sidecar\nshared_dict two 1m\n"
+        + "shared_dict three 1m\n",
+        "lua/a.lua": "return 1\n"})
+    assert report.lines == ["Restyfile:7:1: RB202 warning: shared dict `three` is declared but "
+                            "no Lua code uses it"]
+
+
+def test_suppress_in_the_nginx_conf(lint_files: LintFiles) -> None:
+    report = lint_files({
+        "Restyfile": CONF_R,
+        C: "worker_processes auto;  # restybuild: ignore=RB301 the chart pins the CPUs\n"
+           "events {}\nhttp {\n"
+           "    # restybuild: ignore=RB602 mounted by the chart\n"
+           "    include extra/*.conf;\n"
+           "    include more/*.conf;\n}\n"})
+    assert report.lines == ["conf/nginx.conf:6:1: RB602 warning: `include more/*.conf` matches "
+                            "no file in conf"]
+
+
+def test_suppress_in_lua_same_line_and_line_above(lint_files: LintFiles) -> None:
+    report = lint_files({
+        "Restyfile": BOTH_R,
+        C: "events {}\nhttp {\n    init_worker_by_lua_block {\n"
+           "        -- restybuild: ignore=RB201 declared by the platform's conf\n"
+           "        local a = ngx.shared.in_block\n    }\n}\n",
+        "lua/a.lua": "local x = ngx.shared.same -- restybuild: ignore=RB201 declared by a chart\n"
+                     "-- restybuild: ignore=RB101,RB201 both come from the platform\n"
+                     "local y = ngx.shared.above or require('platform')\n"
+                     "local z = ngx.shared.reported\n"})
+    assert report.lines == ["lua/a.lua:4:22: RB201 error: shared dict `reported` is used but "
+                            "never declared"]
+
+
+def test_suppression_other_code_does_not_apply(lint_files: LintFiles) -> None:
+    lua = "local x = ngx.shared.d -- restybuild: ignore=RB101 reason\n"
+    report = lint_files({"Restyfile": LUA_R, "lua/a.lua": lua})
+    assert report.lines == ["lua/a.lua:1:22: RB201 error: shared dict `d` is used but never "
+                            "declared"]
+
+
+def test_missing_reason_is_rb004_and_still_suppresses(lint_files: LintFiles) -> None:
+    report = lint_files({
+        "Restyfile": BOTH_R + "shared_dict one 1m # restybuild: ignore=RB202\n",
+        C: "worker_processes auto; # restybuild: ignore=RB301\n" + EMPTY_CONF,
+        "lua/a.lua": "local x = ngx.shared.d -- restybuild: ignore=RB201\n"})
+    assert sorted(report.lines) == [
+        "Restyfile:5:1: RB004 warning: `restybuild: ignore=RB202` gives no reason",
+        "conf/nginx.conf:1:1: RB004 warning: `restybuild: ignore=RB301` gives no reason",
+        "lua/a.lua:1:1: RB004 warning: `restybuild: ignore=RB201` gives no reason",
+    ]
+    line = "lua/a.lua:1:1: RB004 warning: `restybuild: ignore=RB201` gives no reason"
+    assert report.hint(line) == "say why after the codes"
+
+
+def test_trailing_suppression_does_not_cover_the_next_line(lint_files: LintFiles) -> None:
+    # "The line above" is a comment on a line of its own; a trailing comment on line 1
+    # is about line 1 only.
+    report = lint_files({
+        "Restyfile": LUA_R,
+        "lua/a.lua": "local x = ngx.shared.one -- restybuild: ignore=RB201 declared by a chart\n"
+                     "local y = ngx.shared.two\n"})
+    assert report.lines == ["lua/a.lua:2:22: RB201 error: shared dict `two` is used but never "
+                            "declared"]
+
+
+def test_ignore_rb004_drops_it(lint_files: LintFiles) -> None:
+    report = lint_files({"Restyfile": LUA_R,
+                         "lua/a.lua": "local x = ngx.shared.d -- restybuild: ignore=RB201\n"},
+                        ignore=("RB004",))
+    assert report.lines == []

@@ -30,7 +30,7 @@ exit codes:
 def build_parser() -> argparse.ArgumentParser:
     import argparse
 
-    from restybuild.commands import base, build, lint, plan
+    from restybuild.commands import base, build, deps, k8s, lint, plan
 
     parser = argparse.ArgumentParser(
         prog="restybuild",
@@ -41,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"restybuild {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for module in (plan, build, lint, base):
+    for module in (plan, build, lint, deps, k8s, base):
         module.register(sub)
     return parser
 

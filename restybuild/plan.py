@@ -9,11 +9,25 @@ stable first, so an edit to Lua code rebuilds only the last layer):
 4. the effective nginx configuration;
 5. the Lua code.
 
+The natives are planned from their exact closure against the base image
+(:mod:`restybuild.elf.natives`): a library the base provides is not copied,
+one the base lacks is taken from the native's ``search`` folders (and its own
+needs followed), one found nowhere is an error at the ``native`` statement.
+
 Bundled libraries go into one folder, :data:`BUNDLE_DIR`, that the loader
 searches through ``LD_LIBRARY_PATH``: an ENV costs no layer, needs no
 ``ldconfig`` run (which would rewrite ``/etc/ld.so.cache`` into a layer and
-needs a shell in the image) and no patching of the user's binaries. Only
-libraries the base image lacks are bundled, so nothing of the base is shadowed.
+needs a shell in the image) and no patching of the user's binaries (a
+``DT_RUNPATH`` would have to be added to each native, and RUNPATH is not
+inherited: a bundled library's own needs would not see it). The loader reads
+``LD_LIBRARY_PATH`` once, at start: nginx workers are forked, so they keep it
+even though nginx clears its environment for them. ``LD_LIBRARY_PATH`` is
+searched before RUNPATH and ``ld.so.cache``, so only names the base lacks are
+bundled, and nothing of the base is shadowed; the base's own
+``LD_LIBRARY_PATH`` (the recipe's, else the one its library index read from
+the image) follows ``BUNDLE_DIR``; the planner's final pass
+resolves every native in the image as it will be (bundle folder included) and
+reports where each library comes from.
 """
 
 from __future__ import annotations
@@ -25,11 +39,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from restybuild.context import ContextEntry, walk_folder
-from restybuild.elfdeps import bundle
+from restybuild.elf.bundle import BUNDLE_DIR
+from restybuild.elf.natives import plan_natives
 from restybuild.model import Project
 from restybuild.nginxconf import RUN_DIR, EffectiveConf, effective_conf
 
-BUNDLE_DIR = "/usr/local/lib/restybuild"
+__all__ = ["BUNDLE_DIR", "ROCKS_STAGE", "BuildPlan", "Layer", "plan"]
 ROCKS_STAGE = "/tmp/restybuild/rocks"
 
 INSTALL = {
@@ -120,18 +135,20 @@ def plan(project: Project) -> BuildPlan:
         runtime_pkgs = [s.runtime for s in r.system if s.runtime]
 
     layers: list[Layer] = []
-    # natives and their bundled libraries
+    # natives and the libraries bundled for them (their closure against the base)
     native_paths: list[str] = []
-    bundled_any = False
+    natives = plan_natives(p) if p.natives else None
+    if natives is not None:
+        errors = [f for f in natives.findings if f.severity == "error"]
+        if errors:
+            raise errors[0].error()
     for n in p.natives:
         target = posixpath.join(n.dst, posixpath.basename(n.src))
         native_paths.append(target)
         ctx.append(ContextEntry(f"layers/natives{target}", source=str(root / n.src)))
-        for lib in bundle(root, n.src, n.search, n.span):
-            arc = f"layers/natives{BUNDLE_DIR}/{lib.soname}"
-            if all(e.arcname != arc for e in ctx):
-                ctx.append(ContextEntry(arc, source=str((root / lib.source).resolve())))
-                bundled_any = True
+    bundled_any = bool(natives and natives.bundles)
+    for lib in natives.bundles if natives else ():
+        ctx.append(ContextEntry(f"layers/natives{BUNDLE_DIR}/{lib.name}", source=lib.path))
     if p.natives:
         layers.append(Layer("natives", "Lua C modules and the libraries bundled for them"))
 
@@ -149,8 +166,8 @@ def plan(project: Project) -> BuildPlan:
         layers.append(Layer("app", "the Lua code"))
 
     ld_path = None
-    if bundled_any:
-        ld_path = ":".join((BUNDLE_DIR, *fl.ld_library_path))
+    if natives is not None and bundled_any:
+        ld_path = ":".join((BUNDLE_DIR, *(fl.ld_library_path or natives.ld_library_path)))
     digest = hashlib.sha256(Path(p.restyfile).read_bytes()).hexdigest()
     labels = (
         ("io.restybuild.base", fl.label if not p.base.image else p.runtime_image),

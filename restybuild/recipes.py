@@ -38,6 +38,7 @@ FLAVOR_SCHEMA: dict[str, tuple[type, bool]] = {
     "user": (str, False),            # the unprivileged user workers run as
     "stop_signal": (str, False),
     "ld_library_path": (list, False),  # LD_LIBRARY_PATH the image sets
+    "library_index": (str, False),   # snapshot of the image's library index, below recipes/
     "summary": (str, False),
 }
 TOP_SCHEMA: dict[str, tuple[type, bool]] = {
@@ -77,6 +78,7 @@ class Flavor:
     user: str
     stop_signal: str
     ld_library_path: tuple[str, ...]
+    library_index: str = ""  # absolute path of the shipped library-index snapshot, or ""
 
     @property
     def label(self) -> str:
@@ -147,6 +149,8 @@ class Recipe:
             user=table.get("user", "nobody"),
             stop_signal=table.get("stop_signal", "SIGQUIT"),
             ld_library_path=tuple(table.get("ld_library_path", ())),
+            library_index=str(Path(self.path).parent.parent / table["library_index"])
+            if table.get("library_index") else "",
         )
 
 
@@ -192,6 +196,11 @@ def load_recipe_file(path: Path) -> Recipe:
         for key in ("prefix", "nginx"):
             if not table[key].startswith("/"):
                 raise ConfigError(f"{where}: `{key}` must be an absolute path")
+        index = table.get("library_index")
+        if index is not None and (index.startswith("/") or ".." in index.split("/")
+                                  or not (path.parent.parent / index).is_file()):
+            raise ConfigError(f"{where}: `library_index` must name a file below "
+                              f"{path.parent.parent}: {index}")
     return Recipe(
         name=raw["name"],
         path=str(path),

@@ -8,6 +8,7 @@ import posixpath
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from restybuild.model import Project
 from restybuild.plan import ROCKS_STAGE, BuildPlan
 
 if TYPE_CHECKING:
@@ -44,8 +45,13 @@ def _env() -> Environment:
         autoescape=False,
     )
     env.filters["dockerfile_quote"] = dockerfile_quote
-    env.policies["json.dumps_function"] = lambda obj, **kw: json.dumps(list(obj))
+    env.policies["json.dumps_function"] = _dumps
     return env
+
+
+def _dumps(obj: object, **kw: object) -> str:
+    """JSON for the templates: tuples (the plan's CMD) as arrays."""
+    return json.dumps(list(obj) if isinstance(obj, tuple) else obj)
 
 
 class _View:
@@ -65,3 +71,16 @@ def render_dockerfile(plan: BuildPlan) -> str:
     while "\n\n\n" in text:
         text = text.replace("\n\n\n", "\n\n")
     return text
+
+
+def render_k8s(project: Project, image: str) -> str:
+    """A Deployment (and a Service for exposed ports) that runs `image` as the Restyfile says:
+    its resources, probes, metrics scrape annotations, non-root with a read-only root
+    filesystem and a memory-backed /run/restybuild."""
+    from restybuild.nginxconf import RUN_DIR
+
+    ports = sorted(set(project.expose) | ({project.metrics.port} if project.metrics else set()))
+    return _env().get_template("deployment.yaml.j2").render(
+        restyfile=posixpath.basename(project.restyfile), image=image, name=project.name,
+        ports=ports, resources=project.resources, probes=project.probes,
+        metrics=project.metrics, run_dir=RUN_DIR)

@@ -1,0 +1,159 @@
+"""`restybuild deps`: the closure of native libraries, marked base, bundled or MISSING."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from restybuild.elf.bundle import BaseSpec
+    from restybuild.elf.libindex import LibraryIndex
+
+HELP = """\
+Resolve the shared libraries FILE.so needs, the way the dynamic loader of the
+base image would, and print them as a tree. Each library is marked `base`
+(the base provides it), `bundled` (found in a --search folder: a build would
+bundle it) or `MISSING`.
+
+--base names a base recipe (`debian-bookworm`, `openresty:1.21.4.3-bookworm`),
+whose shipped library index is used (no daemon needed; --live reads the image
+instead), or a local image (`myorg/openresty:1.19`), read through the Docker
+engine and cached by image ID. Without --base, this machine's loader is used
+(as ldd would). With a base, each file is loaded as Lua does it: dlopen'd into
+nginx after nginx's own libraries.
+
+Exit status: 0 when every library resolves, 1 when one is missing or cannot
+load, 2 on bad input.
+
+examples:
+  restybuild deps lib/binary_protocol.so --base openresty:1.21.4.3-bookworm --search vendor/lib
+  restybuild deps build/greeter.so --base debian-bookworm --json
+"""
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("deps", help="show the libraries native modules need, and from where",
+                       description=HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("files", nargs="*", metavar="FILE.so")
+    p.add_argument("--base", metavar="RECIPE|IMAGE",
+                   help="a base recipe (RECIPE or RECIPE:VERSION-FLAVOR) or a local image")
+    p.add_argument("--search", action="append", default=[], metavar="DIR",
+                   help="a folder of libraries to bundle (repeatable, searched in order)")
+    p.add_argument("--live", action="store_true",
+                   help="read a recipe's image through Docker instead of its shipped index")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--save-index", metavar="FILE",
+                   help="also write the base's library index to FILE (a recipe snapshot)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from restybuild.elf.bundle import BUNDLE_DIR, NativeInput, SearchDir, resolve
+    from restybuild.elf.natives import abi_problem, version_message
+    from restybuild.elf.reader import NotElf, read_elf
+    from restybuild.elf.tree import FileReport, render_text, rows_of, to_json
+    from restybuild.errors import ConfigError
+
+    if not args.files and not args.save_index:
+        raise ConfigError("name at least one FILE.so (or --save-index FILE)")
+    spec, index = base_for(args.base, args.live)
+    if args.save_index:
+        if index is None:
+            raise ConfigError("--save-index needs --base")
+        Path(args.save_index).write_text(index.dumps(), encoding="utf-8")
+    search = tuple(SearchDir(d, str(Path(d).resolve())) for d in args.search)
+    inputs: list[NativeInput] = []
+    early: dict[str, tuple[tuple[str, str], ...]] = {}
+    kinds: dict[str, str] = {}
+    for f in args.files:
+        path = str(Path(f).resolve())
+        try:
+            obj = read_elf(path)
+        except (NotElf, OSError) as e:
+            raise ConfigError(f"{f} is not a readable ELF file ({e})") from None
+        kinds[path] = f"{obj.kind}, {obj.libc or 'no libc'}"
+        problem = abi_problem(f, obj, spec) if not spec.as_main else None
+        if problem is not None:
+            early[path] = (("error", problem[1]),)
+            continue
+        inputs.append(NativeInput(path, path, obj, search))
+    resolved, _bundles = resolve(spec, inputs)
+    by_path = {r.native.host_path: r for r in resolved}
+    reports = []
+    for f in args.files:
+        path = str(Path(f).resolve())
+        r = by_path.get(path)
+        if r is None:
+            reports.append(FileReport(f, kinds[path], (), early.get(path, ()), ()))
+            continue
+        names = {f"{BUNDLE_DIR}/{c.name}": c.label for c in r.bundled}
+        problems = [("warning" if vp.weak else "error", version_message(f, vp, spec, names)[1])
+                    for vp in (r.closure.version_problems if r.closure else ())]
+        problems += [("note", f"{name}: {note}") for name, notes in r.skipped for note in notes]
+        reports.append(FileReport(f, kinds[path], rows_of(r), tuple(problems),
+                                  tuple((c.name, c.label) for c in r.bundled)))
+    out = tuple(reports)
+    if args.json:
+        print(json.dumps(to_json(spec, out), indent=2))
+    else:
+        sys.stdout.write(render_text(spec, out))
+    return 1 if any(r.failed for r in out) else 0
+
+
+def base_for(base: str | None, live: bool) -> tuple[BaseSpec, LibraryIndex | None]:
+    """The base to resolve against: this machine, a recipe's flavor, or a local image."""
+    from restybuild.elf.bundle import BaseSpec
+    from restybuild.elf.fs import HostFS
+    from restybuild.elf.host import host_env
+    from restybuild.elf.libindex import load_snapshot
+    from restybuild.elf.natives import spec_from_index
+    from restybuild.elf.reader import read_elf
+
+    if base is None:
+        env = host_env()
+        me = read_elf(env.rtld or sys.executable)
+        version = ""
+        if env.libc == "glibc" and hasattr(os, "confstr"):
+            version = (os.confstr("CS_GNU_LIBC_VERSION") or "").rpartition(" ")[2]
+        return BaseSpec("this machine", env.libc, version, me.machine, me.elf_class,
+                        me.little_endian, env=env, fs=HostFS(), as_main=True,
+                        source="its ld.so.cache, trusted folders and LD_LIBRARY_PATH"), None
+    flavor = _recipe_flavor(base)
+    if flavor is not None:
+        if flavor.library_index and not live:
+            index = load_snapshot(flavor.library_index)
+        else:
+            from restybuild.elf.image import read_index
+            from restybuild.engine import connect
+
+            index = read_index(connect(), flavor.image, (flavor.nginx, *flavor.load_modules))
+        return spec_from_index(index, flavor.label, flavor.nginx, flavor.load_modules,
+                               flavor.ld_library_path or index.ld_library_path), index
+    from restybuild.elf.image import read_index
+    from restybuild.engine import connect
+
+    index = read_index(connect(), base)
+    nginx = index.programs[0] if index.programs else None
+    return spec_from_index(index, base, nginx, (), index.ld_library_path), index
+
+
+def _recipe_flavor(base: str) -> Any:
+    """The recipe flavor `base` names (RECIPE, RECIPE:FLAVOR, RECIPE:VERSION-FLAVOR), or None."""
+    from restybuild import recipes
+
+    name, _, rest = base.partition(":")
+    if name not in recipes.available() or "/" in base:
+        return None
+    recipe = recipes.load(name)
+    if not rest:
+        return recipe.flavor(None, None)
+    if rest in recipe.flavors:
+        return recipe.flavor(rest, None)
+    for fl in sorted(recipe.flavors, key=len, reverse=True):
+        if rest.endswith("-" + fl):
+            return recipe.flavor(fl, rest[: -len(fl) - 1])
+    return recipe.flavor(None, rest)

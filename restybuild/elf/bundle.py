@@ -1,0 +1,227 @@
+"""Decide what to bundle: resolve natives against a base, take what it lacks from search folders.
+
+The algorithm, for every native at once (they share one bundle folder):
+
+1. Simulate the final image: the base's files, each native at its image
+   path, and every library chosen so far at ``BUNDLE_DIR/NAME``, with
+   ``BUNDLE_DIR`` first on ``LD_LIBRARY_PATH``. In it, start nginx (the main
+   program, whose RPATH every ``dlopen`` chain ends with), ``dlopen`` its
+   dynamic modules, then ``dlopen`` the native, as lua-nginx-module's
+   ``require`` does; that gives the native's closure (:mod:`restybuild.elf.loader`).
+2. Each name still not found is looked for in that native's ``search``
+   folders, in order; the first file of the right class and machine is
+   chosen (one of another class or machine would be skipped by ld.so in the
+   bundle folder, so it is skipped here too).
+3. Repeat until nothing is added, so a bundled library's own needs are
+   followed, and so is any change a bundled library makes to another
+   native's resolution. Then the closures are computed once more: they are
+   exactly what the image will load, and say where each library comes from.
+
+A base whose libraries are unknown (no index) gets the first-cut behaviour:
+what the search folders hold is bundled, its needs followed, and every other
+name is assumed to come from the base.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import posixpath
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from restybuild.elf.fs import FileSystem, OverlayFS
+from restybuild.elf.loader import Closure, Loader, LoaderEnv, Session
+from restybuild.elf.reader import ElfObject, NotElf, read_elf
+
+BUNDLE_DIR = "/usr/local/lib/restybuild"
+
+
+@dataclass(frozen=True)
+class BaseSpec:
+    """What natives are resolved against: a base image (indexed or not), or the host."""
+
+    label: str  # "the base image X" says X
+    libc: str
+    libc_version: str
+    machine: int
+    elf_class: int
+    little_endian: bool
+    env: LoaderEnv | None = None  # None: the base's libraries are unknown
+    fs: FileSystem | None = None
+    nginx: str | None = None  # the main program natives are dlopen'd into
+    modules: tuple[str, ...] = ()  # nginx dynamic modules, loaded before any native
+    conf_dirs: tuple[str, ...] = ()
+    as_main: bool = False  # load each native as the program (ldd's view), not dlopen'd
+    source: str = ""  # where the facts come from, for notes
+
+    @property
+    def abi(self) -> tuple[int, bool, int]:
+        return (self.elf_class, self.little_endian, self.machine)
+
+
+@dataclass(frozen=True)
+class SearchDir:
+    label: str  # as the Restyfile or the command line spells it
+    path: str  # the folder on this machine
+
+
+@dataclass(frozen=True)
+class NativeInput:
+    host_path: str
+    image_path: str
+    obj: ElfObject
+    search: tuple[SearchDir, ...] = ()
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A file of a search folder chosen to provide one name."""
+
+    name: str
+    label: str  # search folder label + name
+    path: str  # the real file on this machine
+    digest: str
+    obj: ElfObject
+
+
+@dataclass(frozen=True)
+class Resolved:
+    native: NativeInput
+    closure: Closure | None  # in the simulated image; None when the base is unknown
+    bundled: tuple[Candidate, ...]  # the bundled libraries this native loads
+    skipped: tuple[tuple[str, tuple[str, ...]], ...]  # name -> search-folder files passed over
+    escaping: tuple[str, ...]  # search-folder files that lead outside the project
+    assumed: tuple[str, ...] = ()  # unknown base: names left to the base
+
+
+@dataclass
+class _State:
+    bundles: dict[str, Candidate] = field(default_factory=dict)
+    skipped: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
+    escaping: dict[str, list[str]] = field(default_factory=dict)
+    objects: dict[Hashable, ElfObject | str] = field(default_factory=dict)
+
+
+def resolve(spec: BaseSpec, natives: Sequence[NativeInput], *, confine: str | None = None,
+            bundle_dir: str = BUNDLE_DIR) -> tuple[tuple[Resolved, ...], tuple[Candidate, ...]]:
+    """Closures of `natives` and the libraries to bundle, in name order.
+
+    `confine`: a folder no search-folder file may lead out of (the project).
+    """
+    st = _State()
+    if spec.env is None or spec.fs is None:
+        return _unknown_base(spec, natives, st, confine), tuple(
+            st.bundles[k] for k in sorted(st.bundles))
+    changed = True
+    while changed:
+        changed = False
+        for nat in natives:
+            closure = _closure(spec, natives, st, nat, bundle_dir)
+            for lk in closure.missing:
+                if lk.error or lk.name in st.bundles or "/" in lk.name:
+                    continue
+                if _bundle(spec, nat, lk.name, st, confine):
+                    changed = True
+    out = []
+    for nat in natives:
+        closure = _closure(spec, natives, st, nat, bundle_dir)
+        used = {posixpath.basename(o.path) for o in closure.objects
+                if posixpath.dirname(o.path) == bundle_dir}
+        out.append(Resolved(nat, closure, tuple(st.bundles[n] for n in sorted(used)),
+                            tuple(sorted(st.skipped.get(nat.host_path, {}).items())),
+                            tuple(st.escaping.get(nat.host_path, ()))))
+    return tuple(out), tuple(st.bundles[k] for k in sorted(st.bundles))
+
+
+def session_for(spec: BaseSpec, fs: FileSystem, env: LoaderEnv,
+                objects: dict[Hashable, ElfObject | str] | None = None) -> Session:
+    """A process of the base: nginx started and its dynamic modules loaded, when known."""
+    loader = Loader(env, fs, objects)
+    if spec.nginx and not spec.as_main and fs.identity(spec.nginx) is not None:
+        s = loader.session()
+        s.load_main(spec.nginx)
+        for module in spec.modules:
+            if fs.identity(module) is not None:
+                s.dlopen(module)
+        return s
+    return loader.session(None if spec.as_main else spec.abi)
+
+
+def _closure(spec: BaseSpec, natives: Sequence[NativeInput], st: _State, nat: NativeInput,
+             bundle_dir: str) -> Closure:
+    assert spec.env is not None and spec.fs is not None
+    overlay = {n.image_path: n.host_path for n in natives}
+    overlay.update({f"{bundle_dir}/{name}": c.path for name, c in st.bundles.items()})
+    env = spec.env.with_ld_library_path((bundle_dir, *spec.env.ld_library_path))
+    s = session_for(spec, OverlayFS(spec.fs, overlay), env, st.objects)
+    return s.load_main(nat.image_path) if spec.as_main else s.dlopen(nat.image_path)
+
+
+def _bundle(spec: BaseSpec, nat: NativeInput, name: str, st: _State,
+            confine: str | None) -> bool:
+    cand, notes, escaping = find_in_search(nat.search, name, spec.abi, confine)
+    if notes:
+        st.skipped.setdefault(nat.host_path, {})[name] = notes
+    if escaping:
+        st.escaping.setdefault(nat.host_path, []).extend(escaping)
+    if cand is None:
+        return False
+    st.bundles[name] = cand
+    return True
+
+
+def find_in_search(search: Sequence[SearchDir], name: str, abi: tuple[int, bool, int],
+                   confine: str | None = None) -> tuple[Candidate | None, tuple[str, ...],
+                                                        tuple[str, ...]]:
+    """The first usable `name` in the `search` folders; notes on files passed over."""
+    notes: list[str] = []
+    escaping: list[str] = []
+    for d in search:
+        path = Path(d.path) / name
+        label = f"{d.label.rstrip('/')}/{name}"
+        if not path.is_file():
+            continue
+        real = path.resolve()
+        if confine is not None:
+            top = Path(confine).resolve()
+            if real != top and top not in real.parents:
+                escaping.append(f"{label} points outside the project (to {real})")
+                continue
+        try:
+            obj = read_elf(real, name=str(real))
+        except (NotElf, OSError) as e:
+            notes.append(f"{label}: not a loadable ELF file ({e})")
+            continue
+        if (obj.elf_class, obj.little_endian, obj.machine) != abi:
+            notes.append(f"{label} skipped: it is {obj.kind}, as ld.so would skip it")
+            continue
+        digest = hashlib.sha256(real.read_bytes()).hexdigest()
+        return Candidate(name, label, str(real), digest, obj), tuple(notes), tuple(escaping)
+    return None, tuple(notes), tuple(escaping)
+
+
+def _unknown_base(spec: BaseSpec, natives: Sequence[NativeInput], st: _State,
+                  confine: str | None) -> tuple[Resolved, ...]:
+    out = []
+    for nat in natives:
+        assumed: list[str] = []
+        used: list[str] = []
+        queue = [nat.obj]
+        seen: set[str] = set()
+        while queue:
+            obj = queue.pop(0)
+            for name in obj.needed:
+                if name in seen:
+                    continue
+                seen.add(name)
+                if name not in st.bundles and ("/" in name or not _bundle(
+                        spec, nat, name, st, confine)):
+                    assumed.append(name)
+                    continue
+                used.append(name)
+                queue.append(st.bundles[name].obj)
+        out.append(Resolved(nat, None, tuple(st.bundles[n] for n in sorted(used)),
+                            tuple(sorted(st.skipped.get(nat.host_path, {}).items())),
+                            tuple(st.escaping.get(nat.host_path, ())), tuple(assumed)))
+    return tuple(out)

@@ -1,0 +1,391 @@
+"""A model of the dynamic loader: which file each DT_NEEDED name of an object loads.
+
+glibc (``elf/dl-load.c``: ``_dl_map_object``, ``open_path``, ``open_verify``;
+``elf/dl-deps.c``: breadth-first ``_dl_map_object_deps``; ``elf/dl-version.c``)
+resolves a name, in this order:
+
+1. a name containing ``/`` is a path (after ``$ORIGIN``/``$LIB``/``$PLATFORM``
+   expansion); nothing is searched;
+2. an object already loaded whose name or ``DT_SONAME`` is the name is reused
+   (objects are loaded breadth-first, so which one is "already loaded"
+   depends on the order, which this model keeps);
+3. only when the requesting object has no ``DT_RUNPATH``: the ``DT_RPATH`` of
+   the requester, then of the object that loaded it, and on up its loader
+   chain (``l_loader``; a ``dlopen``'d Lua module has none, so its chain is the
+   module), then the ``DT_RPATH`` of the main program (nginx) unless already
+   searched;
+4. ``LD_LIBRARY_PATH`` (the image's ``ENV``);
+5. the requester's own ``DT_RUNPATH`` (never inherited by what it loads);
+6. ``/etc/ld.so.cache``, as ``ldconfig`` last wrote it (ld.so never reads
+   ``ld.so.conf``: a folder listed there without an ``ldconfig`` run is not
+   searched); with ``DF_1_NODEFLIB`` on the requester, entries in trusted
+   folders are ignored;
+7. the trusted folders compiled into ld.so (multiarch ones included), unless
+   the requester has ``DF_1_NODEFLIB``.
+
+A candidate of the other ELF class, or of another machine, is skipped and the
+search goes on (``open_verify``: "not a fatal error"); a file that is not ELF,
+or of the other byte order with the same class, stops the search with ld.so's
+fatal error ("invalid ELF header", "ELF file data encoding not
+little-endian"). An object found under a new name that is a file already
+loaded (same device and inode) is that object. Then every version an object
+needs (``.gnu.version_r``) must be defined by the object loaded under that
+name (``.gnu.version_d``), unless marked weak; a provider without version
+definitions only draws a warning from glibc and is accepted.
+
+musl (``ldso/dynlink.c``: ``load_library``, ``path_open``, ``fixup_rpath``):
+
+1. ``libc.so`` and the names of the libraries musl's libc.so implements
+   (``libc.*``, ``libpthread.*``, ``librt.*``, ``libm.*``, ``libdl.*``,
+   ``libutil.*``, ``libxnet.*``) are libc itself;
+2. a name with ``/`` is a path; an object already loaded under that name is
+   reused (musl does not compare ``DT_SONAME``);
+3. ``LD_LIBRARY_PATH``;
+4. the ``DT_RUNPATH``, else ``DT_RPATH``, of the requester, then of the object
+   that needed it, up to the program (only ``$ORIGIN`` is expanded; an entry
+   with any other ``$`` token drops that object's whole path);
+5. ``/etc/ld-musl-ARCH.path`` if the image has it, else
+   ``/lib:/usr/local/lib:/usr/lib``.
+
+musl takes the first file that opens, whatever it is: a wrong class or
+machine there is an error, not a skip. musl checks no symbol versions.
+
+Not modelled: glibc-hwcaps and legacy hwcaps subfolders (they depend on the
+CPU the image will run on; ``ld.so.cache`` entries for them are ignored in
+favour of the baseline entry), ``LD_PRELOAD``, audit modules, secure mode.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass, field
+
+from restybuild.elf.fs import FileSystem
+from restybuild.elf.ldcache import CacheEntry
+from restybuild.elf.reader import ElfObject, NotElf
+from restybuild.elf.search import Found, Search
+
+_DST = re.compile(r"\$(?:\{(ORIGIN|PLATFORM|LIB)\}|(ORIGIN|PLATFORM|LIB)(?=/|$))")
+_MUSL_RESERVED = ("c.", "pthread.", "rt.", "m.", "dl.", "util.", "xnet.")
+
+
+@dataclass(frozen=True)
+class LoaderEnv:
+    """What a loader knows besides the objects: its libc, folders, cache and environment."""
+
+    libc: str  # "glibc" or "musl"
+    trusted_dirs: tuple[str, ...] = ()
+    cache: tuple[CacheEntry, ...] = ()
+    musl_path: tuple[str, ...] = ()
+    ld_library_path: tuple[str, ...] = ()
+    rtld: str | None = None  # the program interpreter, always loaded (glibc)
+    dst_lib: str = "lib"  # what $LIB expands to
+    platform: str = "x86_64"  # what $PLATFORM expands to
+
+    def with_ld_library_path(self, dirs: tuple[str, ...]) -> LoaderEnv:
+        from dataclasses import replace
+
+        return replace(self, ld_library_path=dirs)
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """One DT_NEEDED name of one object, and what the loader did with it."""
+
+    requester: str  # the path of the object whose DT_NEEDED this is
+    name: str
+    path: str | None  # the file loaded (as the loader names it), None when none
+    via: str  # loaded | path | rpath | LD_LIBRARY_PATH | runpath | ld.so.cache | default | libc
+    tried: tuple[str, ...] = ()  # the folders searched, in order
+    error: str | None = None  # the loader's fatal error, if the search ended with one
+    skipped: tuple[str, ...] = ()  # candidates passed over: "PATH (32-bit i386)"
+    new: bool = False  # this lookup mapped a new object
+
+
+@dataclass(frozen=True)
+class Loaded:
+    path: str  # the name the loader gave the object (the path it opened)
+    name: str  # the name it was first asked for
+    obj: ElfObject
+    loader: str | None  # the object whose DT_NEEDED loaded it
+
+
+@dataclass(frozen=True)
+class VersionProblem:
+    requester: str
+    file: str  # the DT_NEEDED name the version is needed from
+    provider: str  # the path of the object loaded under that name
+    version: str
+    weak: bool
+
+
+@dataclass(frozen=True)
+class Closure:
+    """What loading `root` mapped and looked up, breadth first."""
+
+    root: str
+    objects: tuple[Loaded, ...]  # mapped by this load, root first (unless already loaded)
+    lookups: tuple[Lookup, ...]
+    version_problems: tuple[VersionProblem, ...]
+
+    @property
+    def missing(self) -> tuple[Lookup, ...]:
+        return tuple(lk for lk in self.lookups if lk.path is None)
+
+    def children(self, path: str) -> tuple[Lookup, ...]:
+        return tuple(lk for lk in self.lookups if lk.requester == path)
+
+
+@dataclass
+class _Map:
+    path: str
+    name: str
+    obj: ElfObject
+    ident: Hashable
+    loader: _Map | None
+    names: set[str] = field(default_factory=set)
+
+
+class Loader:
+    """Resolves names in one file system for one loader environment; caches what it reads."""
+
+    def __init__(self, env: LoaderEnv, fs: FileSystem,
+                 objects: dict[Hashable, ElfObject | str] | None = None) -> None:
+        self.env = env
+        self.fs = fs
+        #: facts by file identity; a string says why the file is not loadable. Loaders over
+        #: file systems that give the same identities may share it.
+        self._objects = {} if objects is None else objects
+        self._cache: dict[str, list[CacheEntry]] = {}
+        for entry in env.cache:
+            self._cache.setdefault(entry.name, []).append(entry)
+
+    def object(self, path: str) -> tuple[Hashable | None, ElfObject | str]:
+        """The identity and facts of `path`; a string says why it is missing or not ELF."""
+        ident = self.fs.identity(path)
+        if ident is None:
+            return None, "not found"
+        got = self._objects.get(ident)
+        if got is None:
+            try:
+                got = self.fs.read(path)
+            except NotElf as e:
+                got = str(e)
+            except OSError as e:
+                got = e.strerror or str(e)
+            self._objects[ident] = got
+        return ident, got
+
+    def cache_entries(self, name: str) -> list[CacheEntry]:
+        """The ld.so.cache entries for `name`, in file order."""
+        return self._cache.get(name, [])
+
+    def session(self, abi: tuple[int, bool, int] | None = None) -> Session:
+        """A new process; `abi` (class, little-endian, machine) when no program is loaded."""
+        s = Session(self)
+        s.abi = abi
+        if abi is not None and self.env.libc == "glibc" and self.env.rtld:
+            s._add_rtld()
+        return s
+
+    def expand(self, text: str, origin: str) -> str | None:
+        """`text` with glibc's dynamic string tokens expanded; None when one cannot be."""
+        platform = self.env.platform
+
+        def sub(m: re.Match[str]) -> str:
+            token = m.group(1) or m.group(2)
+            return {"ORIGIN": origin, "LIB": self.env.dst_lib, "PLATFORM": platform}[token]
+
+        if "$" not in text:
+            return text
+        if self.env.libc == "musl":
+            if re.search(r"\$(?!\{ORIGIN\}|ORIGIN)", text):
+                return None
+            return text.replace("${ORIGIN}", origin).replace("$ORIGIN", origin)
+        return _DST.sub(sub, text)
+
+
+class Session:
+    """One process: objects load into it, breadth first, and stay loaded."""
+
+    def __init__(self, loader: Loader) -> None:
+        self.loader = loader
+        self.env = loader.env
+        self.maps: list[_Map] = []
+        self.by_name: dict[str, _Map] = {}
+        self.by_ident: dict[Hashable, _Map] = {}
+        self.main: _Map | None = None
+        self.abi: tuple[int, bool, int] | None = None  # class, little-endian, machine
+
+    # -- loading -------------------------------------------------------------------------
+    def load_main(self, path: str) -> Closure:
+        """Load the program at `path` (or, as ``ldd`` does, a library as the program)."""
+        return self._load(path, main=True)
+
+    def dlopen(self, path: str) -> Closure:
+        """``dlopen`` the file at `path` (a Lua C module, an nginx dynamic module)."""
+        return self._load(path, main=False)
+
+    def _load(self, path: str, main: bool) -> Closure:
+        ident, got = self.loader.object(path)
+        if ident is None or isinstance(got, str):
+            raise FileNotFoundError(f"{path}: {got}")
+        if self.abi is None:
+            self.abi = (got.elf_class, got.little_endian, got.machine)
+            if self.env.libc == "glibc" and self.env.rtld:
+                self._add_rtld()
+        start = len(self.maps)
+        root = self.by_ident.get(ident)
+        if root is None:
+            root = self._add(path, path, got, ident, None)
+        if main:
+            self.main = root
+        lookups: list[Lookup] = []
+        queue = [root] if len(self.maps) > start else []
+        while queue:
+            requester = queue.pop(0)
+            for name in requester.obj.needed:
+                lk, new = self._lookup(name, requester)
+                lookups.append(lk)
+                if new is not None:
+                    queue.append(new)
+        mapped = self.maps[start:]
+        return Closure(
+            root=root.path,
+            objects=tuple(Loaded(m.path, m.name, m.obj, m.loader.path if m.loader else None)
+                          for m in mapped),
+            lookups=tuple(lookups),
+            version_problems=self._versions(mapped) if self.env.libc == "glibc" else (),
+        )
+
+    def _add_rtld(self) -> None:
+        rtld = self.env.rtld
+        assert rtld is not None
+        ident, got = self.loader.object(rtld)
+        if ident is not None and not isinstance(got, str):
+            self._add(rtld, rtld, got, ident, None)
+
+    def _add(self, path: str, name: str, obj: ElfObject, ident: Hashable,
+             loader: _Map | None) -> _Map:
+        m = _Map(path, name, obj, ident, loader, {name, path})
+        if obj.soname:
+            m.names.add(obj.soname)
+        self.maps.append(m)
+        self.by_ident[ident] = m
+        for n in m.names if self.env.libc == "glibc" else (name, path):
+            self.by_name.setdefault(n, m)
+        return m
+
+    def _lookup(self, name: str, requester: _Map) -> tuple[Lookup, _Map | None]:
+        if self.env.libc == "musl" and _musl_self(name):
+            return Lookup(requester.path, name, "libc.so", "libc"), None
+        known = self.by_name.get(name)
+        if known is not None:
+            return Lookup(requester.path, name, known.path, "loaded"), None
+        if self.env.libc == "musl":
+            found = self._search_musl(name, requester)
+        else:
+            found = self._search_glibc(name, requester)
+        path, via, tried, error, skipped = found
+        if path is None:
+            return Lookup(requester.path, name, None, via, tried, error, skipped), None
+        ident, got = self.loader.object(path)
+        assert ident is not None and not isinstance(got, str)
+        same = self.by_ident.get(ident)
+        if same is not None:
+            same.names.add(name)
+            self.by_name.setdefault(name, same)
+            return Lookup(requester.path, name, same.path, via, tried, None, skipped), None
+        new = self._add(path, name, got, ident, requester)
+        return Lookup(requester.path, name, path, via, tried, None, skipped, new=True), new
+
+    # -- glibc ---------------------------------------------------------------------------
+    def _search_glibc(self, name: str, req: _Map) -> Found:
+        search = Search(self, req, name)
+        if "/" in name:
+            path = self.loader.expand(name, posixpath.dirname(req.path))
+            if path is not None:
+                search.verify(path, "path")
+            return search.result("path")
+        if not req.obj.runpath:
+            did_main = False
+            chain: _Map | None = req
+            while chain is not None:
+                if chain.obj.rpath:
+                    if search.dirs(self._dirs(chain, chain.obj.rpath), "rpath"):
+                        return search.result()
+                    did_main = did_main or chain is self.main
+                chain = chain.loader
+            main = self.main
+            if not did_main and main is not None and main is not req and main.obj.rpath \
+                    and search.dirs(self._dirs(main, main.obj.rpath), "rpath"):
+                return search.result()
+        if search.dirs(self.env.ld_library_path, "LD_LIBRARY_PATH"):
+            return search.result()
+        if req.obj.runpath and search.dirs(self._dirs(req, req.obj.runpath), "runpath"):
+            return search.result()
+        if search.cache(name):
+            return search.result()
+        if not req.obj.nodeflib and search.dirs(self.env.trusted_dirs, "default"):
+            return search.result()
+        return search.result()
+
+    def _dirs(self, m: _Map, entries: tuple[str, ...]) -> tuple[str, ...]:
+        origin = posixpath.dirname(m.path) or "/"
+        out: list[str] = []
+        for entry in entries:
+            d = self.loader.expand(entry, origin)
+            if d is None:
+                continue
+            d = d.rstrip("/") or "/"
+            if not d.startswith("/"):
+                d = posixpath.join("/", d)  # relative: from the working folder, "/" here
+            if d not in out:
+                out.append(d)
+        return tuple(out)
+
+    # -- musl ----------------------------------------------------------------------------
+    def _search_musl(self, name: str, req: _Map) -> Found:
+        search = Search(self, req, name, first_file=True)
+        if "/" in name:
+            search.verify(name, "path")
+            return search.result("path")
+        if search.dirs(self.env.ld_library_path, "LD_LIBRARY_PATH"):
+            return search.result()
+        chain: _Map | None = req
+        while chain is not None:
+            entries = chain.obj.runpath or chain.obj.rpath
+            if entries:
+                origin = posixpath.dirname(chain.path) or "/"
+                expanded = [self.loader.expand(e, origin) for e in entries]
+                if None not in expanded and search.dirs(
+                        tuple(e for e in expanded if e is not None), "rpath"):
+                    return search.result()
+            chain = chain.loader if chain.loader is not None else (
+                self.main if chain is not self.main else None)
+        search.dirs(self.env.musl_path, "default")
+        return search.result()
+
+    # -- versions ------------------------------------------------------------------------
+    def _versions(self, mapped: Iterable[_Map]) -> tuple[VersionProblem, ...]:
+        out: list[VersionProblem] = []
+        for m in mapped:
+            for need in m.obj.version_needs:
+                provider = self.by_name.get(need.file)
+                if provider is None or not provider.obj.version_defs:
+                    continue
+                defs = set(provider.obj.version_defs)
+                for version, weak in [(v, False) for v in need.versions] + [
+                        (v, True) for v in need.weak]:
+                    if version not in defs:
+                        out.append(VersionProblem(m.path, need.file, provider.path, version,
+                                                  weak))
+        return tuple(out)
+
+
+def _musl_self(name: str) -> bool:
+    if name == "libc.so":
+        return True
+    return name.startswith("lib") and any(name[3:].startswith(r) for r in _MUSL_RESERVED)

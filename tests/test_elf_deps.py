@@ -1,0 +1,74 @@
+"""`restybuild deps`: the tree, its marks, JSON and exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from restybuild.cli import main
+from tests.test_elf_fixtures import cc, lib, lua_module
+
+
+@pytest.fixture()
+def module(tmp_path: Path) -> Path:
+    two = lib(tmp_path / "vendor/b", "libtwo.so.1")
+    one = lib(tmp_path / "vendor/a", "libone.so.1", needs=[two], calls=["libtwo_fn"])
+    lost = lib(tmp_path / "lost", "liblost.so.2")
+    return lua_module(tmp_path / "lib", "proto", needs=[one, lost, "-lz"],
+                      calls=["libone_fn", "liblost_fn"])
+
+
+def test_tree_marks_base_bundled_and_missing(module: Path, tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    rc = main(["deps", str(module), "--base", "debian-bookworm",
+               "--search", str(tmp_path / "vendor/a"), "--search", str(tmp_path / "vendor/b")])
+    out = capsys.readouterr().out.splitlines()
+    assert rc == 1
+    assert out[0].startswith("against debian-bookworm:12-runtime (library index of "
+                             "restybuild/debian-bookworm:runtime")
+    assert out[1] == f"{module} (64-bit x86_64, glibc)"
+    assert out[2] == f"    libone.so.1 => {tmp_path}/vendor/a/libone.so.1  [bundled]"
+    assert out[3] == f"        libtwo.so.1 => {tmp_path}/vendor/b/libtwo.so.1  [bundled]"
+    assert "    liblost.so.2 => not found  [MISSING]" in out
+    assert "    libz.so.1 => /lib/x86_64-linux-gnu/libz.so.1  [base]  (already loaded)" in out
+
+
+def test_json_and_a_clean_exit(module: Path, tmp_path: Path,
+                               capsys: pytest.CaptureFixture[str]) -> None:
+    lib(tmp_path / "vendor/a", "liblost.so.2")
+    rc = main(["deps", str(module), "--base", "debian-bookworm:12-runtime", "--json",
+               "--search", str(tmp_path / "vendor/a"), "--search", str(tmp_path / "vendor/b")])
+    data = json.loads(capsys.readouterr().out)
+    assert rc == 0
+    assert data["base"] == "debian-bookworm:12-runtime" and data["libc_version"] == "2.36"
+    libs = {(x["name"], x["status"]) for x in data["files"][0]["libraries"]}
+    assert {("libone.so.1", "bundled"), ("libtwo.so.1", "bundled"),
+            ("liblost.so.2", "bundled"), ("libz.so.1", "base"), ("libc.so.6", "base")} <= libs
+    assert [b["name"] for b in data["files"][0]["bundle"]] == [
+        "liblost.so.2", "libone.so.1", "libtwo.so.1"]
+
+
+def test_host_is_the_default_base(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    mod = cc(tmp_path / "m.so", "int f(void){return 0;}\n", needs=["-lz"])
+    assert main(["deps", str(mod)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("against this machine")
+    assert "libz.so.1 => /lib/x86_64-linux-gnu/libz.so.1  [base]" in out
+
+
+def test_problems_are_reported(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    mod = cc(tmp_path / "m.so", "int f(void){return 0;}\n", compiler="musl-gcc", needs=["-lc"])
+    assert main(["deps", str(mod), "--base", "debian-bookworm"]) == 1
+    assert "error: " in capsys.readouterr().out
+    (tmp_path / "text.so").write_text("hello\n")
+    assert main(["deps", str(tmp_path / "text.so")]) == 2
+    assert "is not a readable ELF file" in capsys.readouterr().err
+
+
+def test_an_image_base_needs_the_daemon(tmp_path: Path, no_daemon: str,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    mod = cc(tmp_path / "m.so", "int f(void){return 0;}\n")
+    assert main(["deps", str(mod), "--base", "openresty:1.21.4.3-bookworm"]) == 2
+    assert "no Docker daemon answers" in capsys.readouterr().err

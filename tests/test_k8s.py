@@ -1,0 +1,58 @@
+"""`restybuild k8s`: manifests that run the image as the Restyfile says, and that lint accepts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from restybuild.cli import main
+from tests.conftest import write_tree
+
+PROJECT = {
+    "Restyfile": (
+        "name shop\nbase debian-bookworm\nconf conf\nworkers cpu\n"
+        "resources {\n  request cpu 500m memory 256Mi\n  limit cpu 2 memory 1Gi\n}\n"
+        "probe readiness http /ready port 8080 period 5s\n"
+        "probe liveness http /healthz port 8080 timeout 2s\n"
+        "expose 8080\n"),
+    "conf/nginx.conf": "events {}\nhttp { server { listen 8080; } }\n",
+}
+
+
+def manifests(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> list[Any]:
+    write_tree(tmp_path, PROJECT)
+    assert main(["k8s", str(tmp_path / "Restyfile"), "-t", "reg.example/shop:1.0"]) == 0
+    return list(yaml.safe_load_all(capsys.readouterr().out))
+
+
+def test_deployment_carries_resources_probes_and_least_privilege(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    deploy, service = manifests(tmp_path, capsys)
+    assert (deploy["apiVersion"], deploy["kind"]) == ("apps/v1", "Deployment")
+    pod = deploy["spec"]["template"]["spec"]
+    c = pod["containers"][0]
+    assert c["image"] == "reg.example/shop:1.0"
+    assert c["resources"] == {"requests": {"cpu": "500m", "memory": "256Mi"},
+                              "limits": {"cpu": "2000m", "memory": "1024Mi"}}
+    assert c["readinessProbe"] == {"httpGet": {"path": "/ready", "port": 8080},
+                                   "periodSeconds": 5}
+    assert c["livenessProbe"] == {"httpGet": {"path": "/healthz", "port": 8080},
+                                  "timeoutSeconds": 2}
+    assert c["securityContext"]["readOnlyRootFilesystem"] is True
+    assert pod["securityContext"]["runAsGroup"] == 0
+    assert c["volumeMounts"] == [{"name": "run", "mountPath": "/run/restybuild"}]
+    assert service["spec"]["ports"][0]["port"] == 8080
+
+
+def test_lint_accepts_what_k8s_writes(tmp_path: Path,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    write_tree(tmp_path, PROJECT)
+    assert main(["k8s", str(tmp_path / "Restyfile")]) == 0
+    (tmp_path / "deploy").mkdir()
+    (tmp_path / "deploy/app.yaml").write_text(capsys.readouterr().out)
+    rc = main(["lint", str(tmp_path / "Restyfile"), "--k8s", str(tmp_path / "deploy"),
+               "--select", "RB9"])
+    assert (rc, capsys.readouterr().out) == (0, "")

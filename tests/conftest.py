@@ -49,10 +49,26 @@ def port_free(port: int, host: str = "127.0.0.1") -> bool:
 
 
 def write_tree(root: Path, files: dict[str, str]) -> None:
+    """Write `files` below `root`. A text of the form `@cc FLAGS\nC SOURCE` (or
+    `@musl-gcc ...`) is compiled into a shared object (`{root}` in FLAGS is `root`),
+    in the order given."""
+    import subprocess
+
     for rel, text in files.items():
         path = root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
+        if text.startswith(("@cc", "@musl-gcc")):
+            head, _, source = text[1:].partition("\n")
+            compiler, *flags = head.replace("{root}", str(root)).split()
+            cmd = [compiler, "-shared", "-fPIC", "-o", str(path), "-x", "c", "-", *flags]
+            subprocess.run(cmd, input=source, text=True, check=True, capture_output=True)
+            continue
         path.write_text(text, encoding="utf-8")
+
+
+def lua_module(name: str, flags: str = "") -> str:
+    """A write_tree text that compiles into a minimal Lua C module `name`."""
+    return f"@cc {flags}\nint luaopen_{name}(void *L) {{ (void)L; return 0; }}\n"
 
 
 @pytest.fixture()

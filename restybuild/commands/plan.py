@@ -61,6 +61,10 @@ def project_inputs(project: Project) -> list[str]:
     for n in project.natives:
         paths.append(str(root / n.src))
         paths += [str(root / s) for s in n.search]
+    if project.natives:  # image library indexes read since (restybuild deps --base IMAGE)
+        from restybuild.elf.libindex import cache_dir
+
+        paths.append(str(cache_dir()))
     if project.rocks:
         if project.rocks.server and not project.rocks.server_is_url:
             paths.append(str(root / project.rocks.server))

@@ -53,6 +53,7 @@ class LintContext:
     options: dict[str, Any] = field(default_factory=dict)
     conf_error: ConfigError | None = None
     _lines: dict[str, list[str]] = field(default_factory=dict)
+    _natives: tuple[Any, ...] | None = None
 
     @property
     def root(self) -> Path:
@@ -166,6 +167,12 @@ class LintContext:
             except OSError:
                 self._lines[path] = []
         return self._lines[path]
+
+    def natives_findings(self, check: Any) -> tuple[Any, ...]:
+        """The native resolver's findings, computed once for RB501 and RB502."""
+        if self._natives is None:
+            self._natives = tuple(check(self.project))
+        return self._natives
 
     @staticmethod
     def where(span: Span) -> str:

@@ -144,6 +144,10 @@ def _project_inputs(ctx: LintContext) -> list[str]:
     for n in p.natives:
         paths.append(str(root / n.src))
         paths += [str(root / s) for s in n.search]
+    if p.natives:  # image library indexes read since (restybuild deps --base IMAGE)
+        from restybuild.elf.libindex import cache_dir
+
+        paths.append(str(cache_dir()))
     if p.rocks:
         if p.rocks.server and not p.rocks.server_is_url:
             paths.append(str(root / p.rocks.server))

@@ -17,7 +17,7 @@ from restybuild.cli import main
 from restybuild.lint.output import JSON_SCHEMA
 from restybuild.lint.runner import all_codes
 from restybuild.rockserver import make_server
-from tests.conftest import REPO, write_tree
+from tests.conftest import REPO, lua_module, write_tree
 from tests.lint.util import HEAD
 
 UNRESOLVED = "no declared lua folder, native, rock or the base image provides this module"
@@ -149,7 +149,7 @@ def test_bad_configuration_exits_4(project: Path, capsys: pytest.CaptureFixture[
 
 
 @pytest.mark.parametrize("args", [
-    ("--select", "RB999"), ("--ignore", "XX1"), ("--select", "RB2,RB5"), ("--select", "rb2"),
+    ("--select", "RB999"), ("--ignore", "XX1"), ("--select", "RB2,RB99"), ("--select", "rb2"),
 ])
 def test_unknown_code_on_the_command_line_exits_4(project: Path,
                                                   capsys: pytest.CaptureFixture[str],
@@ -492,7 +492,7 @@ def test_lint_imports_no_docker_requests_or_jinja2(tmp_path: Path, fmt: str) -> 
         "lua/demo.lua": 'local b = require("restydemo.banner")\nlocal g = require("greeter")\n'
                         'return { handle = function() ngx.shared.hits:incr("n", 1, 0)\n'
                         '  ngx.say(b.wrap(g.greet(os.getenv("GREETING")))) end }\n',
-        "natives/greeter.so": "ELF",
+        "natives/greeter.so": lua_module("greeter"),
         "k8s/deploy.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: a\n"
                            "spec:\n  template:\n    spec:\n      containers:\n        - name: a\n"
                            "          resources:\n            limits:\n              cpu: 2\n"

@@ -17,7 +17,7 @@ import pytest
 from restybuild.lint.rules import RULES
 from restybuild.lint.runner import META_RULES, all_codes
 from restybuild.rockserver import make_server
-from tests.conftest import REPO, write_tree
+from tests.conftest import REPO, lua_module, write_tree
 from tests.lint.util import HEAD, LintFiles
 
 C = "conf/nginx.conf"
@@ -67,6 +67,10 @@ def k8s_case(code: str, id: str, manifests: dict[str, str], expected: list[str])
     return Case(code, id, files, expected, {"k8s": "k8s"})
 
 
+#: a Lua C module that calls into libneeded.so.1 (so the linker keeps the DT_NEEDED)
+NEEDS_LIBNEEDED = ("@cc -L{root}/dep -l:libneeded.so.1\nint needed(void);\n"
+                   "int luaopen_mod(void *L) { (void)L; return needed(); }\n")
+
 CATCHES = [
     Case("RB001", "restyfile-syntax", {"Restyfile": HEAD + "workers {\n"},
          ["Restyfile:3:9: RB001 error: `workers` takes no block"]),
@@ -109,6 +113,17 @@ CATCHES = [
     Case("RB102", "computed-require",
          {"Restyfile": LUA_R, "lua/a.lua": 'local drv = require("drivers." .. kind)\n'},
          ["lua/a.lua:1:13: RB102 info: `require` with a computed module name cannot be checked"]),
+    Case("RB501", "native-needs-a-missing-library",
+         {"dep/libneeded.so.1": "@cc -Wl,-soname,libneeded.so.1\nint needed(void) { return 1; }\n",
+          "natives/mod.so": NEEDS_LIBNEEDED,
+          "Restyfile": HEAD + "native natives/mod.so -> lua\n"},
+         ["Restyfile:3:1: RB501 error: natives/mod.so needs libneeded.so.1, which the base "
+          "image debian-bookworm:12-runtime lacks and no search folder has"]),
+    Case("RB502", "musl-native-on-glibc",
+         {"natives/mu.so": "@musl-gcc\nint luaopen_mu(void *L) { (void)L; return 0; }\n",
+          "Restyfile": HEAD + "native natives/mu.so -> lua\n"},
+         ["Restyfile:3:1: RB502 error: natives/mu.so is linked against musl, but the base "
+          "image debian-bookworm:12-runtime uses glibc"]),
     Case("RB110", "base-image-by-tag",
          {"Restyfile": UNPINNED},
          ["Restyfile:2:1: RB110 warning: base image registry.example/openresty:1.21 is not "
@@ -293,7 +308,7 @@ NEAR_MISSES = [
          []),
     Case("RB101", "natives-dirs-base-luajit",
          {"Restyfile": LUA_R + "native natives/cjson.so -> lua\nnative natives/greeter.so -> lua\n",
-          "natives/cjson.so": "ELF", "natives/greeter.so": "ELF",
+          "natives/cjson.so": lua_module("cjson"), "natives/greeter.so": lua_module("greeter"),
           "lua/mod/init.lua": "return {}\n", "lua/app/util.lua": "return {}\n",
           "lua/a.lua": 'local a = require("cjson.safe")\n'  # cjson.so, all-in-one loader
                        'local b = require("greeter.sub")\n'  # greeter.so, all-in-one loader
@@ -310,6 +325,13 @@ NEAR_MISSES = [
           "lua/a.lua": 'local pl = require("pl.tablex")\n'}, []),
     Case("RB102", "literal-require",
          {"Restyfile": LUA_R, "lua/a.lua": 'local c = require("cjson")\n'}, []),
+    Case("RB501", "found-in-a-search-folder",
+         {"dep/libneeded.so.1": "@cc -Wl,-soname,libneeded.so.1\nint needed(void) { return 1; }\n",
+          "natives/mod.so": NEEDS_LIBNEEDED,
+          "Restyfile": HEAD + "native natives/mod.so -> lua {\n    search dep\n}\n"}, []),
+    Case("RB502", "glibc-native-on-glibc",
+         {"natives/mod.so": lua_module("mod"),
+          "Restyfile": HEAD + "native natives/mod.so -> lua\n"}, []),
     Case("RB110", "digest",
          {"Restyfile": UNPINNED.replace("openresty\n", f"openresty digest {DIGEST}\n")}, []),
     Case("RB110", "recipe-base", {"Restyfile": HEAD}, []),
@@ -648,7 +670,8 @@ def test_providers_name_the_native_that_serves_a_submodule(tmp_path: Path) -> No
     from restybuild.resolve import load_project
 
     write_tree(tmp_path, {"Restyfile": LUA_R + "native natives/cjson.so -> lua\n",
-                          "natives/cjson.so": "ELF", "lua/mod/init.lua": "return {}\n"})
+                          "natives/cjson.so": lua_module("cjson"),
+                          "lua/mod/init.lua": "return {}\n"})
     prov = providers(load_project(tmp_path / "Restyfile"))
     assert prov.who("cjson.safe") == "natives/cjson.so"  # Lua's all-in-one loader
     assert prov.who("cjson") == "natives/cjson.so"

@@ -17,13 +17,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.common import (
-    build_demo_natives,
-    compare,
-    env_without_cache_flag,
-    restybuild_cmd,
-    timed,
-)
+from bench.common import compare, env_without_cache_flag, restybuild_cmd, warm_and_cold
 
 
 def generate(root: Path, files: int) -> Path:
@@ -53,15 +47,8 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=10)
     ap.add_argument("--files", type=int, default=500)
     args = ap.parse_args()
-    build_demo_natives()
+    warm_and_cold("lint", args.runs)
     env = env_without_cache_flag()
-    lint = [*restybuild_cmd(), "lint", "Restyfile.example"]
-    timed(lint, env)  # prime the cache
-    compare("restybuild lint Restyfile.example", {
-        "python -c pass": ([sys.executable, "-c", "pass"], env),
-        "lint (warm cache)": (lint, env),
-        "lint (cold, no cache)": (lint, {**env, "RESTYBUILD_NO_CACHE": "1"}),
-    }, args.runs)
     with tempfile.TemporaryDirectory() as tmp:
         restyfile = generate(Path(tmp), args.files)
         lines = sum(len(p.read_text().splitlines()) for p in Path(tmp).rglob("*.lua"))

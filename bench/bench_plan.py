@@ -14,28 +14,14 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.common import (
-    build_demo_natives,
-    compare,
-    env_without_cache_flag,
-    restybuild_cmd,
-    timed,
-)
+from bench.common import warm_and_cold
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--runs", type=int, default=10)
     args = ap.parse_args()
-    build_demo_natives()
-    env = env_without_cache_flag()
-    plan = [*restybuild_cmd(), "plan", "Restyfile.example"]
-    timed(plan, env)  # prime the cache
-    compare("restybuild plan Restyfile.example", {
-        "python -c pass": ([sys.executable, "-c", "pass"], env),
-        "plan (warm cache)": (plan, env),
-        "plan (cold, no cache)": (plan, {**env, "RESTYBUILD_NO_CACHE": "1"}),
-    }, args.runs)
+    warm_and_cold("plan", args.runs)
     return 0
 
 

@@ -48,3 +48,17 @@ def compare(label: str, commands: dict[str, tuple[list[str], dict[str, str]]],
 
 def env_without_cache_flag() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k != "RESTYBUILD_NO_CACHE"}
+
+
+def warm_and_cold(command: str, runs: int) -> dict[str, float]:
+    """`restybuild COMMAND Restyfile.example` warm (cache valid) and cold, against
+    `python -c pass`, interleaved in one run."""
+    build_demo_natives()
+    env = env_without_cache_flag()
+    cmd = [*restybuild_cmd(), command, "Restyfile.example"]
+    timed(cmd, env, ok=(0, 1))  # prime the cache
+    return compare(f"restybuild {command} Restyfile.example", {
+        "python -c pass": ([sys.executable, "-c", "pass"], env),
+        f"{command} (warm cache)": (cmd, env),
+        f"{command} (cold, no cache)": (cmd, {**env, "RESTYBUILD_NO_CACHE": "1"}),
+    }, runs)

@@ -519,6 +519,27 @@ class _Resolver:
                 raise self.err("a native may not be copied into the rocks tree", n.span)
 
 
+def project_inputs(project: Project) -> list[str]:
+    """Every file or folder a result about `project` (plan, lint) is computed from."""
+    root = Path(project.root)
+    paths = [project.restyfile, recipes.recipe_path(project.flavor.recipe)]
+    if project.conf:
+        paths.append(str(root / project.conf.src))
+    paths += [str(root / c.src) for c in project.lua]
+    for n in project.natives:
+        paths.append(str(root / n.src))
+        paths += [str(root / s) for s in n.search]
+    if project.natives:  # image library indexes read since (restybuild deps --base IMAGE)
+        from restybuild.elf.libindex import cache_dir
+
+        paths.append(str(cache_dir()))
+    if project.rocks:
+        if project.rocks.server and not project.rocks.server_is_url:
+            paths.append(str(root / project.rocks.server))
+        paths += [str(root / r.path) for r in project.rocks.rocks if r.path]
+    return paths
+
+
 def _recipe_and_flavor(name: str) -> tuple[recipes.Recipe, str | None]:
     """`openresty` (default flavor) or `openresty-centos7` (recipe `openresty`, flavor centos7)."""
     if name in recipes.available() or "-" not in name:

@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from restybuild.model import Project
+from typing import Any
 
 HELP = """\
 Compile a Restyfile into a Dockerfile without building it.
@@ -34,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
     from restybuild import fastpath
     from restybuild.plan import plan
     from restybuild.render import render_dockerfile
-    from restybuild.resolve import load_project
+    from restybuild.resolve import load_project, project_inputs
 
     project = load_project(args.restyfile)
     bp = plan(project)
@@ -48,25 +44,3 @@ def run(args: argparse.Namespace) -> int:
     fastpath.store("plan", args.restyfile, None, project_inputs(project), output)
     return fastpath.emit(output, args.output)
 
-
-def project_inputs(project: Project) -> list[str]:
-    """Every file or folder the plan of `project` was computed from."""
-    from restybuild import recipes
-
-    root = Path(project.root)
-    paths = [project.restyfile, recipes.recipe_path(project.flavor.recipe)]
-    if project.conf:
-        paths.append(str(root / project.conf.src))
-    paths += [str(root / c.src) for c in project.lua]
-    for n in project.natives:
-        paths.append(str(root / n.src))
-        paths += [str(root / s) for s in n.search]
-    if project.natives:  # image library indexes read since (restybuild deps --base IMAGE)
-        from restybuild.elf.libindex import cache_dir
-
-        paths.append(str(cache_dir()))
-    if project.rocks:
-        if project.rocks.server and not project.rocks.server_is_url:
-            paths.append(str(root / project.rocks.server))
-        paths += [str(root / r.path) for r in project.rocks.rocks if r.path]
-    return paths

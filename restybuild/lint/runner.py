@@ -10,7 +10,7 @@ from typing import Any
 
 from restybuild.errors import ConfigError, RestyError, RestySyntaxError, Span
 from restybuild.lint import Diagnostic, Finding, severity_rank
-from restybuild.lint.context import LintContext, build_context
+from restybuild.lint.context import build_context
 from restybuild.lint.rules import RULES
 
 #: Codes of the framework's own diagnostics.
@@ -60,7 +60,7 @@ def _suppressions(path: Path) -> dict[int, tuple[set[str], bool, bool]]:
 def lint(restyfile: str, options: dict[str, Any], select: tuple[str, ...] = (),
          ignore: tuple[str, ...] = ()) -> LintResult:
     """Lint `restyfile`; `select`/`ignore` are code prefixes (`RB1` selects RB101...)."""
-    from restybuild.resolve import load_project
+    from restybuild.resolve import load_project, project_inputs
 
     diags: list[Diagnostic] = []
     inputs = [restyfile]
@@ -77,7 +77,9 @@ def lint(restyfile: str, options: dict[str, Any], select: tuple[str, ...] = (),
         return (not select or _matches(code, select)) and not _matches(code, ignore)
 
     ctx = build_context(project, options)
-    inputs += _project_inputs(ctx)
+    inputs += project_inputs(project)
+    if options.get("k8s"):
+        inputs.append(str(options["k8s"]))
     for rule in RULES:
         if wanted(rule.CODE):
             diags.extend(_diag(rule.CODE, rule.SEVERITY, f) for f in rule.check(ctx))
@@ -133,28 +135,6 @@ def _suppress(diags: list[Diagnostic]) -> tuple[Diagnostic, ...]:
                                   Span(file, line, 1), "say why after the codes"))
     out.sort(key=lambda d: (d.span.file, d.span.line, d.span.col, d.code))
     return tuple(out)
-
-
-def _project_inputs(ctx: LintContext) -> list[str]:
-    p = ctx.project
-    root = ctx.root
-    paths = [str(root / c.src) for c in p.lua]
-    if p.conf:
-        paths.append(str(root / p.conf.src))
-    for n in p.natives:
-        paths.append(str(root / n.src))
-        paths += [str(root / s) for s in n.search]
-    if p.natives:  # image library indexes read since (restybuild deps --base IMAGE)
-        from restybuild.elf.libindex import cache_dir
-
-        paths.append(str(cache_dir()))
-    if p.rocks:
-        if p.rocks.server and not p.rocks.server_is_url:
-            paths.append(str(root / p.rocks.server))
-        paths += [str(root / r.path) for r in p.rocks.rocks if r.path]
-    if ctx.options.get("k8s"):
-        paths.append(str(ctx.options["k8s"]))
-    return paths
 
 
 def failing(diags: tuple[Diagnostic, ...], threshold: str) -> bool:

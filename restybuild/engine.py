@@ -21,12 +21,13 @@ def connect() -> Any:
         client.ping()
     except DockerException as e:
         import os
+        import sys
 
         host = os.environ.get("DOCKER_HOST", "the default socket")
+        if os.environ.get("RESTYBUILD_DEBUG"):
+            print(f"restybuild: {_short(e)}", file=sys.stderr)
         raise DockerUnavailable(
-            f"no Docker daemon answers at {host}",
-            hint="start Docker, or point DOCKER_HOST at a running daemon "
-                 f"({_short(e)})",
+            f"no Docker daemon answers at {host}: start one, or point DOCKER_HOST at one"
         ) from None
     return client
 

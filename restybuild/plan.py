@@ -88,6 +88,7 @@ class BuildPlan:
     labels: tuple[tuple[str, str], ...]
     cmd: tuple[str, ...]
     natives: tuple[str, ...]  # image paths of the natives, for verification
+    probes: tuple[tuple[str, str, int], ...]  # (kind, path, port), checked in the boot check
     context: tuple[ContextEntry, ...]
     effective: EffectiveConf
 
@@ -198,6 +199,7 @@ def plan(project: Project) -> BuildPlan:
         labels=labels,
         cmd=cmd,
         natives=tuple(native_paths),
+        probes=tuple((pr.kind, pr.path, pr.port) for pr in p.probes),
         context=tuple(sorted(ctx, key=lambda e: e.arcname)),
         effective=effective,
     )

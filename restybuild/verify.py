@@ -19,7 +19,11 @@
    exits nginx (``os.exit``) once every module was tried, so no worker starts.
 4. The boot check starts nginx in the candidate (no network), waits until its
    workers are up, fails on any `[emerg]`, `[alert]`, `[crit]` or `[error]`
-   logged while starting, and stops nginx gracefully.
+   logged while starting, sends each declared probe's request to 127.0.0.1
+   inside the container (bash's /dev/tcp, through `docker exec`: the
+   container has no network and the image may have no HTTP client; an image
+   without bash is reported as unchecked) and wants a status from 200 to 399
+   as Kubernetes does, then stops nginx gracefully.
 """
 
 from __future__ import annotations
@@ -51,6 +55,7 @@ class VerifyReport:
     workers: int
     libraries: tuple[str, ...] = ()  # one line per native or rocks .so resolved
     modules: tuple[str, ...] = ()  # one line per Lua C module required in nginx
+    probes: tuple[str, ...] = ()  # one line per probe: `readiness /ready 8089: 200`
 
 
 def expected_workers(plan: BuildPlan) -> int:
@@ -73,9 +78,37 @@ def nginx_test(client: Any, image: str, plan: BuildPlan) -> str:
     return result.output
 
 
-def boot_check(client: Any, image: str, plan: BuildPlan, timeout: float = 30) -> tuple[str, int]:
-    """Start nginx in `image`, wait for its workers, stop it; raise on errors."""
+PROBE = ("exec 3<>/dev/tcp/127.0.0.1/{port} && printf 'GET {path} HTTP/1.0\\r\\n"
+         "Host: localhost\\r\\nUser-Agent: restybuild-probe\\r\\n\\r\\n' >&3 && head -n 1 <&3")
+STATUS = re.compile(r"^HTTP/\d(?:\.\d)? (\d{3})")
+
+
+def probe_check(container: Any, plan: BuildPlan) -> tuple[tuple[str, ...], list[str]]:
+    """Each probe's request inside the running `container`: (report lines, failures)."""
+    lines: list[str] = []
+    failures: list[str] = []
+    for kind, path, port in plan.probes:
+        code, out = container.exec_run(["bash", "-c", PROBE.format(port=port, path=path)])
+        text = out.decode("utf-8", "replace").strip() if out else ""
+        where = f"{kind} probe GET {path} on port {port}"
+        if code in (126, 127) or "executable file not found" in text:
+            lines.append(f"{where}: not checked (the image has no bash)")
+            continue
+        m = STATUS.match(text)
+        status = int(m.group(1)) if m else 0
+        lines.append(f"{where}: {status or text or 'no answer'}")
+        if not 200 <= status < 400:
+            failures.append(f"{where} answered {text or 'nothing'} (want 200-399)")
+    return tuple(lines), failures
+
+
+def boot_check(client: Any, image: str, plan: BuildPlan,
+               timeout: float = 30) -> tuple[str, int, tuple[str, ...]]:
+    """Start nginx in `image`, wait for its workers, check the probes, stop it; raise on
+    errors. Returns the log, the workers started and the probe report."""
     want = expected_workers(plan)
+    probes: tuple[str, ...] = ()
+    probe_failures: list[str] = []
     container = client.containers.create(
         image, [*plan.cmd, "-g", "error_log stderr notice;"], network_mode="none", detach=True)
     log = ""
@@ -95,9 +128,11 @@ def boot_check(client: Any, image: str, plan: BuildPlan, timeout: float = 30) ->
             if started >= want:
                 time.sleep(SETTLE)
                 break
-        log = container.logs(stdout=True, stderr=True).decode("utf-8", "replace")
         container.reload()
         exited = exited or container.status in ("exited", "dead")
+        if not exited and started >= want and plan.probes:
+            probes, probe_failures = probe_check(container, plan)
+        log = container.logs(stdout=True, stderr=True).decode("utf-8", "replace")
         if not exited:
             container.kill(signal="SIGQUIT")
             try:
@@ -118,7 +153,11 @@ def boot_check(client: Any, image: str, plan: BuildPlan, timeout: float = 30) ->
                            notes=tuple(bad or _interesting(log)),
                            hint="this is what `nginx -t` does not catch (init_by_lua* runs only "
                                 "at start); the tag did not move")
-    return log, started
+    if probe_failures:
+        raise VerifyFailed("probe check failed: " + probe_failures[0],
+                           notes=tuple(probe_failures[1:]) + tuple(_interesting(log)[-5:]),
+                           hint="the probe's location must answer 200-399; the tag did not move")
+    return log, started, probes
 
 
 def _interesting(output: str) -> list[str]:
@@ -235,5 +274,5 @@ def verify(client: Any, image: str, plan: BuildPlan) -> VerifyReport:
         if check.modules:
             log = module_load_check(client, image, plan, check.modules)
             loaded = tuple(m.group(0) for m in LOAD_LINE.finditer(log))
-    log, workers = boot_check(client, image, plan)
-    return VerifyReport(t, log, workers, libraries, loaded)
+    log, workers, probes = boot_check(client, image, plan)
+    return VerifyReport(t, log, workers, libraries, loaded, probes)

@@ -62,6 +62,7 @@ def test_example_builds_verifies_and_answers(docker_client: Any) -> None:
     try:
         assert "test is successful" in result.report.nginx_t
         assert result.report.workers == 2
+        assert result.report.probes == ("readiness probe GET /ready on port 8089: 200",)
         body = run_and_fetch(docker_client, "rb-e2e/example:test", 8089)
         assert body.startswith("hello from greeter.so via libgreetfmt: ")
         assert "Hello, restybuild!" in body  # env DEMO_GREETING reached os.getenv
@@ -165,6 +166,26 @@ def test_missing_module_in_init_by_lua_fails_boot_check(
     assert _candidates(docker_client, tmp_path / "Restyfile") == []
 
 
+def test_a_failing_probe_fails_verification_and_no_tag(
+    docker_client: Any, tmp_path: Path, old_tag: tuple[str, str]
+) -> None:
+    write_tree(tmp_path, {
+        "Restyfile": "name sick\nbase debian-bookworm\nconf conf\n"
+                     "probe liveness http /healthz port 18095\n",
+        "conf/nginx.conf": "events {}\nhttp {\n  server {\n    listen 127.0.0.1:18095;\n"
+                           "    location = /healthz { return 503; }\n  }\n}\n",
+    })
+    tag, before = old_tag
+    with pytest.raises(VerifyFailed) as exc:
+        build_and_tag(load_project(tmp_path / "Restyfile"), tag, quiet=True,
+                      client=docker_client)
+    assert exc.value.message == ("probe check failed: liveness probe GET /healthz on port "
+                                 "18095 answered HTTP/1.1 503 Service Temporarily Unavailable "
+                                 "(want 200-399)")
+    assert docker_client.images.get(tag).id == before
+    assert _candidates(docker_client, tmp_path / "Restyfile") == []
+
+
 def test_escaping_path_is_refused_before_any_build(
     tmp_path: Path, no_daemon: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -187,5 +208,5 @@ def test_no_daemon_is_one_clear_line(
     rc = main(["build", str(tmp_path / "Restyfile")])
     err = capsys.readouterr().err
     assert rc == 2
-    assert err.splitlines()[0] == f"error: no Docker daemon answers at {no_daemon}"
-    assert "Traceback" not in err
+    assert err == (f"error: no Docker daemon answers at {no_daemon}: start one, or point "
+                   "DOCKER_HOST at one\n")

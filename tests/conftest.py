@@ -7,7 +7,6 @@ skips: without a daemon the end-to-end tests fail and say how to start one.
 from __future__ import annotations
 
 import os
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -36,16 +35,6 @@ def docker_client() -> Iterator[Any]:
     # what the tests' builds left untagged, so a long-lived CI engine does not fill up
     client.images.prune(filters={"dangling": True})
     client.close()
-
-
-def port_free(port: int, host: str = "127.0.0.1") -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind((host, port))
-        except OSError:
-            return False
-    return True
 
 
 def write_tree(root: Path, files: dict[str, str]) -> None:

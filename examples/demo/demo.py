@@ -11,11 +11,8 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,31 +20,10 @@ sys.path.insert(0, str(ROOT))
 
 from restybuild.cli import main as restybuild  # noqa: E402
 from restybuild.engine import connect  # noqa: E402
+from restybuild.loopback import fetch, port_free  # noqa: E402
 
 TAG = "restydemo:latest"
 HOST, PORT = "127.0.0.1", 8089
-
-
-def port_free(host: str, port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind((host, port))
-        except OSError:
-            return False
-    return True
-
-
-def fetch(url: str, timeout: float = 15) -> str:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as resp:
-                return str(resp.read().decode())
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
 
 
 def main() -> int:
@@ -57,15 +33,15 @@ def main() -> int:
     rc = restybuild(["build", "Restyfile.example", "-t", TAG])
     if rc != 0:
         return rc
-    if not port_free(HOST, PORT):
+    if not port_free(PORT):
         print(f"demo: {HOST}:{PORT} is in use; stop what listens there and run again",
               file=sys.stderr)
         return 2
     client = connect()
     container = client.containers.run(TAG, network_mode="host", detach=True)
     try:
-        body = fetch(f"http://{HOST}:{PORT}/")
-        ready = fetch(f"http://{HOST}:{PORT}/ready")
+        body = fetch(PORT)
+        ready = fetch(PORT, "/ready")
     except OSError as e:
         print(f"demo: no answer from {HOST}:{PORT}: {e}", file=sys.stderr)
         print(container.logs().decode(errors="replace"), file=sys.stderr)

@@ -5,8 +5,6 @@ from __future__ import annotations
 import hashlib
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,23 +14,11 @@ import pytest
 from restybuild.build import build_and_tag
 from restybuild.cli import main
 from restybuild.errors import VerifyFailed
+from restybuild.loopback import fetch, port_free
 from restybuild.resolve import load_project
-from tests.conftest import BASE_RUNTIME, REPO, port_free, write_tree
+from tests.conftest import BASE_RUNTIME, REPO, write_tree
 
 pytestmark = pytest.mark.e2e
-
-
-def fetch(url: str, timeout: float = 15) -> str:
-    assert url.startswith("http://127.0.0.1:")  # loopback only
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as resp:
-                return str(resp.read().decode())
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
 
 
 @pytest.fixture()
@@ -49,7 +35,7 @@ def run_and_fetch(client: Any, image: str, port: int, path: str = "/") -> str:
     assert port_free(port), f"127.0.0.1:{port} is in use; the test needs it"
     container = client.containers.run(image, network_mode="host", detach=True)
     try:
-        return fetch(f"http://127.0.0.1:{port}{path}")
+        return fetch(port, path)
     finally:
         container.remove(force=True)
 

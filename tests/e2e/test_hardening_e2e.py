@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 
 from restybuild.build import build_and_tag
+from restybuild.loopback import fetch, port_free
 from restybuild.nginxconf import RUN_DIR
 from restybuild.resolve import load_project
-from tests.conftest import BASE_RUNTIME, REPO, port_free, write_tree
-from tests.e2e.test_build_e2e import fetch
+from tests.conftest import BASE_RUNTIME, REPO, write_tree
 
 pytestmark = pytest.mark.e2e
 
@@ -52,7 +52,7 @@ def serve(client: Any, image: str, **run: Any) -> tuple[str, str]:
     container = client.containers.run(image, network_mode="host", detach=True, **run)
     try:
         try:
-            body = fetch("http://127.0.0.1:18093/")
+            body = fetch(18093)
         except OSError:
             container.reload()
             pytest.fail(f"no answer ({container.status}): "

@@ -16,11 +16,11 @@ from restybuild.cli import main
 from restybuild.elf.image import read_index
 from restybuild.elf.libindex import load_snapshot
 from restybuild.errors import VerifyFailed
+from restybuild.loopback import fetch, port_free
 from restybuild.recipes import load
 from restybuild.resolve import load_project
 from restybuild.rockserver import make_server
-from tests.conftest import BASE_RUNTIME, port_free, write_tree
-from tests.e2e.test_build_e2e import fetch
+from tests.conftest import BASE_RUNTIME, write_tree
 from tests.test_elf_fixtures import cc
 
 pytestmark = pytest.mark.e2e
@@ -92,7 +92,7 @@ def test_a_native_with_two_bundled_dependencies_loads_in_the_image(
     assert port_free(PORT), f"127.0.0.1:{PORT} is in use; the test needs it"
     container = docker_client.containers.run(tag, network_mode="host", detach=True)
     try:
-        assert fetch(f"http://127.0.0.1:{PORT}/") == "one+two\n"
+        assert fetch(PORT) == "one+two\n"
     finally:
         container.remove(force=True)
 

@@ -194,7 +194,7 @@ def plan(project: Project) -> BuildPlan:
         layers=tuple(layers),
         ld_library_path=ld_path,
         env=tuple((e.key, e.value) for e in p.env),
-        expose=tuple(sorted(set(p.expose))),
+        expose=tuple(sorted(set(p.expose) | ({p.metrics.port} if p.metrics else set()))),
         stop_signal=fl.stop_signal,
         labels=labels,
         cmd=cmd,

@@ -33,6 +33,8 @@ demo: venv base
 bench: venv base
 	$(PY) bench/bench_plan.py
 	$(PY) bench/bench_lint.py
+	$(PY) bench/bench_fuzz.py
+	$(PY) bench/bench_elf.py
 	export DOCKER_HOST=$$(scripts/dockerd-up) && $(PY) bench/bench_image.py
 
 clean:

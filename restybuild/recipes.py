@@ -38,6 +38,7 @@ FLAVOR_SCHEMA: dict[str, tuple[type, bool]] = {
     "user": (str, False),            # the unprivileged user workers run as
     "stop_signal": (str, False),
     "ld_library_path": (list, False),  # LD_LIBRARY_PATH the image sets
+    "worker_memory": (str, False),   # memory one nginx worker of this base takes (lint RB401)
     "library_index": (str, False),   # snapshot of the image's library index, below recipes/
     "summary": (str, False),
 }
@@ -78,6 +79,7 @@ class Flavor:
     user: str
     stop_signal: str
     ld_library_path: tuple[str, ...]
+    worker_memory: str = ""  # e.g. "64Mi"; "" when the recipe does not say
     library_index: str = ""  # absolute path of the shipped library-index snapshot, or ""
 
     @property
@@ -149,6 +151,7 @@ class Recipe:
             user=table.get("user", "nobody"),
             stop_signal=table.get("stop_signal", "SIGQUIT"),
             ld_library_path=tuple(table.get("ld_library_path", ())),
+            worker_memory=table.get("worker_memory", ""),
             library_index=str(Path(self.path).parent.parent / table["library_index"])
             if table.get("library_index") else "",
         )

@@ -109,3 +109,34 @@ def test_a_failed_step_names_the_step_and_its_output(project_file: Path) -> None
     assert "the build failed at Step 3/9 : RUN luarocks install x" in text
     assert "No results matching query were found" in text
     assert client.api.tagged == []
+
+
+class MissingImages(FakeImages):
+    def get(self, ref: str) -> FakeImage:
+        from docker.errors import ImageNotFound
+
+        raise ImageNotFound(f"No such image: {ref}")
+
+
+def test_a_missing_bootstrap_base_says_how_to_make_it(project_file: Path) -> None:
+    client = FakeClient([])
+    client.images = MissingImages("amd64")
+    with pytest.raises(DockerUnavailable) as e:
+        build_and_tag(load_project(project_file), "app:1", quiet=True, client=client)
+    assert e.value.message == ("the base image restybuild/debian-bookworm:runtime is not on "
+                               "this Docker engine")
+    assert e.value.hint == "make it, offline: restybuild base bootstrap debian-bookworm"
+    assert client.api.tagged == []
+
+
+def test_a_missing_registry_base_is_not_pulled_without_pull(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"Restyfile": "name app\nbase openresty 1.21.4.3 bookworm\nconf conf\n",
+                          "conf/nginx.conf": "events {}\nhttp {}\n"})
+    client = FakeClient([])
+    client.images = MissingImages("amd64")
+    with pytest.raises(DockerUnavailable) as e:
+        build_and_tag(load_project(tmp_path / "Restyfile"), "app:1", quiet=True, client=client)
+    assert e.value.message == ("the base image openresty/openresty:1.21.4.3-bookworm is not "
+                               "on this Docker engine")
+    assert e.value.hint == ("pull it first (docker pull), or pass --pull to let the engine "
+                            "fetch it")

@@ -6,8 +6,9 @@ memory limit: above it is an error, within 20% of it a warning.
 Why: shared dict pages are charged to the pod's cgroup as they fill and there
 is no swap: `worker process exited on signal 9`.
 Example: `workers 4`, `shared_dict cache 900m` and `limit memory 1Gi`.
-Per-worker memory: the `worker-memory` option (default 64Mi), master:
-`master-memory` (default 16Mi); set them in `[tool.restybuild]`.
+Per-worker memory: the `worker-memory` option, else the base recipe's
+`worker_memory`, else 64Mi; master: `master-memory` (default 16Mi); set the
+options in `[tool.restybuild]`.
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ def check(ctx: LintContext) -> Iterator[Finding]:
     if p.resources is None or p.resources.limit_memory is None:
         return
     limit = p.resources.limit_memory
-    per_worker = parse_size(str(ctx.options.get("worker-memory", ""))) or DEFAULT_WORKER
+    per_worker = (parse_size(str(ctx.options.get("worker-memory", "")))
+                  or parse_size(p.flavor.worker_memory) or DEFAULT_WORKER)
     master = parse_size(str(ctx.options.get("master-memory", ""))) or DEFAULT_MASTER
     workers = p.workers.count if p.workers else 1
     if p.workers is None:  # the conf's own count, when it states one (auto is RB301's)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -168,22 +167,30 @@ def test_c_rocks_are_checked_and_loaded(docker_client: Any, tmp_path: Path, tag:
     assert result.report.modules == ("restybuild-load: ok crock.core",)
 
 
+class ImagesOnly:
+    """A client that may look images up but not create a container."""
+
+    def __init__(self, client: Any) -> None:
+        self.images = client.images
+
+    @property
+    def containers(self) -> Any:
+        raise AssertionError("a cached library index needs no container")
+
+
 def test_the_shipped_snapshot_matches_the_real_image(docker_client: Any, cache: Path,
                                                      tmp_path: Path,
                                                      capsys: pytest.CaptureFixture[str]) -> None:
     fl = load("debian-bookworm").flavor(None, None)
-    started = time.perf_counter()
     real = read_index(docker_client, fl.image, (fl.nginx, *fl.load_modules))
-    first = time.perf_counter() - started
     snap = load_snapshot(fl.library_index)
     assert real.sonames() == snap.sonames()
     assert (real.libc, real.libc_version, real.trusted_dirs, real.rtld, real.programs) == (
         snap.libc, snap.libc_version, snap.trusted_dirs, snap.rtld, snap.programs)
     assert {e.name for e in real.cache} == {e.name for e in snap.cache}
-    # cached by image ID: the second lookup reads one file
-    started = time.perf_counter()
-    again = read_index(docker_client, fl.image, (fl.nginx,))
-    assert again == real and time.perf_counter() - started < first / 5
+    # cached by image ID: the second lookup creates no container, it reads one file
+    again = read_index(ImagesOnly(docker_client), fl.image, (fl.nginx,))
+    assert again == real
     assert any(p.name.endswith(".json") for p in (cache / "restybuild/libindex").iterdir())
     # `deps --base IMAGE` reads the image the same way
     mod = cc(tmp_path / "m.so", "int f(void){return 0;}\n", needs=["-lz"])

@@ -8,6 +8,7 @@ served from a local rocks server: what is tested is restybuild's wiring
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,7 @@ STAND_IN = {
         "local M = {}\nM.__index = M\n"
         "function M.init(dict)\n"
         "  local d = assert(ngx.shared[dict], 'no dict ' .. dict)\n"
-        "  d:set('workers', (d:get('workers') or 0) + 1)\n"
+        "  d:incr('workers', 1, 0)\n"  # atomic: the workers run this at the same time
         "  return setmetatable({ dict = d }, M)\nend\n"
         "function M:collect()\n"
         "  ngx.say('# stand-in for nginx-lua-prometheus')\n"
@@ -59,7 +60,13 @@ def test_metrics_are_wired_and_served(docker_client: Any, tmp_path: Path) -> Non
         container = docker_client.containers.run("rb-e2e/metered:test", network_mode="host",
                                                  detach=True)
         try:
+            # each worker's init_worker runs the init; the second may start a moment after
+            # the first answers, so ask again until both did (or the deadline)
+            deadline = time.monotonic() + 10
             body = fetch(18096, "/metrics")
+            while not body.endswith(" 2\n") and time.monotonic() < deadline:
+                time.sleep(0.2)
+                body = fetch(18096, "/metrics")
         finally:
             container.remove(force=True)
         assert body == "# stand-in for nginx-lua-prometheus\nnginx_workers_initialised 2\n"

@@ -140,3 +140,20 @@ def test_a_missing_registry_base_is_not_pulled_without_pull(tmp_path: Path) -> N
                                "on this Docker engine")
     assert e.value.hint == ("pull it first (docker pull), or pass --pull to let the engine "
                             "fetch it")
+
+
+@pytest.mark.parametrize("tag", ["App:1", "app:1;rm", "app: 1", "_app", "app:" + "x" * 200])
+def test_a_bad_tag_is_refused_before_any_build(project_file: Path, tag: str,
+                                               no_daemon: str,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    from restybuild.cli import main
+
+    assert main(["build", str(project_file), "-t", tag]) == 2
+    assert capsys.readouterr().err.startswith(f"error: `{tag}` is not an image tag")
+
+
+@pytest.mark.parametrize("tag", ["app", "app:1.0", "registry.example:5000/team/app:v1_2"])
+def test_good_tags_pass_the_check(tag: str) -> None:
+    from restybuild.commands.build import TAG_RE
+
+    assert TAG_RE.fullmatch(tag)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 from typing import Any
 
 HELP = """\
@@ -15,6 +16,11 @@ removes the candidate.
 example:
   restybuild build Restyfile.example -t restydemo:dev
 """
+
+
+#: NAME[:TAG] as Docker accepts it: lowercase path components, an optional host:port.
+TAG_RE = re.compile(r"(?:[a-z0-9.-]+(?::\d+)?/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+                    r"(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?")
 
 
 def register(sub: Any) -> None:
@@ -34,6 +40,11 @@ def run(args: argparse.Namespace) -> int:
 
     project = load_project(args.restyfile)
     tag = args.tag or f"{project.name}:latest"
+    if not TAG_RE.fullmatch(tag):
+        from restybuild.errors import ConfigError
+
+        raise ConfigError(f"`{tag}` is not an image tag",
+                          hint="write NAME[:TAG], e.g. registry.example/team/app:1.0")
     result = build_and_tag(project, tag, quiet=args.quiet, pull=args.pull)
     print(f"verified and tagged {tag} ({result.image_id[:19]})")
     return 0

@@ -144,32 +144,41 @@ def emit(output: dict[str, Any], outdir: str | None) -> int:
     return 0
 
 
+def _split(rest: list[str], valued: frozenset[str]) -> tuple[list[str], list[str]]:
+    """(positional arguments, options with their values) of a command line."""
+    positional: list[str] = []
+    options: list[str] = []
+    i = 0
+    while i < len(rest):
+        if rest[i] in valued and i + 1 < len(rest):
+            options += rest[i:i + 2]
+            i += 2
+            continue
+        (options if rest[i].startswith("-") else positional).append(rest[i])
+        i += 1
+    return positional, options
+
+
+PLAN_VALUED = frozenset({"-o", "--output"})
+LINT_VALUED = frozenset({"--format", "--select", "--ignore", "--failure-threshold", "--k8s"})
+
+
 def fast_plan(argv: list[str]) -> int | None:
     """Serve `plan [RESTYFILE] [-o DIR]` from the cache; None when the slow path must run."""
     if not argv or argv[0] != "plan" or not enabled():
         return None
-    rest = argv[1:]
-    restyfile, outdir = "Restyfile", None
-    positional: list[str] = []
-    i = 0
-    while i < len(rest):
-        a = rest[i]
-        if a in ("-o", "--output") and i + 1 < len(rest):
-            outdir = rest[i + 1]
-            i += 2
-            continue
+    positional, options = _split(argv[1:], PLAN_VALUED)
+    outdir = None
+    for i, a in enumerate(options):
         if a.startswith("--output="):
             outdir = a.split("=", 1)[1]
-        elif a.startswith("-"):
+        elif a in PLAN_VALUED:
+            outdir = options[i + 1]
+        elif i == 0 or options[i - 1] not in PLAN_VALUED:
             return None  # --help and anything unusual: the full parser answers
-        else:
-            positional.append(a)
-        i += 1
     if len(positional) > 1:
         return None
-    if positional:
-        restyfile = positional[0]
-    output = lookup("plan", restyfile)
+    output = lookup("plan", positional[0] if positional else "Restyfile")
     if output is None:
         return None
     return emit(output, outdir)
@@ -178,8 +187,8 @@ def fast_plan(argv: list[str]) -> int | None:
 def lint_variant(argv: list[str]) -> str:
     """What changes a `lint` output besides its inputs: the options, and the working folder
     (paths are shown relative to it)."""
-    opts = [a for a in argv[1:] if a.startswith("-") or not a.endswith("Restyfile")]
-    return "\0".join([os.getcwd(), *opts])
+    _positional, options = _split(argv[1:], LINT_VALUED)
+    return "\0".join([os.getcwd(), *options])
 
 
 def fast_lint(argv: list[str]) -> int | None:
@@ -188,15 +197,10 @@ def fast_lint(argv: list[str]) -> int | None:
         return None
     if any(a in ("-h", "--help", "--list-rules") for a in argv):
         return None
-    positional = [a for a in argv[1:] if not a.startswith("-")]
-    valued = {"--format", "--select", "--ignore", "--failure-threshold", "--k8s"}
-    flags = argv[1:]
-    skip = {i + 1 for i, a in enumerate(flags) if a in valued}
-    positional = [a for i, a in enumerate(flags) if not a.startswith("-") and i not in skip]
+    positional, _options = _split(argv[1:], LINT_VALUED)
     if len(positional) > 1:
         return None
-    restyfile = positional[0] if positional else "Restyfile"
-    output = lookup("lint", restyfile, lint_variant(argv))
+    output = lookup("lint", positional[0] if positional else "Restyfile", lint_variant(argv))
     if output is None:
         return None
     sys.stdout.write(output["text"])

@@ -76,6 +76,7 @@ class ConfTree:
         self.src_dir = self.root / project.conf.src if project.conf else None
         self.files: dict[str, _File] = {}
         self.notes: list[str] = []
+        self._included: dict[str, list[str]] = {}
 
     # -- reading -------------------------------------------------------------
     def shown(self, rel: str) -> str:
@@ -138,18 +139,29 @@ class ConfTree:
             return pattern[len(self.dst) + 1:]
         return None
 
+    def included(self, pattern: str) -> list[str]:
+        """The project's conf files an `include pattern` reads, relative to the conf folder
+        (none for a file of the base image such as /etc/nginx/mime.types). Globbed once."""
+        if pattern not in self._included:
+            rel_pattern = self.map_include(pattern)
+            found: list[str] = []
+            if rel_pattern is not None and self.src_dir is not None:
+                src = self.src_dir.resolve()
+                for m in sorted(glob.glob(str(self.src_dir / rel_pattern))):
+                    try:
+                        rel = Path(m).resolve().relative_to(src).as_posix()
+                    except ValueError:
+                        continue  # outside the conf folder
+                    if Path(m).is_file():
+                        found.append(rel)
+            self._included[pattern] = found
+        return self._included[pattern]
+
     def follow_includes(self, f: _File, block: list[Directive]) -> None:
-        assert self.src_dir is not None
         for d in block:
             if d["directive"] == "include" and d["args"]:
-                rel_pattern = self.map_include(d["args"][0])
-                if rel_pattern is None or rel_pattern.startswith("../"):
-                    continue  # a file of the base image, e.g. /etc/nginx/mime.types
-                matches = sorted(glob.glob(str(self.src_dir / rel_pattern)))
-                for m in matches:
-                    rel = Path(m).resolve().relative_to(self.src_dir.resolve()).as_posix()
-                    if Path(m).is_file():
-                        self.load(rel)
+                for rel in self.included(d["args"][0]):
+                    self.load(rel)
             if "block" in d:
                 self.follow_includes(f, d["block"])
 
@@ -164,14 +176,7 @@ class ConfTree:
             for d in block:
                 out.append((f, block, d, ctx))
                 if d["directive"] == "include" and d["args"]:
-                    rel_pattern = self.map_include(d["args"][0])
-                    if rel_pattern is None or self.src_dir is None:
-                        continue
-                    for m in sorted(glob.glob(str(self.src_dir / rel_pattern))):
-                        try:
-                            rel = Path(m).resolve().relative_to(self.src_dir.resolve()).as_posix()
-                        except ValueError:
-                            continue
+                    for rel in self.included(d["args"][0]):
                         if rel in self.files and rel not in seen:
                             inc = self.files[rel]
                             visit(inc, inc.parsed, ctx, (*seen, rel))

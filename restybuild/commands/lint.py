@@ -93,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         text = output.text(result.diagnostics)
     exit_code = 2 if result.syntax_error else (1 if failing(result.diagnostics, threshold) else 0)
-    variant = fastpath.lint_variant(sys.argv[1:] if args.argv is None else args.argv)
+    variant = fastpath.lint_variant(args.argv)
     fastpath.store("lint", restyfile, variant,
                    list(result.inputs) + [str(p) for p in config_files(folder)],
                    {"text": text, "exit": exit_code})

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from restybuild.builder import Progress, build_image
-from restybuild.engine import connect, image_id
+from restybuild.engine import connect, local_image
 from restybuild.errors import DockerUnavailable
 from restybuild.model import Project
 from restybuild.plan import BuildPlan, plan
@@ -31,8 +31,9 @@ def check_bases(client: Any, bp: BuildPlan, project: Project, pull: bool) -> Non
     boot = recipe.raw.get("bootstrap")
     engine_arch = _arch(str(client.info().get("Architecture", "")))
     for ref in filter(None, (bp.runtime_image, bp.builder_image)):
-        if image_id(client, ref) is not None:
-            image_arch = _arch(str(client.images.get(ref).attrs.get("Architecture", "")))
+        image = local_image(client, ref)
+        if image is not None:
+            image_arch = _arch(str(image.attrs.get("Architecture", "")))
             if engine_arch and image_arch and image_arch != engine_arch:
                 raise DockerUnavailable(
                     f"the base image {ref} is for {image_arch}, but this Docker engine runs "

@@ -37,14 +37,20 @@ def _short(e: Exception) -> str:
     return text[:160]
 
 
-def image_id(client: Any, ref: str) -> str | None:
-    """The ID of local image `ref`, or None: never pulls."""
+def local_image(client: Any, ref: str) -> Any | None:
+    """Local image `ref`, or None: never pulls."""
     from docker.errors import ImageNotFound
 
     try:
-        return str(client.images.get(ref).id)
+        return client.images.get(ref)
     except ImageNotFound:
         return None
+
+
+def image_id(client: Any, ref: str) -> str | None:
+    """The ID of local image `ref`, or None: never pulls."""
+    image = local_image(client, ref)
+    return None if image is None else str(image.id)
 
 
 def require_image(client: Any, ref: str, hint: str) -> str:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from restybuild.elf.fs import HostFS, IndexFS, resolve_links
-from restybuild.elf.host import host_env
+from restybuild.elf.host import host_env, loader_platform
 from restybuild.elf.loader import Closure, Loader, LoaderEnv
 from restybuild.elf.reader import read_elf
 from tests.test_elf_fixtures import LIBC_USER, cc, ldd, lib, needed_to_runpath
@@ -93,8 +94,12 @@ def test_origin_lib_and_platform_are_expanded(tmp_path: Path) -> None:
     deps = tmp_path / "pkg" / "deps"
     lib(deps, "libo.so.1")
     env = host_env("")
+    assert env.platform, "glibc's loader reports dl_platform"
     lib(tmp_path / env.dst_lib, "libl.so.1")
-    lib(tmp_path / env.platform, "libp.so.1")
+    # a copy in every folder $PLATFORM may name on x86-64: the one ld.so takes depends on
+    # this CPU (haswell on Intel with AVX2, x86_64 on others); the model must take the same
+    for plat in {"x86_64", "haswell", "xeon_phi", env.platform}:
+        lib(tmp_path / plat, "libp.so.1")
     top = lib(tmp_path / "pkg" / "bin", "libtop.so",
               needs=[deps / "libo.so.1", tmp_path / env.dst_lib / "libl.so.1",
                      tmp_path / env.platform / "libp.so.1"],
@@ -103,6 +108,45 @@ def test_origin_lib_and_platform_are_expanded(tmp_path: Path) -> None:
     assert got["libo.so.1"] == f"{tmp_path}/pkg/bin/../deps/libo.so.1"
     assert got["libl.so.1"] == f"{tmp_path}/{env.dst_lib}/libl.so.1"
     assert got["libp.so.1"] == f"{tmp_path}/{env.platform}/libp.so.1"
+
+
+def test_the_platform_is_what_the_loader_reports(tmp_path: Path) -> None:
+    """An Intel AVX2 CPU makes glibc say `haswell`: the value comes from ld.so, not uname."""
+    fake = tmp_path / "ld.so"
+    fake.write_text('#!/bin/sh\n[ "$1" = --list-diagnostics ] && '
+                    'printf \'dl_pagesize=0x1000\\ndl_platform="haswell"\\n\'\n')
+    fake.chmod(0o755)
+    assert loader_platform(str(fake)) == "haswell"
+    mute = tmp_path / "old-ld.so"  # glibc before 2.33 has no --list-diagnostics
+    mute.write_text("#!/bin/sh\nexit 127\n")
+    mute.chmod(0o755)
+    assert loader_platform(str(mute)) is None
+    assert loader_platform(str(tmp_path / "none")) is None
+    real = host_env("")
+    out = subprocess.run([str(real.rtld), "--list-diagnostics"], capture_output=True,
+                         text=True, check=True).stdout
+    assert f'dl_platform="{real.platform}"' in out.splitlines()
+
+
+def test_platform_in_an_image_is_cpu_dependent_never_guessed(tmp_path: Path) -> None:
+    """Against an image the CPU is unknown: a $PLATFORM folder is reported, not searched."""
+    libp = lib(tmp_path / "src", "libp.so.1")
+    top = lib(tmp_path, "libtop.so", needs=[libp], runpath=["/d/$PLATFORM"])
+    objects = {"/top/libtop.so": read_elf(top),
+               "/d/x86_64/libp.so.1": read_elf(libp), "/d/haswell/libp.so.1": read_elf(libp)}
+    env = LoaderEnv(libc="glibc", trusted_dirs=("/lib",))
+    assert env.platform is None
+    lk = Loader(env, IndexFS(objects, {})).session().load_main("/top/libtop.so").lookups[0]
+    assert (lk.name, lk.path, lk.cpu_dependent) == ("libp.so.1", None, ("/d/$PLATFORM",))
+    assert "/d/x86_64" not in lk.tried and "/d/haswell" not in lk.tried
+    # the same name found later in the order is still reported as CPU-dependent
+    objects["/lib/libp.so.1"] = read_elf(libp)
+    lk = Loader(env, IndexFS(objects, {})).session().load_main("/top/libtop.so").lookups[0]
+    assert (lk.path, lk.cpu_dependent) == ("/lib/libp.so.1", ("/d/$PLATFORM",))
+    # a known platform (this machine's loader) expands it
+    known = Loader(LoaderEnv(libc="glibc", platform="haswell"), IndexFS(objects, {}))
+    lk = known.session().load_main("/top/libtop.so").lookups[0]
+    assert (lk.path, lk.cpu_dependent) == ("/d/haswell/libp.so.1", ())
 
 
 def test_a_32_bit_candidate_is_skipped_like_ld_so_skips_it(tmp_path: Path) -> None:

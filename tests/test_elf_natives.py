@@ -244,3 +244,20 @@ def test_a_search_folder_symlink_leaving_the_project_is_refused(tmp_path: Path) 
     (proj / "vendor/libdep.so.1").symlink_to(outside)
     rf = project(proj, "native lib/p.so -> lua { search vendor }\n")
     assert kinds(rf) == [("outside-project", "error"), ("missing-library", "error")]
+
+
+def test_a_platform_runpath_is_reported_as_cpu_dependent(tmp_path: Path) -> None:
+    """The image's CPU is unknown before it runs: `$PLATFORM` is never guessed."""
+    dep = lib(tmp_path / "vendor", "libplat.so.1")
+    # an RPATH comes before LD_LIBRARY_PATH (the bundle folder); a RUNPATH would not
+    lua_module(tmp_path / "lib", "plat", needs=[dep], calls=["libplat_fn"],
+               rpath=["/opt/plat/$PLATFORM"])
+    rf = project(tmp_path, "native lib/plat.so -> lua { search vendor }\n")
+    findings = check_natives(load_project(rf))
+    cpu = [f for f in findings if f.kind == "cpu-dependent"]
+    assert len(cpu) == 1 and cpu[0].severity == "warning"
+    assert cpu[0].message == ("which libplat.so.1 lib/plat.so loads depends on the CPU the "
+                              "image runs on: the loader looks in /opt/plat/$PLATFORM first")
+    assert any("haswell" in n for n in cpu[0].notes)
+    # bundled from the search folder all the same
+    assert [b.name for b in plan_natives(load_project(rf)).bundles] == ["libplat.so.1"]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
-import platform
+import re
+import subprocess
+from functools import lru_cache
 
 from restybuild.elf.ldcache import (
     FALLBACK_TRUSTED,
@@ -17,6 +19,28 @@ from restybuild.elf.loader import LoaderEnv
 from restybuild.elf.reader import NotElf, read_elf
 
 PROGRAMS = ("/bin/sh", "/usr/bin/env", "/bin/ls")
+_DL_PLATFORM = re.compile(r'^dl_platform="([^"]*)"$', re.M)
+
+
+@lru_cache(maxsize=8)
+def loader_platform(rtld: str | None) -> str | None:
+    """What glibc's loader `rtld` expands ``$PLATFORM`` to on this CPU, as it reports it.
+
+    glibc 2.36 on x86-64 says ``haswell`` on Intel CPUs with AVX2, BMI1/2, LZCNT,
+    MOVBE and POPCNT (``sysdeps/x86/cpu-features.c``) and ``x86_64`` elsewhere, so
+    ``platform.machine()`` is not the answer; ``ld.so --list-diagnostics`` (glibc
+    2.33 and newer) prints ``dl_platform``. None when the loader cannot say: then a
+    ``$PLATFORM`` entry is reported as CPU-dependent instead of guessed.
+    """
+    if not rtld:
+        return None
+    try:
+        out = subprocess.run([rtld, "--list-diagnostics"], capture_output=True, timeout=10,
+                             check=False).stdout.decode("utf-8", "replace")
+    except (OSError, subprocess.SubprocessError):
+        return None
+    m = _DL_PLATFORM.search(out)
+    return m.group(1) if m and m.group(1) else None
 
 
 def host_env(ld_library_path: str | None = None) -> LoaderEnv:
@@ -45,7 +69,7 @@ def host_env(ld_library_path: str | None = None) -> LoaderEnv:
         except OSError:
             text = None
         return LoaderEnv(libc="musl", musl_path=musl_path(text), ld_library_path=llp,
-                         rtld=rtld, platform=platform.machine())
+                         rtld=rtld)
     trusted: tuple[str, ...] = ()
     if rtld:
         try:
@@ -60,4 +84,4 @@ def host_env(ld_library_path: str | None = None) -> LoaderEnv:
     except OSError:
         cache = ()
     return LoaderEnv(libc="glibc", trusted_dirs=trusted, cache=cache, ld_library_path=llp,
-                     rtld=rtld, dst_lib=dst_lib_of(trusted), platform=platform.machine())
+                     rtld=rtld, dst_lib=dst_lib_of(trusted), platform=loader_platform(rtld))

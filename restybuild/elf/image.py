@@ -231,7 +231,6 @@ def _read(files: ImageFiles, ref: str, image_id: str, programs: tuple[str, ...],
         machine=machine, elf_class=elf_class,
         little_endian=ref_obj.little_endian if ref_obj else True, rtld=rtld,
         trusted_dirs=trusted, dst_lib=dst_lib_of(trusted),
-        platform={62: "x86_64", 183: "aarch64", 3: "i686"}.get(machine, "x86_64"),
         ld_library_path=llp, cache=cache, musl_path=mpath, conf_dirs=conf_dirs,
         programs=found_programs, objects=tuple(sorted(objects.items())),
         links=tuple(sorted(links.items())), texts=tuple(sorted(texts.items())))

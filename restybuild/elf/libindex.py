@@ -45,7 +45,6 @@ class LibraryIndex:
     rtld: str | None
     trusted_dirs: tuple[str, ...]
     dst_lib: str
-    platform: str
     ld_library_path: tuple[str, ...]  # the image's ENV LD_LIBRARY_PATH
     cache: tuple[CacheEntry, ...]
     musl_path: tuple[str, ...]
@@ -64,7 +63,7 @@ class LibraryIndex:
             libc=self.libc, trusted_dirs=self.trusted_dirs, cache=self.cache,
             musl_path=self.musl_path,
             ld_library_path=self.ld_library_path if ld_library_path is None else ld_library_path,
-            rtld=self.rtld, dst_lib=self.dst_lib, platform=self.platform)
+            rtld=self.rtld, dst_lib=self.dst_lib)  # $PLATFORM: the CPU is not known
 
     @property
     def arch(self) -> str:
@@ -97,7 +96,7 @@ class LibraryIndex:
             "libc_version": self.libc_version, "machine": self.machine,
             "class": self.elf_class, "le": self.little_endian, "rtld": self.rtld,
             "trusted_dirs": list(self.trusted_dirs), "dst_lib": self.dst_lib,
-            "platform": self.platform, "ld_library_path": list(self.ld_library_path),
+            "ld_library_path": list(self.ld_library_path),
             "ld_cache": [[e.name, e.path, e.flags, e.hwcap] for e in self.cache],
             "musl_path": list(self.musl_path), "conf_dirs": list(self.conf_dirs),
             "programs": list(self.programs),
@@ -113,7 +112,7 @@ class LibraryIndex:
             image=d["image"], image_id=d["image_id"], libc=d["libc"],
             libc_version=d["libc_version"], machine=d["machine"], elf_class=d["class"],
             little_endian=d["le"], rtld=d["rtld"], trusted_dirs=tuple(d["trusted_dirs"]),
-            dst_lib=d["dst_lib"], platform=d["platform"],
+            dst_lib=d["dst_lib"],
             ld_library_path=tuple(d["ld_library_path"]),
             cache=tuple(CacheEntry(n, p, f, h) for n, p, f, h in d["ld_cache"]),
             musl_path=tuple(d["musl_path"]), conf_dirs=tuple(d["conf_dirs"]),

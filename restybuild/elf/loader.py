@@ -82,7 +82,10 @@ class LoaderEnv:
     ld_library_path: tuple[str, ...] = ()
     rtld: str | None = None  # the program interpreter, always loaded (glibc)
     dst_lib: str = "lib"  # what $LIB expands to
-    platform: str = "x86_64"  # what $PLATFORM expands to
+    #: what $PLATFORM expands to, as the loader itself reports it (``dl_platform``); None
+    #: when it depends on a CPU not known here (an image: glibc on x86-64 says `haswell`
+    #: on Intel CPUs with AVX2, `x86_64` elsewhere), so such entries are never guessed
+    platform: str | None = None
 
     def with_ld_library_path(self, dirs: tuple[str, ...]) -> LoaderEnv:
         from dataclasses import replace
@@ -102,6 +105,9 @@ class Lookup:
     error: str | None = None  # the loader's fatal error, if the search ended with one
     skipped: tuple[str, ...] = ()  # candidates passed over: "PATH (32-bit i386)"
     new: bool = False  # this lookup mapped a new object
+    #: path entries not searched because they name $PLATFORM and the CPU is not known:
+    #: the result may differ on the CPU the image runs on
+    cpu_dependent: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -191,20 +197,27 @@ class Loader:
         return s
 
     def expand(self, text: str, origin: str) -> str | None:
-        """`text` with glibc's dynamic string tokens expanded; None when one cannot be."""
-        platform = self.env.platform
-
-        def sub(m: re.Match[str]) -> str:
-            token = m.group(1) or m.group(2)
-            return {"ORIGIN": origin, "LIB": self.env.dst_lib, "PLATFORM": platform}[token]
-
+        """`text` with glibc's dynamic string tokens expanded; None when one cannot be
+        (musl: any token but $ORIGIN; glibc: $PLATFORM on an unknown CPU, see
+        :func:`cpu_dependent`)."""
         if "$" not in text:
             return text
         if self.env.libc == "musl":
             if re.search(r"\$(?!\{ORIGIN\}|ORIGIN)", text):
                 return None
             return text.replace("${ORIGIN}", origin).replace("$ORIGIN", origin)
-        return _DST.sub(sub, text)
+        if self.cpu_dependent(text):
+            return None
+        values = {"ORIGIN": origin, "LIB": self.env.dst_lib, "PLATFORM": self.env.platform}
+        return _DST.sub(lambda m: values[m.group(1) or m.group(2)] or "", text)
+
+    def cpu_dependent(self, text: str) -> bool:
+        """True when glibc would expand `text` differently on different CPUs and this
+        loader does not know which one it runs on."""
+        return self.env.libc == "glibc" and self.env.platform is None and any(
+            (m.group(1) or m.group(2)) == "PLATFORM" for m in _DST.finditer(text))
+
+    # what a search reads: see restybuild.elf.search.ObjectSource
 
 
 class Session:
@@ -288,43 +301,54 @@ class Session:
             found = self._search_musl(name, requester)
         else:
             found = self._search_glibc(name, requester)
-        path, via, tried, error, skipped = found
+        path, via, tried, cpu = found.path, found.via, found.tried, found.cpu_dependent
         if path is None:
-            return Lookup(requester.path, name, None, via, tried, error, skipped), None
+            return Lookup(requester.path, name, None, via, tried, found.error, found.skipped,
+                          cpu_dependent=cpu), None
         ident, got = self.loader.object(path)
         assert ident is not None and not isinstance(got, str)
         same = self.by_ident.get(ident)
         if same is not None:
             same.names.add(name)
             self.by_name.setdefault(name, same)
-            return Lookup(requester.path, name, same.path, via, tried, None, skipped), None
+            return Lookup(requester.path, name, same.path, via, tried, None, found.skipped,
+                          cpu_dependent=cpu), None
         new = self._add(path, name, got, ident, requester)
-        return Lookup(requester.path, name, path, via, tried, None, skipped, new=True), new
+        return Lookup(requester.path, name, path, via, tried, None, found.skipped, new=True,
+                      cpu_dependent=cpu), new
 
     # -- glibc ---------------------------------------------------------------------------
+    def _search(self, name: str, req: _Map, first_file: bool = False) -> Search:
+        assert self.abi is not None
+        return Search(self.loader, self.abi, name, nodeflib=req.obj.nodeflib,
+                      trusted=self.env.trusted_dirs, first_file=first_file)
+
     def _search_glibc(self, name: str, req: _Map) -> Found:
-        search = Search(self, req, name)
+        search = self._search(name, req)
         if "/" in name:
             path = self.loader.expand(name, posixpath.dirname(req.path))
             if path is not None:
                 search.verify(path, "path")
+            elif self.loader.cpu_dependent(name):
+                search.cpu_dependent.append(name)
             return search.result("path")
         if not req.obj.runpath:
             did_main = False
             chain: _Map | None = req
             while chain is not None:
                 if chain.obj.rpath:
-                    if search.dirs(self._dirs(chain, chain.obj.rpath), "rpath"):
+                    if search.dirs(self._dirs(chain, chain.obj.rpath, search), "rpath"):
                         return search.result()
                     did_main = did_main or chain is self.main
                 chain = chain.loader
             main = self.main
             if not did_main and main is not None and main is not req and main.obj.rpath \
-                    and search.dirs(self._dirs(main, main.obj.rpath), "rpath"):
+                    and search.dirs(self._dirs(main, main.obj.rpath, search), "rpath"):
                 return search.result()
         if search.dirs(self.env.ld_library_path, "LD_LIBRARY_PATH"):
             return search.result()
-        if req.obj.runpath and search.dirs(self._dirs(req, req.obj.runpath), "runpath"):
+        if req.obj.runpath and search.dirs(self._dirs(req, req.obj.runpath, search),
+                                           "runpath"):
             return search.result()
         if search.cache(name):
             return search.result()
@@ -332,12 +356,14 @@ class Session:
             return search.result()
         return search.result()
 
-    def _dirs(self, m: _Map, entries: tuple[str, ...]) -> tuple[str, ...]:
+    def _dirs(self, m: _Map, entries: tuple[str, ...], search: Search) -> tuple[str, ...]:
         origin = posixpath.dirname(m.path) or "/"
         out: list[str] = []
         for entry in entries:
             d = self.loader.expand(entry, origin)
             if d is None:
+                if self.loader.cpu_dependent(entry) and entry not in search.cpu_dependent:
+                    search.cpu_dependent.append(entry)
                 continue
             d = d.rstrip("/") or "/"
             if not d.startswith("/"):
@@ -348,7 +374,7 @@ class Session:
 
     # -- musl ----------------------------------------------------------------------------
     def _search_musl(self, name: str, req: _Map) -> Found:
-        search = Search(self, req, name, first_file=True)
+        search = self._search(name, req, first_file=True)
         if "/" in name:
             search.verify(name, "path")
             return search.result("path")

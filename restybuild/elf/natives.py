@@ -38,6 +38,9 @@ from restybuild.elf.reader import (
 from restybuild.errors import ConfigError, Span
 from restybuild.model import Native, Project
 
+PLATFORM_NOTE = ("$PLATFORM is what the loader calls the CPU: glibc on x86-64 says `haswell` "
+                 "on Intel CPUs with AVX2, `x86_64` on others, so it is not known before the "
+                 "image runs")
 LIBC_SONAMES = frozenset({"libc.so.6", "libm.so.6", "libdl.so.2", "libpthread.so.0",
                           "librt.so.1", "libutil.so.1", "libresolv.so.2", "libanl.so.1"})
 
@@ -212,6 +215,14 @@ def _findings(n: Native, r: Resolved, spec: BaseSpec, packages: tuple[str, ...])
     bundled = {f"{BUNDLE_DIR}/{c.name}": c.label for c in r.bundled}
     for lk in r.closure.missing:
         out.append(_missing(n, lk, spec, skipped.get(lk.name, ()), bundled, packages))
+    for lk in r.closure.lookups:
+        if lk.cpu_dependent and lk.path is not None:
+            out.append(Finding(
+                f"which {lk.name} {n.src} loads depends on the CPU the image runs on: the "
+                f"loader looks in {', '.join(lk.cpu_dependent)} first", n.span,
+                severity="warning", kind="cpu-dependent", notes=(PLATFORM_NOTE,),
+                hint="name the folder without $PLATFORM, or make sure no CPU's folder holds "
+                     "another copy"))
     names = {o.path: o.path for o in r.closure.objects if o.path != r.native.image_path}
     names.update(bundled)
     seen: set[str] = set()
@@ -239,6 +250,9 @@ def _missing(n: Native, lk: Lookup, spec: BaseSpec, skipped: tuple[str, ...],
     notes.append("search folders: " + (", ".join(n.search) if n.search else
                                        "none declared for this native"))
     notes += skipped
+    if lk.cpu_dependent:
+        notes.append("not searched, as it depends on the CPU: " + ", ".join(lk.cpu_dependent))
+        notes.append(PLATFORM_NOTE)
     for d in spec.conf_dirs:
         if spec.fs is not None and spec.fs.identity(f"{d}/{lk.name}") is not None and \
                 not any(t.startswith("ld.so.cache (") for t in lk.tried):

@@ -1,40 +1,67 @@
 """One name's search through a list of folders: ld.so's ``open_path`` and ``open_verify``.
 
-See :mod:`restybuild.elf.loader` for the order the folders come in.
+See :mod:`restybuild.elf.loader` for the order the folders come in. This module
+knows nothing of the loader: it asks an :class:`ObjectSource` for the facts of
+a path and is told the process's ABI and the requester's flags.
 """
 
 from __future__ import annotations
 
 import posixpath
-from typing import TYPE_CHECKING, Optional
+from collections.abc import Hashable
+from dataclasses import dataclass
+from typing import Optional, Protocol
 
-from restybuild.elf.ldcache import cache_flags
-
-if TYPE_CHECKING:
-    from restybuild.elf.loader import Session, _Map
+from restybuild.elf.ldcache import CacheEntry, cache_flags
+from restybuild.elf.reader import ElfObject
 
 
-Found = tuple[Optional[str], str, tuple[str, ...], Optional[str], tuple[str, ...]]
+class ObjectSource(Protocol):
+    """Where a search reads files: the identity and ELF facts of a path (a string: why not)."""
+
+    def object(self, path: str) -> tuple[Hashable | None, ElfObject | str]: ...
+
+    def cache_entries(self, name: str) -> list[CacheEntry]: ...
+
+
+@dataclass(frozen=True)
+class Found:
+    """How one name's search ended."""
+
+    path: Optional[str]  # the file taken, None when none
+    via: str
+    tried: tuple[str, ...]  # the folders searched, in order
+    error: Optional[str]  # the loader's fatal error, if the search ended with one
+    skipped: tuple[str, ...]  # candidates passed over: "PATH (32-bit i386)"
+    cpu_dependent: tuple[str, ...]  # path entries not searched: they name $PLATFORM
 
 
 class Search:
-    """The state of one name's search: folders tried, candidates skipped, the result."""
+    """The state of one name's search: folders tried, candidates skipped, the result.
 
-    def __init__(self, session: Session, req: _Map, name: str,
+    `abi` is the process's (class, little-endian, machine); `nodeflib` the
+    requester's ``DF_1_NODEFLIB``; `trusted` ld.so's trusted folders.
+    """
+
+    def __init__(self, source: ObjectSource, abi: tuple[int, bool, int], name: str, *,
+                 nodeflib: bool = False, trusted: tuple[str, ...] = (),
                  first_file: bool = False) -> None:
-        self.s = session
-        self.req = req
+        self.source = source
+        self.abi = abi
         self.name = name
+        self.nodeflib = nodeflib
+        self.trusted = trusted
         self.first_file = first_file
         self.tried: list[str] = []
         self.skipped: list[str] = []
+        self.cpu_dependent: list[str] = []
         self.found: str | None = None
         self.via = ""
         self.error: str | None = None
 
     def result(self, via: str = "") -> Found:
-        return (self.found, self.via or via or "none", tuple(self.tried), self.error,
-                tuple(self.skipped))
+        return Found(self.found, self.via or via or "none", tuple(self.tried), self.error,
+                     tuple(self.skipped), tuple(self.cpu_dependent))
 
     def dirs(self, dirs: tuple[str, ...], via: str) -> bool:
         """Search `dirs`; True when the search is over (found, or a fatal error)."""
@@ -46,14 +73,13 @@ class Search:
 
     def verify(self, path: str, via: str) -> bool:
         """ld.so's ``open_verify``: True when `path` was taken or ended the search."""
-        ident, got = self.s.loader.object(path)
+        ident, got = self.source.object(path)
         if ident is None:
             return False
         if isinstance(got, str):
             self.error = f"{path}: {got}"
             return True
-        abi = self.s.abi
-        assert abi is not None
+        abi = self.abi
         if not self.first_file:
             if got.elf_class != abi[0] or got.machine != abi[2]:
                 self.skipped.append(f"{path} ({got.kind})")
@@ -72,10 +98,8 @@ class Search:
         return True
 
     def cache(self, name: str) -> bool:
-        entries = self.s.loader.cache_entries(name)
-        abi = self.s.abi
-        assert abi is not None
-        ok = cache_flags(abi[2], abi[0])
+        entries = self.source.cache_entries(name)
+        ok = cache_flags(self.abi[2], self.abi[0])
         matching = [e for e in entries if e.flags in ok]
         matching.sort(key=lambda e: e.hwcap != 0)  # the baseline entry; hwcaps not modelled
         if not matching:
@@ -83,7 +107,6 @@ class Search:
             return False
         path = matching[0].path
         self.tried.append(f"ld.so.cache ({path})")
-        if self.req.obj.nodeflib and any(
-                path.startswith(d.rstrip("/") + "/") for d in self.s.env.trusted_dirs):
+        if self.nodeflib and any(path.startswith(d.rstrip("/") + "/") for d in self.trusted):
             return False
         return self.verify(path, "ld.so.cache")

@@ -69,12 +69,20 @@ def _row(lk: Lookup, depth: int, bundled: dict[str, str], native: str) -> Row:
         if lk.error:
             return Row(depth, lk.name, None, "ERROR", lk.requester, lk.via, lk.error)
         return Row(depth, lk.name, None, "MISSING", lk.requester, lk.via,
-                   "searched: " + ", ".join(t for t in lk.tried if t != BUNDLE_DIR))
+                   "searched: " + ", ".join(t for t in lk.tried if t != BUNDLE_DIR)
+                   + _cpu_note(lk, "; "))
     if lk.path in bundled:
         return Row(depth, lk.name, bundled[lk.path], "bundled", lk.requester, lk.via)
     status = "native" if lk.path == native else "base"
+    note = "already loaded" if lk.via == "loaded" else ""
     return Row(depth, lk.name, lk.path, status, lk.requester, lk.via,
-               "already loaded" if lk.via == "loaded" else "")
+               note + _cpu_note(lk, "; " if note else ""))
+
+
+def _cpu_note(lk: Lookup, sep: str) -> str:
+    if not lk.cpu_dependent:
+        return ""
+    return f"{sep}CPU-dependent: {', '.join(lk.cpu_dependent)} not searched ($PLATFORM)"
 
 
 def render_text(spec: BaseSpec, reports: tuple[FileReport, ...]) -> str:

@@ -18,6 +18,8 @@ import marshal
 import os
 import sys
 
+from restybuild.cachedir import enabled, private_dir
+
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs the warm path
 if TYPE_CHECKING:
     from typing import Any
@@ -26,19 +28,14 @@ FORMAT = 1
 PACKAGE = os.path.dirname(os.path.abspath(__file__))
 
 
-def cache_dir() -> str:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "restybuild", "results")
-
-
-def enabled() -> bool:
-    return os.environ.get("RESTYBUILD_NO_CACHE", "") in ("", "0")
-
-
-def _entry_path(kind: str, restyfile: str) -> str:
-    """One cache file per command and Restyfile, named after the Restyfile's absolute path."""
+def _entry_path(kind: str, restyfile: str) -> str | None:
+    """One cache file per command and Restyfile, named after the Restyfile's absolute path,
+    in restybuild's private cache folder (None: no safe folder, no cache)."""
+    folder = private_dir("results")
+    if folder is None:
+        return None
     name = os.path.abspath(restyfile).replace("%", "%25").replace(os.sep, "%2F")
-    return os.path.join(cache_dir(), f"{kind}-{name[-200:]}.marshal")
+    return os.path.join(folder, f"{kind}-{name[-200:]}.marshal")
 
 
 def _identity() -> list[Any]:
@@ -77,10 +74,11 @@ def _package_inputs() -> list[str]:
 
 def lookup(kind: str, restyfile: str, variant: Any = None) -> dict[str, Any] | None:
     """The stored `kind` result for `restyfile` and `variant` if no input changed, else None."""
-    if not enabled():
+    path = _entry_path(kind, restyfile) if enabled() else None
+    if path is None:
         return None
     try:
-        with open(_entry_path(kind, restyfile), "rb") as fh:
+        with open(path, "rb") as fh:
             entry = marshal.load(fh)
     except (OSError, ValueError, EOFError, TypeError):
         return None
@@ -112,8 +110,9 @@ def store(kind: str, restyfile: str, variant: Any, project_paths: list[str],
              "variant": variant, "inputs": inputs, "project_inputs": project_inputs,
              "output": output}
     target = _entry_path(kind, restyfile)
+    if target is None:
+        return
     try:
-        os.makedirs(os.path.dirname(target), exist_ok=True)
         tmp = f"{target}.{os.getpid()}.tmp"
         with open(tmp, "wb") as fh:
             marshal.dump(entry, fh)

@@ -63,17 +63,26 @@ _TERMINAL_TEXT = {
 
 @lru_cache(maxsize=1)
 def _parser() -> Lark:
+    """The LALR parser. Lark's tables are cached as a pickle, which runs code when loaded:
+    only in restybuild's private cache folder, never Lark's default (the temporary folder,
+    where another local user can plant one)."""
+    import os
+
     from lark import Lark
 
-    grammar = data_dir("grammar") / "restyfile.lark"
-    return Lark(
-        grammar.read_text(encoding="utf-8"),
-        parser="lalr",
-        lexer="contextual",
-        propagate_positions=True,
-        maybe_placeholders=True,
-        cache=True,
-    )
+    from restybuild.cachedir import enabled, private_dir
+
+    folder = private_dir("grammar") if enabled() else None
+    return Lark(grammar_text(), **LARK_OPTIONS,
+                cache=os.path.join(folder, "restyfile.lark.pickle") if folder else False)
+
+
+LARK_OPTIONS = {"parser": "lalr", "lexer": "contextual", "propagate_positions": True,
+                "maybe_placeholders": True}
+
+
+def grammar_text() -> str:
+    return (data_dir("grammar") / "restyfile.lark").read_text(encoding="utf-8")
 
 
 def parse(text: str, filename: str = "Restyfile") -> Tree[Token]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import posixpath
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -25,16 +24,14 @@ def dockerfile_quote(value: str) -> str:
 def _env() -> Environment:
     from jinja2 import Environment, FileSystemBytecodeCache, PackageLoader, StrictUndefined
 
-    from restybuild.fastpath import cache_dir, enabled
+    from restybuild.cachedir import enabled, private_dir
 
     cache = None
-    if enabled():  # compiled templates, so a cold run does not compile them again
-        folder = os.path.join(os.path.dirname(cache_dir()), "jinja")
-        try:
-            os.makedirs(folder, exist_ok=True)
-            cache = FileSystemBytecodeCache(folder)
-        except OSError:
-            cache = None
+    # compiled templates, so a cold run does not compile them again: marshalled code, so
+    # only from a folder no other user can write (restybuild.cachedir)
+    folder = private_dir("jinja") if enabled() else None
+    if folder is not None:
+        cache = FileSystemBytecodeCache(folder)
     env = Environment(
         loader=PackageLoader("restybuild", "templates"),
         bytecode_cache=cache,

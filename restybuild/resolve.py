@@ -532,7 +532,9 @@ def project_inputs(project: Project) -> list[str]:
     if project.natives:  # image library indexes read since (restybuild deps --base IMAGE)
         from restybuild.elf.libindex import cache_dir
 
-        paths.append(str(cache_dir()))
+        folder = cache_dir()
+        if folder is not None:
+            paths.append(str(folder))
     if project.rocks:
         if project.rocks.server and not project.rocks.server_is_url:
             paths.append(str(root / project.rocks.server))

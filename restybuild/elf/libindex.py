@@ -160,23 +160,32 @@ def dst_lib_of(trusted_dirs: tuple[str, ...]) -> str:
 
 
 # -- the disk cache -----------------------------------------------------------------------
-def cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "restybuild" / "libindex"
+def cache_dir() -> Path | None:
+    """Where indexes read from images are kept (a private folder), or None: no cache."""
+    from restybuild.cachedir import private_dir
+
+    folder = private_dir("libindex")
+    return Path(folder) if folder else None
 
 
-def _id_file(image_id: str) -> Path:
-    return cache_dir() / f"{image_id.replace('sha256:', '')}.json"
+def _id_file(image_id: str) -> Path | None:
+    folder = cache_dir()
+    return folder / f"{image_id.replace('sha256:', '')}.json" if folder else None
 
 
-def _ref_file(ref: str) -> Path:
-    return cache_dir() / "refs" / f"{hashlib.sha256(ref.encode()).hexdigest()[:32]}.json"
+def _ref_file(ref: str) -> Path | None:
+    folder = cache_dir()
+    return folder / f"ref-{hashlib.sha256(ref.encode()).hexdigest()[:32]}.json" if folder \
+        else None
 
 
 def load_cached(image_id: str) -> LibraryIndex | None:
     """The cached index of `image_id`, or None (missing, unreadable or of another format)."""
+    path = _id_file(image_id)
+    if path is None:
+        return None
     try:
-        return LibraryIndex.from_json(json.loads(_id_file(image_id).read_text()))
+        return LibraryIndex.from_json(json.loads(path.read_text()))
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
@@ -184,7 +193,8 @@ def load_cached(image_id: str) -> LibraryIndex | None:
 def store(index: LibraryIndex, ref: str | None = None) -> None:
     """Cache `index` by image ID, and remember that `ref` named that image."""
     path = _id_file(index.image_id)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if path is None:
+        return
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
     tmp.write_text(index.dumps())
     tmp.replace(path)
@@ -194,14 +204,17 @@ def store(index: LibraryIndex, ref: str | None = None) -> None:
 
 def remember_ref(ref: str, image_id: str) -> None:
     rf = _ref_file(ref)
-    rf.parent.mkdir(parents=True, exist_ok=True)
-    rf.write_text(json.dumps({"ref": ref, "image_id": image_id}) + "\n")
+    if rf is not None:
+        rf.write_text(json.dumps({"ref": ref, "image_id": image_id}) + "\n")
 
 
 def cached_for_ref(ref: str) -> LibraryIndex | None:
     """The cached index of the image `ref` named when it was last read, or None."""
+    rf = _ref_file(ref)
+    if rf is None:
+        return None
     try:
-        data = json.loads(_ref_file(ref).read_text())
+        data = json.loads(rf.read_text())
     except (OSError, ValueError):
         return None
     if data.get("ref") != ref:

@@ -1,5 +1,5 @@
 from __future__ import annotations
 
-from restybuild.cli import main
+from restybuild.cli import entry
 
-raise SystemExit(main())
+entry()

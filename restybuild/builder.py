@@ -7,7 +7,8 @@ import sys
 from typing import Any, TextIO
 
 from restybuild.context import ContextEntry, make_tar
-from restybuild.errors import BuildFailed, DockerUnavailable
+from restybuild.engine import BUILD_TIMEOUT, engine_errors
+from restybuild.errors import BuildFailed
 from restybuild.plan import BuildPlan
 
 
@@ -47,46 +48,43 @@ def build_image(client: Any, plan: BuildPlan, dockerfile: str, progress: Progres
                 pull: bool = False) -> str:
     """Build the candidate image; return its ID. No tag is set here."""
     from docker.errors import APIError
-    from requests.exceptions import ConnectionError as RequestsConnectionError
-    from urllib3.exceptions import ProtocolError
 
     data = context_tar(plan, dockerfile)
     image_id: str | None = None
     try:
-        stream = client.api.build(
-            fileobj=io.BytesIO(data), custom_context=True, rm=True, forcerm=True,
-            decode=True, pull=pull, network_mode=None,
-        )
-        for chunk in stream:
-            if "stream" in chunk:
-                for piece in str(chunk["stream"]).splitlines():
-                    progress.line(piece)
-                    if piece.startswith("Successfully built "):
-                        image_id = piece.split()[-1]
-            elif "error" in chunk:
-                detail = str(chunk.get("error", "")).strip()
-                if "no space left on device" in detail:
-                    step = progress.step or "the start"
-                    raise BuildFailed(
-                        f"the Docker engine ran out of disk space at {step}",
-                        notes=(detail,),
-                        hint="free space on the engine's data root (docker system prune), then "
-                             "build again")
-                raise BuildFailed(
-                    f"the build failed at {progress.step or 'the start'}",
-                    notes=(*tuple(progress.tail[-15:]), detail),
-                    hint="the step's output is above; fix the cause and build again",
-                )
-            elif "aux" in chunk and isinstance(chunk["aux"], dict) and "ID" in chunk["aux"]:
-                image_id = str(chunk["aux"]["ID"])
+        with engine_errors(lambda: f"the build ({progress.step or 'the start'})"):
+            stream = client.api.build(
+                fileobj=io.BytesIO(data), custom_context=True, rm=True, forcerm=True,
+                decode=True, pull=pull, network_mode=None, timeout=BUILD_TIMEOUT,
+            )
+            for chunk in stream:
+                image_id = _chunk(chunk, progress) or image_id
     except APIError as e:
         raise BuildFailed(f"the Docker engine refused the build: {e.explanation or e}") from None
-    except (RequestsConnectionError, ProtocolError, OSError) as e:
-        raise DockerUnavailable(
-            f"the Docker engine went away during the build ({progress.step or 'the start'})",
-            notes=(str(e)[:200],),
-            hint="check the daemon (its log, its disk, its memory) and build again; no tag moved",
-        ) from None
     if image_id is None:
         raise BuildFailed("the build ended without an image")
+    return image_id
+
+
+def _chunk(chunk: dict[str, Any], progress: Progress) -> str | None:
+    """Show one chunk of the build's stream; the image ID when it names one."""
+    image_id = None
+    if "stream" in chunk:
+        for piece in str(chunk["stream"]).splitlines():
+            progress.line(piece)
+            if piece.startswith("Successfully built "):
+                image_id = piece.split()[-1]
+    elif "error" in chunk:
+        detail = str(chunk.get("error", "")).strip()
+        step = progress.step or "the start"
+        if "no space left on device" in detail:
+            raise BuildFailed(f"the Docker engine ran out of disk space at {step}",
+                              notes=(detail,),
+                              hint="free space on the engine's data root (docker system "
+                                   "prune), then build again")
+        raise BuildFailed(f"the build failed at {step}",
+                          notes=(*tuple(progress.tail[-15:]), detail),
+                          hint="the step's output is above; fix the cause and build again")
+    elif "aux" in chunk and isinstance(chunk["aux"], dict) and "ID" in chunk["aux"]:
+        image_id = str(chunk["aux"]["ID"])
     return image_id

@@ -46,29 +46,72 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def entry() -> None:
+    """The `restybuild` command: :func:`main`, then exit with its code.
+
+    Once the work is over, a late signal changes nothing: it is ignored, and the process
+    leaves through ``os._exit`` after flushing its output. That also gets around CPython
+    3.11 marking a KeyboardInterrupt raised inside ``exec()`` (as ``dataclasses`` runs at
+    import time) as unhandled even when it was handled, which would make the process kill
+    itself with SIGINT instead of exiting 130.
+    """
+    import signal
+
+    from restybuild import interrupt
+
+    code = main()
+    for sig in interrupt.EXIT_CODES:
+        signal.signal(sig, signal.SIG_IGN)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    from restybuild import interrupt
+
+    interrupt.install()
+    try:
+        rc = _run(list(sys.argv[1:] if argv is None else argv))
+        interrupt.check()  # a signal whose KeyboardInterrupt was swallowed on the way
+        return rc
+    except KeyboardInterrupt:
+        print("restybuild: interrupted", file=sys.stderr)
+        return interrupt.exit_code() or 130
+    except BaseException as e:
+        code = interrupt.exit_code()
+        if code is not None:  # whatever the interrupt turned into on its way out
+            print("restybuild: interrupted", file=sys.stderr)
+            return code
+        if not isinstance(e, Exception):
+            raise
+        return _report(e)
+
+
+def _run(args_list: list[str]) -> int:
     from restybuild.fastpath import fast_lint, fast_plan
 
-    args_list = list(sys.argv[1:] if argv is None else argv)
     cached = fast_plan(args_list)
     if cached is None:
         cached = fast_lint(args_list)
     if cached is not None:
         return cached
-    from restybuild.errors import RestyError
-
     parser = build_parser()
     args = parser.parse_args(args_list)
     args.argv = args_list
+    rc: int = args.func(args)
+    return rc
+
+
+def _report(e: Exception) -> int:
+    """One clear message for an error; its exit code."""
+    from restybuild.errors import RestyError
+
     try:
-        rc: int = args.func(args)
-        return rc
+        raise e
     except RestyError as e:
         print(e.render(), file=sys.stderr)
         return e.exit_code
-    except KeyboardInterrupt:
-        print("restybuild: interrupted", file=sys.stderr)
-        return 130
     except OSError as e:
         print(f"restybuild: error: {e.strerror or e}: {e.filename or ''}".rstrip(": "),
               file=sys.stderr)

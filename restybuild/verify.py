@@ -33,7 +33,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from restybuild.engine import run_once
+from restybuild.engine import engine_errors, run_once, throwaway
 from restybuild.errors import VerifyFailed
 from restybuild.plan import BuildPlan
 
@@ -109,12 +109,10 @@ def boot_check(client: Any, image: str, plan: BuildPlan,
     want = expected_workers(plan)
     probes: tuple[str, ...] = ()
     probe_failures: list[str] = []
-    container = client.containers.create(
-        image, [*plan.cmd, "-g", "error_log stderr notice;"], network_mode="none", detach=True)
     log = ""
     started = 0
     exited = False
-    try:
+    with throwaway(client, image, [*plan.cmd, "-g", "error_log stderr notice;"]) as container:
         container.start()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -139,8 +137,6 @@ def boot_check(client: Any, image: str, plan: BuildPlan,
                 container.wait(timeout=15)
             except Exception:  # the graceful stop took too long
                 container.kill()
-    finally:
-        container.remove(force=True)
     bad = [line for line in log.splitlines() if BAD.search(line)]
     if exited or bad or started < want:
         if exited:
@@ -239,14 +235,11 @@ def module_load_check(client: Any, image: str, plan: BuildPlan,
     rel = VERIFY_DIR.lstrip("/")
     data = make_tar((ContextEntry(f"{rel}/nginx.conf", data=conf.encode()),))
     cmd = [plan.nginx, "-p", plan.prefix.rstrip("/") + "/", "-c", f"{VERIFY_DIR}/nginx.conf"]
-    container = client.containers.create(image, cmd, network_mode="none", detach=True)
-    try:
+    with throwaway(client, image, cmd) as container:
         container.put_archive("/", data)
         container.start()
         status = container.wait(timeout=timeout)
         log: str = container.logs(stdout=True, stderr=True).decode("utf-8", "replace")
-    finally:
-        container.remove(force=True)
     results = {m.group(2): (m.group(1), m.group(3)) for m in LOAD_LINE.finditer(log)}
     failed = [f"module '{name}' ({path}) failed to load: {results[name][1]}"
               for name, path in modules if results.get(name, ("", ""))[0] == "FAIL"]
@@ -265,14 +258,18 @@ def module_load_check(client: Any, image: str, plan: BuildPlan,
 
 def verify(client: Any, image: str, plan: BuildPlan) -> VerifyReport:
     """Run every check against the candidate `image`."""
-    t = nginx_test(client, image, plan)
+    with engine_errors("verification (nginx -t)"):
+        t = nginx_test(client, image, plan)
     libraries: tuple[str, ...] = ()
     loaded: tuple[str, ...] = ()
     if plan.natives or plan.rocks_tree:
-        check, _text = library_check(client, image, plan)
+        with engine_errors("verification (the library check)"):
+            check, _text = library_check(client, image, plan)
         libraries = check.lines
         if check.modules:
-            log = module_load_check(client, image, plan, check.modules)
+            with engine_errors("verification (the module load check)"):
+                log = module_load_check(client, image, plan, check.modules)
             loaded = tuple(m.group(0) for m in LOAD_LINE.finditer(log))
-    log, workers, probes = boot_check(client, image, plan)
+    with engine_errors("verification (the boot check)"):
+        log, workers, probes = boot_check(client, image, plan)
     return VerifyReport(t, log, workers, libraries, loaded, probes)

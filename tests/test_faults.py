@@ -33,6 +33,9 @@ class FakeImages:
     def remove(self, ref: str, **kw: Any) -> None:
         self.removed.append(ref)
 
+    def prune(self, filters: dict[str, Any]) -> None:
+        self.removed.append(f"prune {filters['label']}")
+
 
 class FakeAPI:
     def __init__(self, chunks: list[dict[str, Any]], fail: BaseException | None) -> None:
@@ -157,3 +160,117 @@ def test_good_tags_pass_the_check(tag: str) -> None:
     from restybuild.commands.build import TAG_RE
 
     assert TAG_RE.fullmatch(tag)
+
+
+class _SwallowsInterrupt:
+    """A finalizer that swallows the KeyboardInterrupt raised inside it, as a half-read
+    archive stream being closed did ("Exception ignored in ...")."""
+
+    def close(self) -> None:
+        import os
+        import signal
+        import time
+
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)  # the handler runs here
+        except KeyboardInterrupt:
+            pass
+
+
+def test_an_interrupt_swallowed_during_verification_moves_no_tag(
+        project_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import signal
+
+    from restybuild import build, interrupt
+
+    client = FakeClient([{"stream": "Successfully built abc123\n"}])
+
+    def verify(*_a: Any) -> object:
+        _SwallowsInterrupt().close()
+        return object()
+
+    monkeypatch.setattr(build, "check_bases", lambda *a: None)
+    monkeypatch.setattr(build, "verify", verify)
+    previous = signal.getsignal(signal.SIGINT)
+    interrupt.reset()
+    interrupt.install()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            build_and_tag(load_project(project_file), "app:1", quiet=True, client=client)
+        assert interrupt.exit_code() == 130
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        interrupt.reset()
+    assert client.api.tagged == []
+    assert client.images.removed[0] == "abc123"
+    assert client.images.removed[1].startswith("prune io.restybuild.restyfile.sha256=")
+
+
+def test_an_interrupt_while_the_tag_moves_puts_it_back(
+        project_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from restybuild import build, interrupt
+
+    client = FakeClient([{"stream": "Successfully built abc123\n"}])
+    monkeypatch.setattr(build, "check_bases", lambda *a: None)
+    monkeypatch.setattr(build, "verify", lambda *a: object())
+    monkeypatch.setattr(build, "image_id", lambda _c, _ref: "sha256:before")
+    real_tag = client.api.tag
+
+    def tag(image: str, repo: str, version: str) -> None:
+        real_tag(image, repo, version)
+        if image == "abc123":
+            interrupt._received.append(2)  # SIGINT arrived inside the shielded tag step
+
+    monkeypatch.setattr(client.api, "tag", tag)
+    interrupt.reset()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            build_and_tag(load_project(project_file), "app:1", quiet=True, client=client)
+    finally:
+        interrupt.reset()
+    assert client.api.tagged == [("abc123", "app", "1"), ("sha256:before", "app", "1")]
+
+
+def test_a_daemon_that_accepts_and_never_answers_is_a_bounded_wait(
+        project_file: Path, tmp_path: Path) -> None:
+    import os
+    import socket
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    from tests.conftest import REPO
+
+    sock_path = tmp_path / "silent.sock"
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(str(sock_path))
+    server.listen(8)
+    held: list[socket.socket] = []
+
+    def accept() -> None:
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            held.append(conn)  # read nothing, answer nothing
+
+    threading.Thread(target=accept, daemon=True).start()
+    env = {**os.environ, "DOCKER_HOST": f"unix://{sock_path}", "RESTYBUILD_ENGINE_TIMEOUT": "2",
+           "PYTHONPATH": str(REPO)}
+    start = time.monotonic()
+    try:
+        result = subprocess.run([sys.executable, "-m", "restybuild", "build", str(project_file)],
+                                env=env, capture_output=True, text=True, timeout=60, check=False)
+    finally:
+        server.close()
+        for conn in held:
+            conn.close()
+    assert time.monotonic() - start < 20
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.splitlines()[0] == (
+        f"error: the Docker daemon at unix://{sock_path} accepted the connection but did not "
+        "answer within 2s")
+    assert "Traceback" not in result.stderr

@@ -161,13 +161,11 @@ def read_index(client: Any, ref: str, programs: Iterable[str] = (), *,
     env = dict(e.split("=", 1) for e in (image.attrs.get("Config") or {}).get("Env") or ()
                if "=" in e)
     llp = tuple(d for d in env.get("LD_LIBRARY_PATH", "").split(":") if d)
-    container = client.containers.create(image.id, ["/restybuild-index"], network_mode="none",
-                                         entrypoint=[])
-    try:
+    from restybuild.engine import throwaway
+
+    with throwaway(client, image.id, ["/restybuild-index"], entrypoint=[]) as container:
         files = ImageFiles(client, container)
         index = _read(files, ref, image.id, programs, llp, only, tuple(recursive))
-    finally:
-        container.remove(force=True)
     if only is None:
         libindex.store(index, ref)
     return index

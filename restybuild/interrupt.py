@@ -1,0 +1,72 @@
+"""Ctrl-C and SIGTERM: recorded when they arrive, so none is lost and no tag moves after one.
+
+Python turns SIGINT into a KeyboardInterrupt raised wherever the program is.
+Raised inside a finalizer (a half-read archive stream being closed) it is
+printed as "Exception ignored ..." and lost; raised inside cleanup it can
+leave a container behind. So the handler first records the signal, then
+raises, except inside :func:`shielded` sections (cleanup, tagging), where it
+only records. Whoever is about to do something irreversible (move a tag)
+calls :func:`check` first, and the command line's exit code comes from
+:func:`received`, whatever exception the interrupt turned into on its way.
+"""
+
+from __future__ import annotations
+
+import signal
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: the warm path imports this module
+if TYPE_CHECKING:
+    from types import FrameType
+
+EXIT_CODES: dict[int, int] = {signal.SIGINT: 130, signal.SIGTERM: 143}
+
+_received: list[int] = []
+_depth = 0
+
+
+def _handler(signum: int, _frame: FrameType | None) -> None:
+    _received.append(signum)
+    if _depth == 0:
+        raise KeyboardInterrupt
+
+
+def install() -> None:
+    """Record SIGINT and SIGTERM from now on (the command line calls this once)."""
+    for sig in EXIT_CODES:
+        try:  # noqa: SIM105 - contextlib costs the warm path an import
+            signal.signal(sig, _handler)
+        except (ValueError, OSError):  # not the main thread: leave Python's handling
+            pass
+
+
+def received() -> int | None:
+    """The first signal recorded, or None."""
+    return _received[0] if _received else None
+
+
+def exit_code() -> int | None:
+    sig = received()
+    return None if sig is None else EXIT_CODES.get(sig, 130)
+
+
+def check() -> None:
+    """Raise KeyboardInterrupt if a signal arrived, even one whose exception was lost."""
+    if _received:
+        raise KeyboardInterrupt
+
+
+class shielded:  # a context manager: `with interrupt.shielded():`
+    """Inside, a signal is only recorded: cleanup and tagging run to their end."""
+
+    def __enter__(self) -> None:
+        global _depth
+        _depth += 1
+
+    def __exit__(self, *_exc: object) -> None:
+        global _depth
+        _depth -= 1
+
+
+def reset() -> None:
+    """Forget recorded signals (tests, and a new command in the same process)."""
+    _received.clear()

@@ -8,7 +8,7 @@ from typing import Any, TextIO
 
 from restybuild.context import ContextEntry, make_tar
 from restybuild.engine import BUILD_TIMEOUT, engine_errors
-from restybuild.errors import BuildFailed
+from restybuild.errors import BuildFailed, DockerUnavailable
 from restybuild.plan import BuildPlan
 
 
@@ -78,7 +78,7 @@ def _chunk(chunk: dict[str, Any], progress: Progress) -> str | None:
         detail = str(chunk.get("error", "")).strip()
         step = progress.step or "the start"
         if "no space left on device" in detail:
-            raise BuildFailed(f"the Docker engine ran out of disk space at {step}",
+            raise DockerUnavailable(f"the Docker engine ran out of disk space at {step}",
                               notes=(detail,),
                               hint="free space on the engine's data root (docker system "
                                    "prune), then build again")

@@ -1,8 +1,6 @@
 """The command line: arguments, output and exit codes; the work is done elsewhere.
 
-Exit codes: 0 success; 1 the build or its verification failed (no tag moved);
-2 bad input or environment (syntax, semantics, no Docker daemon, missing base
-image); 3 I/O error; 130 interrupted.
+The exit codes are one table, :data:`restybuild.errors.EXIT_CODES`, for every command.
 """
 
 from __future__ import annotations
@@ -17,25 +15,17 @@ if TYPE_CHECKING:
     import argparse
     from collections.abc import Sequence
 
-EPILOG = """\
-exit codes:
-  0  success
-  1  the build or its verification failed; no tag moved
-  2  bad input or environment: Restyfile errors, no Docker daemon, missing base image
-  3  I/O error
-  130  interrupted
-"""
-
 
 def build_parser() -> argparse.ArgumentParser:
     import argparse
 
     from restybuild.commands import base, build, deps, k8s, lint, plan
+    from restybuild.errors import exit_table
 
     parser = argparse.ArgumentParser(
         prog="restybuild",
         description="Compile a Restyfile into a verified OpenResty container image.",
-        epilog=EPILOG,
+        epilog="exit codes (every command):\n" + exit_table(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"restybuild {__version__}")
@@ -77,7 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return rc
     except KeyboardInterrupt:
         print("restybuild: interrupted", file=sys.stderr)
-        return interrupt.exit_code() or 130
+        return interrupt.exit_code() or 130  # Exit.INTERRUPTED
     except BaseException as e:
         code = interrupt.exit_code()
         if code is not None:  # whatever the interrupt turned into on its way out
@@ -105,7 +95,7 @@ def _run(args_list: list[str]) -> int:
 
 def _report(e: Exception) -> int:
     """One clear message for an error; its exit code."""
-    from restybuild.errors import RestyError
+    from restybuild.errors import Exit, RestyError
 
     try:
         raise e
@@ -115,11 +105,11 @@ def _report(e: Exception) -> int:
     except OSError as e:
         print(f"restybuild: error: {e.strerror or e}: {e.filename or ''}".rstrip(": "),
               file=sys.stderr)
-        return 3
+        return Exit.IO
     except Exception as e:  # pragma: no cover - a bug; say so without a traceback
         if os.environ.get("RESTYBUILD_DEBUG"):
             raise
         print(f"restybuild: internal error: {type(e).__name__}: {e}\n"
               "  this is a bug in restybuild; run again with RESTYBUILD_DEBUG=1 for details",
               file=sys.stderr)
-        return 70
+        return Exit.INTERNAL

@@ -79,7 +79,7 @@ def _short(e: Exception) -> str:
 
 @contextmanager
 def engine_errors(during: str | Callable[[], str]) -> Iterator[None]:
-    """Turn a lost or silent daemon into one line (exit 2) naming what was running."""
+    """Turn a lost or silent daemon into one line (Exit.ENGINE) naming what was running."""
     from docker.errors import APIError
     from requests.exceptions import ReadTimeout, RequestException
     from urllib3.exceptions import HTTPError

@@ -8,7 +8,50 @@ Every stage raises :class:`RestyError` (or a subclass); the CLI turns it into
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import IntEnum
 from pathlib import Path
+
+
+class Exit(IntEnum):
+    """The exit codes of every command: the same code means the same kind of failure.
+
+    lint's codes are luacheck's (1 findings, 2 syntax error, 3 I/O error, 4 configuration
+    error); the other commands give them the same meaning.
+    """
+
+    OK = 0
+    FAILED = 1
+    SYNTAX = 2
+    IO = 3
+    CONFIG = 4
+    ENGINE = 5
+    INTERNAL = 70
+    INTERRUPTED = 130
+    TERMINATED = 143
+
+
+#: What each code means, for --help, the README and the tests (one table, checked).
+EXIT_CODES: tuple[tuple[Exit, str], ...] = (
+    (Exit.OK, "success (lint: no finding at or above the threshold)"),
+    (Exit.FAILED, "the work failed: lint findings at or above the threshold, a build step or "
+                  "the verification failed (no tag moved), a library MISSING in deps"),
+    (Exit.SYNTAX, "a syntax error in an input (Restyfile, nginx conf) or on the command line"),
+    (Exit.IO, "an input or output cannot be read or written (a missing Restyfile, a file that "
+              "is not regular)"),
+    (Exit.CONFIG, "a configuration error: the Restyfile says something impossible (unknown "
+                  "recipe, escaping path, bad size, a conflict with the conf), a bad "
+                  "restybuild.toml, a bad option value"),
+    (Exit.ENGINE, "the Docker engine: none answers, it went away or stopped answering, a base "
+                  "image is missing or of another architecture, its disk is full"),
+    (Exit.INTERNAL, "an internal error: a bug in restybuild (RESTYBUILD_DEBUG=1 shows it)"),
+    (Exit.INTERRUPTED, "interrupted (SIGINT, Ctrl-C): nothing was tagged or pushed"),
+    (Exit.TERMINATED, "terminated (SIGTERM): nothing was tagged or pushed"),
+)
+
+
+def exit_table(indent: str = "  ") -> str:
+    """The table as `--help` prints it."""
+    return "".join(f"{indent}{code.value:<4} {text}\n" for code, text in EXIT_CODES)
 
 
 @dataclass(frozen=True)
@@ -28,7 +71,7 @@ class Span:
 class RestyError(Exception):
     """An error the user can act on. ``span`` points at the cause, ``hint`` says what to do."""
 
-    exit_code = 1
+    exit_code: int = Exit.FAILED
     kind = "error"
 
     def __init__(
@@ -67,33 +110,39 @@ class RestyError(Exception):
 
 
 class RestySyntaxError(RestyError):
-    """The Restyfile does not follow the grammar."""
+    """An input (the Restyfile, an nginx conf) does not follow its grammar."""
 
-    exit_code = 2
+    exit_code = Exit.SYNTAX
+
+
+class InputError(RestyError):
+    """An input or output cannot be read or written."""
+
+    exit_code = Exit.IO
 
 
 class ConfigError(RestyError):
     """The Restyfile parses but says something impossible (unknown recipe, bad size...)."""
 
-    exit_code = 2
+    exit_code = Exit.CONFIG
 
 
 class DockerUnavailable(RestyError):
-    """No Docker daemon answered, or it lacks an image we must not pull."""
+    """The engine: no daemon answered, it went away, or it lacks an image we must not pull."""
 
-    exit_code = 2
+    exit_code = Exit.ENGINE
 
 
 class BuildFailed(RestyError):
     """A Dockerfile step failed."""
 
-    exit_code = 1
+    exit_code = Exit.FAILED
 
 
 class VerifyFailed(RestyError):
     """The candidate image was built but did not prove itself; the tag did not move."""
 
-    exit_code = 1
+    exit_code = Exit.FAILED
 
 
 def _read(path: str) -> str | None:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from restybuild.errors import ConfigError, Span
+from restybuild.errors import ConfigError, RestySyntaxError, Span
 from restybuild.model import Project
 from restybuild.units import nginx_size, parse_size
 
@@ -102,7 +102,7 @@ class ConfTree:
         if errors:  # crossplane records a parse error even with catch_errors=False
             err = errors[0]
             message = re.sub(r" in \S+:\d+$", "", str(err.get("error", "cannot parse")))
-            raise ConfigError(f"nginx conf: {message}",
+            raise RestySyntaxError(f"nginx conf: {message}",
                               span=Span(self.shown(rel), int(err.get("line") or 1), 1),
                               hint="fix the nginx configuration; restybuild parses it with "
                                    "crossplane before building")
@@ -126,7 +126,7 @@ class ConfTree:
                 rel = where.resolve().relative_to(self.src_dir.resolve()).as_posix()
             except ValueError:
                 rel = where.name
-            raise ConfigError(f"nginx conf: {e.strerror}",
+            raise RestySyntaxError(f"nginx conf: {e.strerror}",
                               span=Span(self.shown(rel), e.lineno or 1, 1),
                               hint="fix the nginx configuration; restybuild parses it with "
                                    "crossplane before building") from None

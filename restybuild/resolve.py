@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from restybuild import recipes
-from restybuild.errors import ConfigError, RestyError, Span
+from restybuild.errors import ConfigError, InputError, RestyError, Span
 from restybuild.model import (
     Base,
     Copy,
@@ -74,7 +74,7 @@ def load_project(path: str | Path) -> Project:
     try:
         raw = p.read_bytes()
     except OSError as e:
-        raise ConfigError(f"cannot read {p}: {e.strerror}") from None
+        raise InputError(f"cannot read {p}: {e.strerror}") from None
     try:
         text = raw.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as e:

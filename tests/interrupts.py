@@ -61,7 +61,7 @@ def settled(client: Any, before: set[str], timeout: float = 15) -> set[str]:
     deadline = time.monotonic() + timeout
     extra: set[str] = set()
     while time.monotonic() < deadline:
-        extra = {c.id for c in client.containers.list(all=True)} - before
+        extra = {c["Id"] for c in client.api.containers(all=True)} - before
         if not extra:
             break
         time.sleep(0.5)
@@ -84,7 +84,7 @@ def run_trials(client: Any, root: Path, count: int, seed: int) -> tuple[float, l
         (root / "lua/app.lua").write_text(
             f"return {{ run = function() ngx.say('trial {number}') end }}\n")
         before_tag = client.images.get(TAG).id
-        before = {c.id for c in client.containers.list(all=True)}
+        before = {c["Id"] for c in client.api.containers(all=True)}
         moment = rng.uniform(0.02, 0.8) * duration
         proc = build(root, env)
         time.sleep(moment)

@@ -63,12 +63,12 @@ def test_problems_are_reported(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert main(["deps", str(mod), "--base", "debian-bookworm"]) == 1
     assert "error: " in capsys.readouterr().out
     (tmp_path / "text.so").write_text("hello\n")
-    assert main(["deps", str(tmp_path / "text.so")]) == 2
+    assert main(["deps", str(tmp_path / "text.so")]) == 4
     assert "is not a readable ELF file" in capsys.readouterr().err
 
 
 def test_an_image_base_needs_the_daemon(tmp_path: Path, no_daemon: str,
                                         capsys: pytest.CaptureFixture[str]) -> None:
     mod = cc(tmp_path / "m.so", "int f(void){return 0;}\n")
-    assert main(["deps", str(mod), "--base", "openresty:1.21.4.3-bookworm"]) == 2
+    assert main(["deps", str(mod), "--base", "openresty:1.21.4.3-bookworm"]) == 5
     assert "no Docker daemon answers" in capsys.readouterr().err

@@ -49,7 +49,7 @@ def test_a_library_found_nowhere_is_an_error_at_the_native_statement(
     head = HEAD + "".join(f"# line {i}\n" for i in range(3, 12))
     rf = project(tmp_path, "native lib/binary_protocol.so -> lua {\n    search vendor/lib\n}\n",
                  head)
-    assert main(["plan", str(rf)]) == 2
+    assert main(["plan", str(rf)]) == 4
     err = capsys.readouterr().err.splitlines()
     assert err[0] == (f"{rf}:12:1: error: lib/binary_protocol.so needs libtolua++.so, which the "
                       "base image debian-bookworm:12-runtime lacks and no search folder has")

@@ -76,7 +76,7 @@ def test_daemon_going_away_mid_build(project_file: Path) -> None:
     with pytest.raises(DockerUnavailable) as e:
         build_and_tag(load_project(project_file), "app:1", quiet=True, client=client)
     assert e.value.message == "the Docker engine went away during the build (Step 1/3 : FROM x)"
-    assert e.value.exit_code == 2
+    assert e.value.exit_code == 5
     assert client.api.tagged == []
 
 
@@ -84,12 +84,12 @@ def test_full_disk_reported_by_the_daemon(project_file: Path) -> None:
     client = FakeClient([{"stream": "Step 2/3 : COPY layers/conf/ /\n"},
                          {"error": "failed to copy files: write /var/lib/docker/x: "
                                    "no space left on device"}])
-    with pytest.raises(BuildFailed) as e:
+    with pytest.raises(DockerUnavailable) as e:
         build_and_tag(load_project(project_file), "app:1", quiet=True, client=client)
     assert e.value.message == ("the Docker engine ran out of disk space at "
                                "Step 2/3 : COPY layers/conf/ /")
     assert e.value.hint is not None and "docker system prune" in e.value.hint
-    assert e.value.exit_code == 1
+    assert e.value.exit_code == 5
     assert client.api.tagged == []
 
 
@@ -151,7 +151,7 @@ def test_a_bad_tag_is_refused_before_any_build(project_file: Path, tag: str,
                                                capsys: pytest.CaptureFixture[str]) -> None:
     from restybuild.cli import main
 
-    assert main(["build", str(project_file), "-t", tag]) == 2
+    assert main(["build", str(project_file), "-t", tag]) == 4
     assert capsys.readouterr().err.startswith(f"error: `{tag}` is not an image tag")
 
 
@@ -269,7 +269,7 @@ def test_a_daemon_that_accepts_and_never_answers_is_a_bounded_wait(
         for conn in held:
             conn.close()
     assert time.monotonic() - start < 20
-    assert result.returncode == 2, result.stderr
+    assert result.returncode == 5, result.stderr
     assert result.stderr.splitlines()[0] == (
         f"error: the Docker daemon at unix://{sock_path} accepted the connection but did not "
         "answer within 2s")

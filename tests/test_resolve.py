@@ -210,7 +210,7 @@ def test_semantic_error_first_line(proj: Path, restyfile: str, dirs: tuple[str, 
                                    expected: str) -> None:
     err = error(proj, restyfile, dirs=dirs)
     assert first_line(err, restyfile) == expected
-    assert err.exit_code == 2
+    assert err.exit_code == 4  # Exit.CONFIG
 
 
 def test_unknown_recipe_suggests_the_closest(proj: Path) -> None:

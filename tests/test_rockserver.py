@@ -204,5 +204,5 @@ def test_main(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     rock = make_rock(tmp_path)
     assert main([str(tmp_path / "srv"), str(rock)]) == 0
     assert "foo-bar-1.2-1.src.rock" in capsys.readouterr().out
-    assert main([str(tmp_path / "srv"), str(tmp_path / "missing")]) == 2
+    assert main([str(tmp_path / "srv"), str(tmp_path / "missing")]) == 4
     assert "error: rock directory" in capsys.readouterr().err

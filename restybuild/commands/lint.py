@@ -55,6 +55,7 @@ def _codes(text: str | None, configured: list[str] | None, known: set[str]) -> t
 
 def run(args: argparse.Namespace) -> int:
     from restybuild import fastpath
+    from restybuild.errors import Exit
     from restybuild.lint import output
     from restybuild.lint.config import config_files, load_config
     from restybuild.lint.runner import all_codes, failing, lint
@@ -67,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     restyfile = args.restyfile
     if not Path(restyfile).is_file():
         print(f"restybuild: error: cannot read {restyfile}: no such file", file=sys.stderr)
-        return 3
+        return Exit.IO
     folder = Path(restyfile).resolve().parent
     cfg = load_config(folder)
     fmt = args.format or cfg.get("format", "text")
@@ -84,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
     if options.get("k8s") and not Path(options["k8s"]).is_dir():
         print(f"restybuild: error: the manifests folder {options['k8s']} does not exist",
               file=sys.stderr)
-        return 3
+        return Exit.IO
     result = lint(restyfile, options, select, ignore)
     if fmt == "json":
         text = output.as_json(result.diagnostics)
@@ -92,10 +93,11 @@ def run(args: argparse.Namespace) -> int:
         text = output.sarif(result.diagnostics, rules)
     else:
         text = output.text(result.diagnostics)
-    exit_code = 2 if result.syntax_error else (1 if failing(result.diagnostics, threshold) else 0)
+    exit_code = Exit.SYNTAX if result.syntax_error else (
+        Exit.FAILED if failing(result.diagnostics, threshold) else Exit.OK)
     variant = fastpath.lint_variant(args.argv)
     fastpath.store("lint", restyfile, variant,
                    list(result.inputs) + [str(p) for p in config_files(folder)],
-                   {"text": text, "exit": exit_code})
+                   {"text": text, "exit": int(exit_code)})
     sys.stdout.write(text)
     return exit_code

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from restybuild.errors import RestyError
+from restybuild.errors import Exit, RestyError
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -23,7 +23,7 @@ KEYS = {"select": list, "ignore": list, "failure-threshold": str, "format": str,
 
 
 class LintConfigError(RestyError):
-    exit_code = 4
+    exit_code = Exit.CONFIG
 
 
 def config_files(folder: Path) -> list[Path]:

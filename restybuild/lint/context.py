@@ -9,7 +9,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from restybuild.errors import ConfigError, RestyError, Span
+from restybuild.errors import ConfigError, RestyError, RestySyntaxError, Span
 from restybuild.lint.luascan import LuaFacts, scan
 from restybuild.model import Project
 from restybuild.nginxconf import ConfTree, Directive
@@ -51,7 +51,7 @@ class ConfDirective:
 class LintContext:
     project: Project
     options: dict[str, Any] = field(default_factory=dict)
-    conf_error: ConfigError | None = None
+    conf_error: RestyError | None = None
     _lines: dict[str, list[str]] = field(default_factory=dict)
     _natives: tuple[Any, ...] | None = None
 
@@ -70,7 +70,7 @@ class LintContext:
         tree = ConfTree(self.project)
         try:
             tree.parse_main()
-        except ConfigError as e:
+        except (ConfigError, RestySyntaxError) as e:
             self.conf_error = e
             return None
         return tree

@@ -181,7 +181,7 @@ def test_escaping_path_is_refused_before_any_build(
         "name app\nbase debian-bookworm\nlua ../outside -> lua\n")
     rc = main(["build", str(tmp_path / "app/Restyfile")])
     err = capsys.readouterr().err
-    assert rc == 2
+    assert rc == 4  # Exit.CONFIG
     assert err.splitlines()[0] == (
         f"{tmp_path}/app/Restyfile:3:5: error: `../outside` leaves the project folder")
     assert "daemon" not in err  # refused before Docker was asked anything
@@ -193,6 +193,6 @@ def test_no_daemon_is_one_clear_line(
     write_tree(tmp_path, {"Restyfile": "name app\nbase debian-bookworm\n"})
     rc = main(["build", str(tmp_path / "Restyfile")])
     err = capsys.readouterr().err
-    assert rc == 2
+    assert rc == 5  # Exit.ENGINE
     assert err == (f"error: no Docker daemon answers at {no_daemon}: start one, or point "
                    "DOCKER_HOST at one\n")

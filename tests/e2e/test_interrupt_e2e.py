@@ -121,7 +121,7 @@ def test_daemon_lost_during_verification(docker_client: Any, tmp_path: Path,
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert proc.returncode == 2, rest
+    assert proc.returncode == 5, rest
     lines = [ln for ln in rest.splitlines() if ln.strip()]
     assert lines[0] == "error: the Docker engine went away during verification (the boot check)"
     assert "Traceback" not in rest and "Connection aborted" not in lines[0]

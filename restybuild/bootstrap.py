@@ -54,28 +54,28 @@ def bootstrap(client: Any, name: str, *, force: bool = False, mirror: str | None
 
     out = out or sys.stderr
     recipe = recipes.load(name)
-    boot = recipe.raw.get("bootstrap")
-    if not boot:
+    boot = recipe.bootstrap
+    if boot is None:
         raise ConfigError(f"recipe `{name}` is not built from packages; pull its image instead",
                           hint="bootstrappable: " + ", ".join(
                               r for r in recipes.available()
-                              if recipes.load(r).raw.get("bootstrap")))
+                              if recipes.load(r).bootstrap is not None))
     if shutil.which("mmdebstrap") is None:
         raise ConfigError("mmdebstrap is not installed", hint="apt-get install mmdebstrap")
-    suite = boot["suite"]
+    suite = boot.suite
     mirror = mirror or default_mirror(suite)
-    runtime_pkgs = list(boot["runtime_packages"])
+    runtime_pkgs = list(boot.runtime_packages)
     made: list[str] = []
     for tag, pkgs, cmd in (
-        (boot["runtime_tag"], runtime_pkgs, '["nginx", "-g", "daemon off;"]'),
-        (boot["builder_tag"], runtime_pkgs + list(boot["builder_packages"]), '["bash"]'),
+        (boot.runtime_tag, runtime_pkgs, '["nginx", "-g", "daemon off;"]'),
+        (boot.builder_tag, runtime_pkgs + list(boot.builder_packages), '["bash"]'),
     ):
         if not force and image_id(client, tag) is not None:
             print(f"{tag}: already on this engine (use --force to rebuild)", file=out)
             continue
         with tempfile.TemporaryDirectory(prefix="restybuild-bootstrap-") as tmp:
             tarball = str(Path(tmp) / "rootfs.tar")
-            command = mmdebstrap_command(suite, boot.get("variant", "minbase"), pkgs,
+            command = mmdebstrap_command(suite, boot.variant, pkgs,
                                          tarball, mirror)
             print(f"{tag}: mmdebstrap {suite} with {len(pkgs)} packages", file=out, flush=True)
             proc = subprocess.run(command, capture_output=True, text=True, check=False)

@@ -29,7 +29,7 @@ def check_bases(client: Any, bp: BuildPlan, project: Project, pull: bool) -> Non
     from restybuild import recipes
 
     recipe = recipes.load(project.flavor.recipe)
-    boot = recipe.raw.get("bootstrap")
+    boot = recipe.bootstrap
     engine_arch = _arch(str(client.info().get("Architecture", "")))
     for ref in filter(None, (bp.runtime_image, bp.builder_image)):
         image = local_image(client, ref)
@@ -41,7 +41,7 @@ def check_bases(client: Any, bp: BuildPlan, project: Project, pull: bool) -> Non
                     f"{engine_arch}", hint="use an image of the engine's architecture, or "
                     "an engine of the image's (DOCKER_HOST)")
             continue
-        if boot is not None and ref in (boot.get("runtime_tag"), boot.get("builder_tag")):
+        if boot is not None and ref in (boot.runtime_tag, boot.builder_tag):
             raise DockerUnavailable(
                 f"the base image {ref} is not on this Docker engine",
                 hint=f"make it, offline: restybuild base bootstrap {recipe.name}")

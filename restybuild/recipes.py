@@ -11,7 +11,6 @@ import sys
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
 
 from restybuild.data import data_dir
 from restybuild.errors import ConfigError, Span
@@ -21,8 +20,9 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-#: key -> (type, required) for one flavor table.
+#: key -> (type, required) for one flavor table (after `extends` is applied).
 FLAVOR_SCHEMA: dict[str, tuple[type, bool]] = {
+    "extends": (str, False),         # another flavor of the recipe: its keys, then these
     "image": (str, True),            # image reference; may contain {version} and {flavor}
     "builder_image": (str, True),    # image of the build stage (has luarocks and a compiler)
     "libc": (str, True),             # "glibc" or "musl"
@@ -42,6 +42,14 @@ FLAVOR_SCHEMA: dict[str, tuple[type, bool]] = {
     "library_index": (str, False),   # snapshot of the image's library index, below recipes/
     "summary": (str, False),
 }
+BOOTSTRAP_SCHEMA: dict[str, tuple[type, bool]] = {
+    "suite": (str, True),
+    "variant": (str, False),
+    "runtime_packages": (list, True),
+    "builder_packages": (list, True),
+    "runtime_tag": (str, True),
+    "builder_tag": (str, True),
+}
 TOP_SCHEMA: dict[str, tuple[type, bool]] = {
     "schema": (int, True),
     "name": (str, True),
@@ -55,6 +63,44 @@ TOP_SCHEMA: dict[str, tuple[type, bool]] = {
 }
 LIBCS = ("glibc", "musl")
 PACKAGE_MANAGERS = ("apt", "apk", "yum", "dnf", "microdnf")
+
+
+@dataclass(frozen=True)
+class FlavorSpec:
+    """One flavor table as the recipe writes it (``{version}`` not yet substituted),
+    with its `extends` chain applied and the defaults filled in."""
+
+    name: str
+    summary: str
+    image: str
+    builder_image: str
+    libc: str
+    libc_version: str
+    arch: str
+    package_manager: str
+    prefix: str
+    nginx: str
+    load_modules: tuple[str, ...]
+    lualib: tuple[str, ...]
+    luarocks: str
+    luarocks_vars: tuple[tuple[str, str], ...]
+    user: str
+    stop_signal: str
+    ld_library_path: tuple[str, ...]
+    worker_memory: str
+    library_index: str  # absolute path of the shipped snapshot, or ""
+
+
+@dataclass(frozen=True)
+class Bootstrap:
+    """How a package-built recipe's images are made offline (mmdebstrap + docker import)."""
+
+    suite: str
+    variant: str
+    runtime_packages: tuple[str, ...]
+    builder_packages: tuple[str, ...]
+    runtime_tag: str
+    builder_tag: str
 
 
 @dataclass(frozen=True)
@@ -96,14 +142,21 @@ class Recipe:
     default_version: str
     versions: tuple[str, ...]
     version_pattern: str
-    flavors: tuple[str, ...]
-    raw: Any
+    specs: tuple[FlavorSpec, ...]
+    bootstrap: Bootstrap | None
+
+    @property
+    def flavors(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.specs)
+
+    def spec(self, name: str) -> FlavorSpec | None:
+        return next((f for f in self.specs if f.name == name), None)
 
     def flavor(self, name: str | None, version: str | None) -> Flavor:
         """Resolve a flavor (default when None) at a version (default when None)."""
         fname = name or self.default_flavor
-        table = self.raw["flavors"].get(fname)
-        if table is None:
+        spec = self.spec(fname)
+        if spec is None:
             import difflib
 
             guess = difflib.get_close_matches(fname, self.flavors, n=1)
@@ -133,41 +186,115 @@ class Recipe:
             return s.replace("{version}", ver).replace("{flavor}", fname)
 
         return Flavor(
-            recipe=self.name,
-            name=fname,
-            version=ver,
-            image=fill(table["image"]),
-            builder_image=fill(table["builder_image"]),
-            libc=table["libc"],
-            libc_version=table.get("libc_version", ""),
-            arch=table.get("arch", "x86_64"),
-            package_manager=table["package_manager"],
-            prefix=table["prefix"].rstrip("/") or "/",
-            nginx=table["nginx"],
-            load_modules=tuple(table.get("load_modules", ())),
-            lualib=tuple(table.get("lualib", ())),
-            luarocks=table.get("luarocks", ""),
-            luarocks_vars=tuple(sorted(table.get("luarocks_vars", {}).items())),
-            user=table.get("user", "nobody"),
-            stop_signal=table.get("stop_signal", "SIGQUIT"),
-            ld_library_path=tuple(table.get("ld_library_path", ())),
-            worker_memory=table.get("worker_memory", ""),
-            library_index=str(Path(self.path).parent.parent / table["library_index"])
-            if table.get("library_index") else "",
+            recipe=self.name, name=fname, version=ver, image=fill(spec.image),
+            builder_image=fill(spec.builder_image), libc=spec.libc,
+            libc_version=spec.libc_version, arch=spec.arch,
+            package_manager=spec.package_manager, prefix=spec.prefix, nginx=spec.nginx,
+            load_modules=spec.load_modules, lualib=spec.lualib, luarocks=spec.luarocks,
+            luarocks_vars=spec.luarocks_vars, user=spec.user, stop_signal=spec.stop_signal,
+            ld_library_path=spec.ld_library_path, worker_memory=spec.worker_memory,
+            library_index=spec.library_index,
         )
 
 
-def _check(table: dict[str, Any], schema: dict[str, tuple[type, bool]], where: str) -> None:
-    for key, (typ, required) in schema.items():
+def _check(table: dict[str, object], schema: dict[str, tuple[type, bool]], where: str,
+           required: bool = True) -> None:
+    for key, (typ, needed) in schema.items():
         if key not in table:
-            if required:
+            if needed and required:
                 raise ConfigError(f"{where}: missing key `{key}`")
             continue
-        if not isinstance(table[key], typ) or (typ is int and isinstance(table[key], bool)):
+        value = table[key]
+        if not isinstance(value, typ) or (typ is int and isinstance(value, bool)):
             raise ConfigError(f"{where}: `{key}` must be a {typ.__name__}")
+        if isinstance(value, list) and not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{where}: `{key}` must be a list of strings")
+        if isinstance(value, dict) and key != "flavors" and not all(
+                isinstance(v, (str, list)) for v in value.values()):
+            raise ConfigError(f"{where}: `{key}` must be a table of strings")
     unknown = sorted(set(table) - set(schema))
     if unknown:
         raise ConfigError(f"{where}: unknown key(s) " + ", ".join(f"`{k}`" for k in unknown))
+
+
+def _merged(flavors: dict[str, dict[str, object]], name: str, path: Path) -> dict[str, object]:
+    """Flavor `name`'s table with its `extends` chain applied (the child's keys win)."""
+    chain: list[str] = []
+    here: str | None = name
+    while here is not None:
+        if here in chain:
+            raise ConfigError(f"{path} [flavors.{name}]: `extends` goes round in a circle: "
+                              + " -> ".join([*chain, here]))
+        if here not in flavors:
+            raise ConfigError(f"{path} [flavors.{chain[-1]}]: extends `{here}`, which is not "
+                              "a flavor of this recipe")
+        chain.append(here)
+        parent = flavors[here].get("extends")
+        if parent is not None and not isinstance(parent, str):
+            raise ConfigError(f"{path} [flavors.{here}]: `extends` must be a str")
+        here = parent
+    out: dict[str, object] = {}
+    for flavor in reversed(chain):
+        out.update({k: v for k, v in flavors[flavor].items() if k != "extends"})
+    return out
+
+
+def _spec(name: str, table: dict[str, object], path: Path) -> FlavorSpec:
+    where = f"{path} [flavors.{name}]"
+    _check(table, FLAVOR_SCHEMA, where)
+
+    def text(key: str, default: str = "") -> str:
+        value = table.get(key, default)
+        assert isinstance(value, str)
+        return value
+
+    def strings(key: str) -> tuple[str, ...]:
+        value = table.get(key, [])
+        assert isinstance(value, list)
+        return tuple(str(v) for v in value)
+
+    if text("libc") not in LIBCS:
+        raise ConfigError(f"{where}: libc must be one of {', '.join(LIBCS)}")
+    if text("package_manager") not in PACKAGE_MANAGERS:
+        raise ConfigError(f"{where}: package_manager must be one of "
+                          + ", ".join(PACKAGE_MANAGERS))
+    for key in ("prefix", "nginx"):
+        if not text(key).startswith("/"):
+            raise ConfigError(f"{where}: `{key}` must be an absolute path")
+    index = text("library_index")
+    if index and (index.startswith("/") or ".." in index.split("/")
+                  or not (path.parent.parent / index).is_file()):
+        raise ConfigError(f"{where}: `library_index` must name a file below "
+                          f"{path.parent.parent}: {index}")
+    variables = table.get("luarocks_vars", {})
+    assert isinstance(variables, dict)
+    return FlavorSpec(
+        name=name, summary=text("summary"), image=text("image"),
+        builder_image=text("builder_image"), libc=text("libc"),
+        libc_version=text("libc_version"), arch=text("arch", "x86_64"),
+        package_manager=text("package_manager"), prefix=text("prefix").rstrip("/") or "/",
+        nginx=text("nginx"), load_modules=strings("load_modules"), lualib=strings("lualib"),
+        luarocks=text("luarocks"),
+        luarocks_vars=tuple(sorted((str(k), str(v)) for k, v in variables.items())),
+        user=text("user", "nobody"), stop_signal=text("stop_signal", "SIGQUIT"),
+        ld_library_path=strings("ld_library_path"), worker_memory=text("worker_memory"),
+        library_index=str(path.parent.parent / index) if index else "",
+    )
+
+
+def _bootstrap(table: dict[str, object], path: Path) -> Bootstrap:
+    _check(table, BOOTSTRAP_SCHEMA, f"{path} [bootstrap]")
+
+    def strings(key: str) -> tuple[str, ...]:
+        value = table[key]
+        assert isinstance(value, list)
+        return tuple(str(v) for v in value)
+
+    return Bootstrap(
+        suite=str(table["suite"]), variant=str(table.get("variant", "minbase")),
+        runtime_packages=strings("runtime_packages"),
+        builder_packages=strings("builder_packages"),
+        runtime_tag=str(table["runtime_tag"]), builder_tag=str(table["builder_tag"]))
 
 
 def load_recipe_file(path: Path) -> Recipe:
@@ -187,23 +314,9 @@ def load_recipe_file(path: Path) -> Recipe:
     if raw["default_flavor"] not in flavors:
         raise ConfigError(f"{path}: default_flavor `{raw['default_flavor']}` is not a flavor")
     for fname, table in flavors.items():
-        where = f"{path} [flavors.{fname}]"
         if not isinstance(table, dict):
-            raise ConfigError(f"{where}: must be a table")
-        _check(table, FLAVOR_SCHEMA, where)
-        if table["libc"] not in LIBCS:
-            raise ConfigError(f"{where}: libc must be one of {', '.join(LIBCS)}")
-        if table["package_manager"] not in PACKAGE_MANAGERS:
-            raise ConfigError(f"{where}: package_manager must be one of "
-                              + ", ".join(PACKAGE_MANAGERS))
-        for key in ("prefix", "nginx"):
-            if not table[key].startswith("/"):
-                raise ConfigError(f"{where}: `{key}` must be an absolute path")
-        index = table.get("library_index")
-        if index is not None and (index.startswith("/") or ".." in index.split("/")
-                                  or not (path.parent.parent / index).is_file()):
-            raise ConfigError(f"{where}: `library_index` must name a file below "
-                              f"{path.parent.parent}: {index}")
+            raise ConfigError(f"{path} [flavors.{fname}]: must be a table")
+    specs = tuple(_spec(f, _merged(flavors, f, path), path) for f in flavors)
     return Recipe(
         name=raw["name"],
         path=str(path),
@@ -212,8 +325,8 @@ def load_recipe_file(path: Path) -> Recipe:
         default_version=raw.get("default_version", ""),
         versions=tuple(raw.get("versions", ())),
         version_pattern=raw.get("version_pattern", ""),
-        flavors=tuple(flavors),
-        raw=raw,
+        specs=specs,
+        bootstrap=_bootstrap(raw["bootstrap"], path) if "bootstrap" in raw else None,
     )
 
 

@@ -255,3 +255,52 @@ def test_invalid_toml(tmp_path: Path) -> None:
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read recipe"):
         load_recipe_file(tmp_path / "nowhere.toml")
+
+
+# --- flavors that extend another --------------------------------------------
+
+
+def test_a_flavor_extends_another_and_overrides_keys(tmp_path: Path) -> None:
+    text = _valid() + ('\n[flavors.slim]\nextends = "main"\nlibc = "musl"\n'
+                       'package_manager = "apk"\n'
+                       '\n[flavors.tiny]\nextends = "slim"\nnginx = "/usr/sbin/nginx"\n')
+    recipe = load_recipe_file(_write(tmp_path, text))
+    tiny = recipe.flavor("tiny", None)
+    assert (tiny.image, tiny.libc, tiny.package_manager, tiny.nginx, tiny.prefix) == (
+        "example/base:1.0-tiny", "musl", "apk", "/usr/sbin/nginx", "/usr/local/nginx")
+    assert recipe.flavor("main", None).libc == "glibc"
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    ('\n[flavors.a]\nextends = "b"\n[flavors.b]\nextends = "a"\n',
+     "[flavors.a]: `extends` goes round in a circle: a -> b -> a"),
+    ('\n[flavors.a]\nextends = "nope"\n',
+     "[flavors.a]: extends `nope`, which is not a flavor of this recipe"),
+    ('\n[flavors.a]\nextends = 3\n', "[flavors.a]: `extends` must be a str"),
+])
+def test_a_bad_extends_is_named(tmp_path: Path, extra: str, message: str) -> None:
+    path = _write(tmp_path, _valid() + extra)
+    with pytest.raises(ConfigError) as e:
+        load_recipe_file(path)
+    assert e.value.message == f"{path} {message}"
+
+
+def test_openresty_flavors_inherit_what_they_share() -> None:
+    recipe = _openresty()
+    text = Path(recipe.path).read_text()
+    assert text.count("extends = ") == 12
+    assert text.count("package_manager = ") <= 6  # not once per flavor
+    fat = recipe.flavor("bullseye-fat", "1.21.4.3")
+    assert (fat.luarocks, fat.libc_version, fat.prefix, fat.image) == (
+        "/usr/local/openresty/luajit/bin/luarocks", "2.31", "/usr/local/openresty/nginx",
+        "openresty/openresty:1.21.4.3-bullseye-fat")
+
+
+def test_a_recipe_holds_no_untyped_value() -> None:
+    import dataclasses
+
+    from restybuild import recipes
+
+    for cls in (recipes.Recipe, recipes.FlavorSpec, recipes.Flavor, recipes.Bootstrap):
+        for f in dataclasses.fields(cls):
+            assert "Any" not in str(f.type), (cls.__name__, f.name, f.type)

@@ -39,10 +39,9 @@ def run_list(args: argparse.Namespace) -> int:
     for name in recipes.available():
         r = recipes.load(name)
         print(f"{name}: {r.summary}")
-        for fl in r.flavors:
-            table = r.raw["flavors"][fl]
-            mark = " (default)" if fl == r.default_flavor else ""
-            print(f"  {fl}{mark}: {table['libc']}, {table['image']}")
+        for fl in r.specs:
+            mark = " (default)" if fl.name == r.default_flavor else ""
+            print(f"  {fl.name}{mark}: {fl.libc}, {fl.image}")
     return 0
 
 

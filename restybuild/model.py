@@ -102,6 +102,8 @@ class Probe:
     period: int | None
     timeout: int | None
     span: Span
+    initial_delay: int | None = None  # seconds before the first probe (Kubernetes)
+    failure_threshold: int | None = None  # failed probes before Kubernetes acts
 
 
 @dataclass(frozen=True)

@@ -1,59 +1,33 @@
-"""Parse a Restyfile into a Lark tree whose nodes carry positions.
+"""Parse a Restyfile into its typed syntax tree (:mod:`restybuild.syntax`).
 
-Syntax errors become :class:`RestySyntaxError` with the file, line and column,
-the statement's usage and, for a misspelt keyword, the closest keyword
-("unknown statement `shared_dic`; did you mean `shared_dict`?").
+Lark (LALR, contextual lexer) parses; a Transformer turns its tree into frozen
+nodes whose spans come from Lark's positions. Syntax errors become
+:class:`RestySyntaxError` with the file, line and column, the statement's usage
+(:data:`restybuild.statements.STATEMENTS`) and, for a misspelt keyword, the
+closest keyword ("unknown statement `shared_dic`; did you mean `shared_dict`?").
 """
 
 from __future__ import annotations
 
 import difflib
+import re
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from lark import Transformer, v_args
+
+from restybuild import syntax as ast
 from restybuild.data import data_dir
 from restybuild.errors import RestySyntaxError, Span
+from restybuild.statements import BLOCK_ITEMS, TOP_LEVEL, USAGE
+from restybuild.statements import STATEMENTS as STATEMENTS_INFO
 
 if TYPE_CHECKING:
-    from lark import Lark, Token, Tree
+    from lark import Lark, Token
 
-#: How each statement is written; shown when one is malformed.
-USAGE: dict[str, str] = {
-    "restyfile": "restyfile VERSION",
-    "name": "name NAME",
-    "base": "base RECIPE [VERSION] [FLAVOR]  or  base image REF recipe RECIPE [digest DIGEST]",
-    "prefix": "prefix PATH",
-    "conf": "conf SRC [-> DST]",
-    "lua": "lua SRC -> DST",
-    "native": "native SRC -> DST [{ search DIR ... }]",
-    "rocks": "rocks -> TREE { server ... / rock ... / system ... }",
-    "shared_dict": "shared_dict NAME SIZE",
-    "workers": "workers N  or  workers cpu",
-    "resources": "resources { request cpu C memory M / limit cpu C memory M }",
-    "probe": "probe liveness|readiness|startup http PATH port N [period T] [timeout T]",
-    "metrics": "metrics prometheus port N path P",
-    "env": "env NAME=VALUE",
-    "expose": "expose PORT ...",
-    "search": "search DIR ...",
-    "server": "server DIR-or-URL",
-    "rock": "rock NAME VERSION  or  rock PATH.rockspec  or  rock PATH.rock",
-    "system": "system BUILDPKG [-> RUNPKG]",
-    "request": "request cpu C memory M",
-    "limit": "limit cpu C memory M",
-}
-
-STATEMENTS = (
-    "restyfile", "name", "base", "prefix", "conf", "lua", "native", "rocks",
-    "shared_dict", "workers", "resources", "probe", "metrics", "env", "expose",
-)
-BLOCK_ITEMS = {
-    "native": ("search",),
-    "rocks": ("server", "rock", "system"),
-    "resources": ("request", "limit"),
-}
+STATEMENTS = TOP_LEVEL  # the top-level keywords, for messages and the fuzzers
 
 _TERMINAL_TEXT = {
-    "OPTION_KEY": "an option (`port`, `path`, `period`, `timeout`)",
     "RESOURCE_NAME": "`cpu` or `memory`",
     "RESOURCE_KIND": "`request` or `limit`",
     "_NL": "end of line", "_LBRACE": "`{`", "_RBRACE": "`}`", "_ARROW": "`->`",
@@ -85,7 +59,7 @@ def grammar_text() -> str:
     return (data_dir("grammar") / "restyfile.lark").read_text(encoding="utf-8")
 
 
-def parse(text: str, filename: str = "Restyfile") -> Tree[Token]:
+def parse(text: str, filename: str = "Restyfile") -> ast.Restyfile:
     """Parse Restyfile text; raise :class:`RestySyntaxError` on malformed input."""
     from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
@@ -96,7 +70,7 @@ def parse(text: str, filename: str = "Restyfile") -> Tree[Token]:
     if not text.endswith("\n"):
         text += "\n"
     try:
-        return _parser().parse(text)
+        tree = _parser().parse(text)
     except UnexpectedToken as e:
         raise _token_error(e, text, filename) from None
     except UnexpectedCharacters as e:
@@ -105,6 +79,7 @@ def parse(text: str, filename: str = "Restyfile") -> Tree[Token]:
         line = getattr(e, "line", 1) or 1
         col = getattr(e, "column", 1) or 1
         raise RestySyntaxError("cannot parse this line", span=Span(filename, line, col)) from None
+    return ToSyntax(filename).transform(tree)  # type: ignore[no-any-return]
 
 
 def _statement_keyword(text: str, line: int) -> str | None:
@@ -153,10 +128,15 @@ def _enclosing_block(text: str, line: int) -> str | None:
     return stack[-1][0] if stack else None
 
 
-def _describe_expected(expected: set[str]) -> str:
+def _describe_expected(expected: set[str], keyword: str | None = None) -> str:
     if "_NL" in expected:
         expected = expected - {"$END"}
-    names = sorted({_TERMINAL_TEXT.get(t, f"`{t.lower()}`") for t in expected})
+    info = STATEMENTS_INFO.get(keyword or "")
+    options = info.options if info and info.options else tuple(dict.fromkeys(
+        o for s in STATEMENTS_INFO.values() for o in s.options))
+    text = {**_TERMINAL_TEXT,
+            "OPTION_KEY": "an option (" + ", ".join(f"`{o}`" for o in options) + ")"}
+    names = sorted({text.get(t, f"`{t.lower()}`") for t in expected})
     return ", ".join(names)
 
 
@@ -182,29 +162,13 @@ def _token_error(e: object, text: str, filename: str) -> RestySyntaxError:
     first_on_line = text.splitlines()[line - 1][: col - 1].strip() == ""
     block = _enclosing_block(text, line)
     if first_on_line and (tok.type in {"WORD", "STRING", "_ARROW"} or value in USAGE):
-        items = BLOCK_ITEMS.get(block or "", ())
-        choices = items if block in BLOCK_ITEMS else STATEMENTS
-        if value in STATEMENTS and block is not None:
-            return RestySyntaxError(f"`{value}` cannot appear inside the `{block}` block",
-                                    span=span, hint=f"close the `{block}` block first; it "
-                                    "takes: " + ", ".join(items))
-        home = next((k for k, v in BLOCK_ITEMS.items() if value in v), None)
-        if home is not None and block != home:
-            return RestySyntaxError(f"`{value}` belongs inside a `{home}` block",
-                                    span=span, hint=f"usage: {USAGE[home]}")
-        guess = difflib.get_close_matches(value, choices, n=1, cutoff=0.6)
-        kind = "statement" if block is None else "item"
-        where = "" if block is None else f" in the `{block}` block"
-        msg = f"unknown {kind} `{value}`{where}"
-        if guess:
-            msg += f"; did you mean `{guess[0]}`?"
-        return RestySyntaxError(msg, span=span, hint="known: " + ", ".join(choices))
+        return _keyword_error(value, block, span)
     keyword = _statement_keyword(text, line)
     usage = USAGE.get(keyword or "", "")
     if tok.type == "_NL":
         what = f"`{keyword}` is incomplete" if keyword else "this line is incomplete"
         return RestySyntaxError(
-            f"{what}: expected {_describe_expected(expected)} before the end of the line",
+            f"{what}: expected {_describe_expected(expected, keyword)} before the end of the line",
             span=Span(filename, line, col), hint=f"usage: {usage}" if usage else None,
         )
     if tok.type == "_LBRACE" and keyword is not None and keyword not in BLOCK_ITEMS:
@@ -219,12 +183,33 @@ def _token_error(e: object, text: str, filename: str) -> RestySyntaxError:
                                 span=span, hint="write: native SRC -> DST {")
     shown = "`{`" if tok.type == "_LBRACE" else "`}`" if tok.type == "_RBRACE" else f"`{value}`"
     where = f" in `{keyword}`" if keyword else ""
-    msg = f"unexpected {shown}{where}; expected {_describe_expected(expected)}"
+    msg = f"unexpected {shown}{where}; expected {_describe_expected(expected, keyword)}"
     if "_ARROW" in expected and tok.type in {"WORD", "STRING"}:
         msg = f"expected `->` before `{value}`{where}"
     elif tok.type == "_ARROW":
         msg = f"expected a value before `->`{where}"
     return RestySyntaxError(msg, span=span, hint=f"usage: {usage}" if usage else None)
+
+
+def _keyword_error(value: str, block: str | None, span: Span) -> RestySyntaxError:
+    """A line that starts with something that is not a statement (or item) here."""
+    items = BLOCK_ITEMS.get(block or "", ())
+    choices = items if block in BLOCK_ITEMS else STATEMENTS
+    if value in STATEMENTS and block is not None:
+        return RestySyntaxError(f"`{value}` cannot appear inside the `{block}` block",
+                                span=span, hint=f"close the `{block}` block first; it "
+                                "takes: " + ", ".join(items))
+    home = next((k for k, v in BLOCK_ITEMS.items() if value in v), None)
+    if home is not None and block != home:
+        return RestySyntaxError(f"`{value}` belongs inside a `{home}` block",
+                                span=span, hint=f"usage: {USAGE[home]}")
+    guess = difflib.get_close_matches(value, choices, n=1, cutoff=0.6)
+    kind = "statement" if block is None else "item"
+    where = "" if block is None else f" in the `{block}` block"
+    msg = f"unknown {kind} `{value}`{where}"
+    if guess:
+        msg += f"; did you mean `{guess[0]}`?"
+    return RestySyntaxError(msg, span=span, hint="known: " + ", ".join(choices))
 
 
 def _char_error(e: object, text: str, filename: str) -> RestySyntaxError:
@@ -246,3 +231,109 @@ def _char_error(e: object, text: str, filename: str) -> RestySyntaxError:
     return RestySyntaxError(
         f"unexpected {shown}{where}", span=span, hint=f"usage: {usage}" if usage else None
     )
+
+
+@v_args(meta=True)
+class ToSyntax(Transformer[Any, Any]):
+    """Lark's tree -> :mod:`restybuild.syntax` nodes, with spans from Lark's positions."""
+
+    def __init__(self, filename: str) -> None:
+        super().__init__()
+        self.file = filename
+
+    def span(self, meta: Any) -> Span:
+        if getattr(meta, "empty", True):
+            return Span(self.file, 1, 1)
+        return Span(self.file, meta.line, meta.column, meta.end_line, meta.end_column)
+
+    def value(self, meta: Any, children: list[Token]) -> ast.Value:
+        tok = children[0]
+        raw = str(tok)
+        text = re.sub(r'\\(["\\])', r"\1", raw[1:-1]) if tok.type == "STRING" else raw
+        line, col = tok.line or 1, tok.column or 1
+        return ast.Value(text, raw, Span(self.file, line, col, tok.end_line or line,
+                                         tok.end_column or col + 1))
+
+    def option(self, meta: Any, children: list[Any]) -> ast.Option:
+        key, value = children
+        line, col = key.line or 1, key.column or 1
+        return ast.Option(str(key), Span(self.file, line, col, line, col + len(key)), value,
+                          self.span(meta))
+
+    def start(self, meta: Any, children: list[Any]) -> ast.Restyfile:
+        return ast.Restyfile(self.file, tuple(c for c in children if c is not None))
+
+    def restyfile_stmt(self, meta: Any, c: list[Any]) -> ast.RestyfileStmt:
+        return ast.RestyfileStmt(c[0], self.span(meta))
+
+    def name_stmt(self, meta: Any, c: list[Any]) -> ast.NameStmt:
+        return ast.NameStmt(c[0], self.span(meta))
+
+    def base_stmt(self, meta: Any, c: list[Any]) -> ast.BaseStmt:
+        return ast.BaseStmt(c[0], c[1], c[2], self.span(meta))
+
+    def base_image_stmt(self, meta: Any, c: list[Any]) -> ast.BaseImageStmt:
+        return ast.BaseImageStmt(c[0], c[1], c[2], self.span(meta))
+
+    def prefix_stmt(self, meta: Any, c: list[Any]) -> ast.PrefixStmt:
+        return ast.PrefixStmt(c[0], self.span(meta))
+
+    def conf_stmt(self, meta: Any, c: list[Any]) -> ast.ConfStmt:
+        return ast.ConfStmt(c[0], c[1], self.span(meta))
+
+    def lua_stmt(self, meta: Any, c: list[Any]) -> ast.LuaStmt:
+        return ast.LuaStmt(c[0], c[1], self.span(meta))
+
+    def native_stmt(self, meta: Any, c: list[Any]) -> ast.NativeStmt:
+        return ast.NativeStmt(c[0], c[1], tuple(c[2] or ()), self.span(meta))
+
+    def native_block(self, meta: Any, c: list[Any]) -> tuple[ast.SearchItem, ...]:
+        return tuple(x for x in c if x is not None)
+
+    def search_item(self, meta: Any, c: list[Any]) -> ast.SearchItem:
+        return ast.SearchItem(tuple(c), self.span(meta))
+
+    def rocks_stmt(self, meta: Any, c: list[Any]) -> ast.RocksStmt:
+        return ast.RocksStmt(c[0], c[1], self.span(meta))
+
+    def rocks_block(self, meta: Any, c: list[Any]) -> tuple[ast.RocksItem, ...]:
+        return tuple(x for x in c if x is not None)
+
+    def server_item(self, meta: Any, c: list[Any]) -> ast.ServerItem:
+        return ast.ServerItem(c[0], self.span(meta))
+
+    def rock_item(self, meta: Any, c: list[Any]) -> ast.RockItem:
+        return ast.RockItem(c[0], c[1], self.span(meta))
+
+    def system_item(self, meta: Any, c: list[Any]) -> ast.SystemItem:
+        return ast.SystemItem(c[0], c[1], self.span(meta))
+
+    def shared_dict_stmt(self, meta: Any, c: list[Any]) -> ast.SharedDictStmt:
+        return ast.SharedDictStmt(c[0], c[1], self.span(meta))
+
+    def workers_stmt(self, meta: Any, c: list[Any]) -> ast.WorkersStmt:
+        return ast.WorkersStmt(c[0], self.span(meta))
+
+    def resources_stmt(self, meta: Any, c: list[Any]) -> ast.ResourcesStmt:
+        return ast.ResourcesStmt(c[0], self.span(meta))
+
+    def resources_block(self, meta: Any, c: list[Any]) -> tuple[ast.ResourceItem, ...]:
+        return tuple(x for x in c if x is not None)
+
+    def resource_item(self, meta: Any, c: list[Any]) -> ast.ResourceItem:
+        return ast.ResourceItem(str(c[0]), tuple(c[1:]), self.span(meta))
+
+    def resource_pair(self, meta: Any, c: list[Any]) -> ast.ResourcePair:
+        return ast.ResourcePair(str(c[0]), c[1], self.span(meta))
+
+    def probe_stmt(self, meta: Any, c: list[Any]) -> ast.ProbeStmt:
+        return ast.ProbeStmt(c[0], c[1], c[2], tuple(c[3:]), self.span(meta))
+
+    def metrics_stmt(self, meta: Any, c: list[Any]) -> ast.MetricsStmt:
+        return ast.MetricsStmt(c[0], tuple(c[1:]), self.span(meta))
+
+    def env_stmt(self, meta: Any, c: list[Any]) -> ast.EnvStmt:
+        return ast.EnvStmt(c[0], c[1], self.span(meta))
+
+    def expose_stmt(self, meta: Any, c: list[Any]) -> ast.ExposeStmt:
+        return ast.ExposeStmt(tuple(c), self.span(meta))

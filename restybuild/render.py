@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from restybuild.model import Project
 from restybuild.plan import ROCKS_STAGE, BuildPlan
+from restybuild.units import k8s_cpu, k8s_memory
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -42,6 +43,8 @@ def _env() -> Environment:
         autoescape=False,
     )
     env.filters["dockerfile_quote"] = dockerfile_quote
+    env.filters["k8s_cpu"] = k8s_cpu
+    env.filters["k8s_memory"] = k8s_memory
     env.policies["json.dumps_function"] = _dumps
     return env
 

@@ -12,8 +12,10 @@ import tempfile
 from pathlib import Path
 
 from restybuild.errors import RestyError
-from restybuild.parser import BLOCK_ITEMS, STATEMENTS, parse
+from restybuild.parser import parse
 from restybuild.resolve import resolve
+from restybuild.statements import BLOCK_ITEMS
+from restybuild.statements import TOP_LEVEL as STATEMENTS
 
 WORDS = [*STATEMENTS, *(w for items in BLOCK_ITEMS.values() for w in items), "->", "{", "}",
          "image", "recipe", "digest", "cpu", "memory", "port", "path", "period", "timeout",
@@ -43,8 +45,7 @@ def byte_input(rng: random.Random) -> str:
 def check(text: str, root: Path) -> BaseException | None:
     """None when `text` parses and resolves or gives a RestyError with a place."""
     try:
-        tree = parse(text, "Restyfile")
-        resolve(tree, "Restyfile", root)
+        resolve(parse(text, "Restyfile"), root)
     except RestyError as e:
         if e.span is None and not e.message:
             return e

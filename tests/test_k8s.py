@@ -36,7 +36,7 @@ def test_deployment_carries_resources_probes_and_least_privilege(
     c = pod["containers"][0]
     assert c["image"] == "reg.example/shop:1.0"
     assert c["resources"] == {"requests": {"cpu": "500m", "memory": "256Mi"},
-                              "limits": {"cpu": "2000m", "memory": "1024Mi"}}
+                              "limits": {"cpu": "2", "memory": "1Gi"}}
     assert c["readinessProbe"] == {"httpGet": {"path": "/ready", "port": 8080},
                                    "periodSeconds": 5}
     assert c["livenessProbe"] == {"httpGet": {"path": "/healthz", "port": 8080},
@@ -56,3 +56,21 @@ def test_lint_accepts_what_k8s_writes(tmp_path: Path,
     rc = main(["lint", str(tmp_path / "Restyfile"), "--k8s", str(tmp_path / "deploy"),
                "--select", "RB9"])
     assert (rc, capsys.readouterr().out) == (0, "")
+
+
+def test_quantities_are_exact_and_probe_timings_are_carried(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """512k is 512Ki, not "0Mi"; initial_delay and failure_threshold reach Kubernetes."""
+    write_tree(tmp_path, {
+        "Restyfile": "name tiny\nbase debian-bookworm\n"
+                     "resources {\n  request cpu 250m memory 512k\n"
+                     "  limit cpu 1.5 memory 1536Mi\n}\n"
+                     "probe startup http /up port 80 initial_delay 10s failure_threshold 30\n",
+    })
+    assert main(["k8s", str(tmp_path / "Restyfile")]) == 0
+    deploy = next(yaml.safe_load_all(capsys.readouterr().out))
+    c = deploy["spec"]["template"]["spec"]["containers"][0]
+    assert c["resources"] == {"requests": {"cpu": "250m", "memory": "512Ki"},
+                              "limits": {"cpu": "1500m", "memory": "1536Mi"}}
+    assert c["startupProbe"] == {"httpGet": {"path": "/up", "port": 80},
+                                 "initialDelaySeconds": 10, "failureThreshold": 30}

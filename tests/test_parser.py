@@ -7,13 +7,14 @@ mangled, makes the parser raise anything but RestySyntaxError.
 
 from __future__ import annotations
 
+import dataclasses
 import random
 
 import pytest
-from lark import Token, Tree
 
 from restybuild.errors import RestySyntaxError
 from restybuild.parser import parse
+from restybuild.syntax import Value
 
 #: The complete example of the language page (RESTYFILE.md), verbatim.
 EXAMPLE = """\
@@ -125,31 +126,61 @@ EXAMPLE_SHAPE: list[object] = [
 ]
 
 
+BLOCKS = {("native_stmt", "search"): "native_block", ("rocks_stmt", "items"): "rocks_block",
+          ("resources_stmt", "items"): "resources_block"}
+NOT_SHOWN = {"span", "key_span"}
+
+
 def shape(node: object) -> object:
-    """A tree as nested tuples: `value` nodes become their token's text (quotes kept)."""
-    if node is None:
-        return None
-    if isinstance(node, Token):
-        return str(node)
-    assert isinstance(node, Tree)
-    if node.data == "value":
-        (tok,) = node.children
-        return str(tok)
-    return (str(node.data), *(shape(c) for c in node.children))
+    """A syntax node as nested tuples, (rule, fields...): values become their text as written
+    (quotes kept), blocks `(owner_block, items...)` as in the grammar."""
+    if node is None or isinstance(node, str):
+        return node
+    if isinstance(node, Value):
+        return node.raw
+    assert dataclasses.is_dataclass(node)
+    rule = str(node.__dict__.get("RULE") or type(node).__dict__["RULE"])
+    out: list[object] = [rule]
+    for f in dataclasses.fields(node):
+        if f.name in NOT_SHOWN:
+            continue
+        value = getattr(node, f.name)
+        if (rule, f.name) in BLOCKS:
+            out.append((BLOCKS[rule, f.name], *(shape(v) for v in value))
+                       if value or rule != "native_stmt" else None)
+        elif isinstance(value, tuple):
+            out.extend(shape(v) for v in value)
+        else:
+            out.append(shape(value))
+    return tuple(out)
 
 
 def statements(text: str) -> list[object]:
-    tree = parse(text)
-    assert tree.data == "start"
-    return [shape(c) for c in tree.children]
+    return [shape(st) for st in parse(text).statements]
+
+
+def values(text: str) -> list[Value]:
+    """Every value of every statement, in order."""
+    out: list[Value] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, Value):
+            out.append(node)
+        elif isinstance(node, tuple):
+            for v in node:
+                walk(v)
+        elif dataclasses.is_dataclass(node):
+            for f in dataclasses.fields(node):
+                walk(getattr(node, f.name))
+
+    for st in parse(text).statements:
+        walk(st)
+    return out
 
 
 def token_types(text: str) -> list[str]:
     """The token types of the values of the first statement, in order."""
-    tree = parse(text)
-    return [
-        str(v.children[0].type) for v in tree.find_data("value") if isinstance(v.children[0], Token)
-    ]
+    return ["STRING" if v.quoted else "WORD" for v in values(text)]
 
 
 def first_error_line(src: str) -> str:
@@ -166,16 +197,14 @@ def test_the_language_page_example_parses_to_the_expected_statements() -> None:
 
 
 def test_the_example_keeps_positions_of_its_statements() -> None:
-    tree = parse(EXAMPLE)
-    stmts = [c for c in tree.children if isinstance(c, Tree)]
-    by_name = {str(s.data): s for s in stmts}
-    assert (by_name["restyfile_stmt"].meta.line, by_name["restyfile_stmt"].meta.column) == (1, 1)
+    by_name = {st.RULE: st.span for st in parse(EXAMPLE).statements}
+    assert (by_name["restyfile_stmt"].line, by_name["restyfile_stmt"].col) == (1, 1)
     native = by_name["native_stmt"]
-    assert (native.meta.line, native.meta.end_line) == (14, 16)
+    assert (native.line, native.end_line) == (14, 16)
     rocks = by_name["rocks_stmt"]
-    assert (rocks.meta.line, rocks.meta.end_line) == (18, 25)
+    assert (rocks.line, rocks.end_line) == (18, 25)
     expose = by_name["expose_stmt"]
-    assert (expose.meta.line, expose.meta.column) == (42, 1)
+    assert (expose.line, expose.col) == (42, 1)
 
 
 @pytest.mark.parametrize(
@@ -370,9 +399,8 @@ def test_no_newline_at_the_end_of_the_file() -> None:
 def test_crlf_line_endings() -> None:
     crlf = EXAMPLE.replace("\n", "\r\n")
     assert statements(crlf) == EXAMPLE_SHAPE
-    tree = parse("name app\r\nworkers 2\r\n")
-    workers = next(tree.find_data("workers_stmt"))
-    assert (workers.meta.line, workers.meta.column) == (2, 1)
+    workers = parse("name app\r\nworkers 2\r\n").statements[1]
+    assert (workers.span.line, workers.span.col) == (2, 1)
 
 
 def test_blocks_on_one_line() -> None:
@@ -407,9 +435,7 @@ def test_block_opening_on_one_line_and_closing_later() -> None:
 
 
 def test_values_carry_line_and_column() -> None:
-    tree = parse("name app\n\nlua  src   ->   dst\n")
-    values = list(tree.find_data("value"))
-    positions = [(v.meta.line, v.meta.column) for v in values]
+    positions = [(v.span.line, v.span.col) for v in values("name app\n\nlua  src   ->   dst\n")]
     assert positions == [(1, 6), (3, 6), (3, 17)]
 
 
@@ -586,7 +612,7 @@ MALFORMED: list[tuple[str, str, str]] = [
     (
         "unknown-probe-option",
         "probe liveness http /h port 80 bogus 3\n",
-        "Restyfile:1:32: error: unexpected `bogus` in `probe`; expected an option (`port`, `path`, `period`, `timeout`), end of line",
+        "Restyfile:1:32: error: unexpected `bogus` in `probe`; expected an option (`port`, `period`, `timeout`, `initial_delay`, `failure_threshold`), end of line",
     ),
     (
         "unknown-resource",

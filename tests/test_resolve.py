@@ -183,6 +183,22 @@ CASES: list[tuple[str, str, tuple[str, ...], str]] = [
      "Restyfile:4:12: error: `ftp://mirror/rocks` is not a server URL restybuild accepts"),
     ("system-package-name", HEAD + "rocks -> luarocks {\n    system LibFoo-dev\n}\n", (),
      "Restyfile:4:12: error: `LibFoo-dev` is not a package name"),
+    ("apt-removal-suffix", HEAD + "rocks -> luarocks {\n    system libssl3-\n}\n", (),
+     "Restyfile:4:12: error: `libssl3-` is not a package name"),
+    ("workers-superscript", HEAD + "workers \u00b2\n", (),
+     "Restyfile:3:9: error: `\u00b2` is not a worker count"),
+    ("workers-fullwidth", HEAD + "workers \uff12\n", (),
+     "Restyfile:3:9: error: `\uff12` is not a worker count"),
+    ("expose-superscript", HEAD + "expose \u00b2\n", (),
+     "Restyfile:3:8: error: `\u00b2` is not a port"),
+    ("port-arabic-indic", HEAD + "probe readiness http /r port \u0663\n", (),
+     "Restyfile:3:30: error: `\u0663` is not a port"),
+    ("size-309-digits", HEAD + "shared_dict d " + "9" * 309 + "m\n", (),
+     "Restyfile:3:15: error: `" + "9" * 309 + "m` is not a size"),
+    ("workers-4300-digits", HEAD + "workers " + "7" * 4300 + "\n", (),
+     "Restyfile:3:9: error: `" + "7" * 4300 + "` is not a worker count"),
+    ("memory-400-digits", HEAD + "resources {\n    limit memory " + "5" * 400 + "Mi\n}\n", (),
+     "Restyfile:4:18: error: `" + "5" * 400 + "Mi` is not a memory quantity"),
     ("restyfile-version-2", "restyfile 2\n" + HEAD, (),
      "Restyfile:1:11: error: unknown Restyfile version `2`"),
     ("missing-name", "restyfile 1\nbase debian-bookworm\n", (),
@@ -289,7 +305,7 @@ def test_only_quote_and_backslash_are_escapes_in_a_quoted_value(proj: Path) -> N
 
 def test_a_file_that_is_not_utf8_is_refused(proj: Path) -> None:
     (proj / "Restyfile").write_bytes(b"name app\nbase debian-bookworm\nenv A=\xff\n")
-    with pytest.raises(ConfigError) as info:
+    with pytest.raises(RestySyntaxError) as info:
         load_project("Restyfile")
     assert str(info.value.span) == "Restyfile:3:1"
     assert info.value.message == "the file is not UTF-8 text"

@@ -10,7 +10,7 @@ stable first, so an edit to Lua code rebuilds only the last layer):
 5. the Lua code.
 
 The natives are planned from their exact closure against the base image
-(:mod:`restybuild.elf.natives`): a library the base provides is not copied,
+(:mod:`restybuild.natives`): a library the base provides is not copied,
 one the base lacks is taken from the native's ``search`` folders (and its own
 needs followed), one found nowhere is an error at the ``native`` statement.
 
@@ -40,8 +40,8 @@ from pathlib import Path
 
 from restybuild.context import ContextEntry, walk_folder
 from restybuild.elf.bundle import BUNDLE_DIR
-from restybuild.elf.natives import plan_natives
 from restybuild.model import Project
+from restybuild.natives import plan_natives
 from restybuild.nginxconf import RUN_DIR, EffectiveConf, effective_conf
 
 __all__ = ["BUNDLE_DIR", "ROCKS_STAGE", "BuildPlan", "Layer", "plan"]

@@ -3,7 +3,7 @@
 1. `nginx -t`.
 2. The library check: every native and every ``.so`` of the rocks tree (C
    rocks link system libraries too) is resolved in the candidate's own files,
-   as its loader would (:mod:`restybuild.elf.candidate`): no name may stay
+   as its loader would (:mod:`restybuild.candidate`): no name may stay
    unresolved and every symbol version needed must be defined.
 3. The load check: each Lua C module (natives, and the rocks tree's
    ``lib/lua/5.1`` modules) is ``require``d inside nginx's LuaJIT by a
@@ -38,7 +38,7 @@ from restybuild.errors import VerifyFailed
 from restybuild.plan import BuildPlan
 
 if TYPE_CHECKING:
-    from restybuild.elf.candidate import LibraryCheck
+    from restybuild.candidate import LibraryCheck
 
 BAD = re.compile(r"\[(emerg|alert|crit|error)\]")
 WORKER = re.compile(r"start worker process \d+")
@@ -164,7 +164,7 @@ def _interesting(output: str) -> list[str]:
 
 def library_check(client: Any, image: str, plan: BuildPlan) -> tuple[LibraryCheck, str]:
     """Resolve every native and rocks `.so` in `image`; raise naming what is missing."""
-    from restybuild.elf.candidate import check_candidate
+    from restybuild.candidate import check_candidate
 
     check = check_candidate(client, image, plan)
     if check.problems:

@@ -9,8 +9,8 @@ import pytest
 
 from restybuild.cli import main
 from restybuild.elf.bundle import BUNDLE_DIR
-from restybuild.elf.natives import check_natives, plan_natives, project_index
 from restybuild.errors import ConfigError
+from restybuild.natives import check_natives, plan_natives, project_index
 from restybuild.plan import plan
 from restybuild.resolve import load_project
 from tests.test_elf_fixtures import LIBC_USER, cc, lib, lua_module, set_machine

@@ -53,10 +53,10 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from restybuild.elf.bundle import BUNDLE_DIR, NativeInput, SearchDir, resolve
-    from restybuild.elf.natives import abi_problem, version_message
     from restybuild.elf.reader import NotElf, read_elf
     from restybuild.elf.tree import FileReport, render_text, rows_of, to_json
     from restybuild.errors import ConfigError
+    from restybuild.natives import abi_problem, version_message
 
     if not args.files and not args.save_index:
         raise ConfigError("name at least one FILE.so (or --save-index FILE)")
@@ -110,8 +110,8 @@ def base_for(base: str | None, live: bool) -> tuple[BaseSpec, LibraryIndex | Non
     from restybuild.elf.fs import HostFS
     from restybuild.elf.host import host_env
     from restybuild.elf.libindex import load_snapshot
-    from restybuild.elf.natives import spec_from_index
     from restybuild.elf.reader import read_elf
+    from restybuild.natives import spec_from_index
 
     if base is None:
         env = host_env()

@@ -17,10 +17,10 @@
   Docker SDK (no shell runs in the image).
 - :mod:`~restybuild.elf.bundle`: resolving natives against a base and choosing
   what to bundle from their search folders.
-- :mod:`~restybuild.elf.natives`: a project's natives: what to bundle and the
+- :mod:`~restybuild.natives`: a project's natives: what to bundle and the
   findings with Restyfile spans, for ``plan`` (first error) and ``lint``
-  (:func:`~restybuild.elf.natives.check_natives`).
-- :mod:`~restybuild.elf.candidate`: the same check inside a built candidate.
+  (:func:`~restybuild.natives.check_natives`).
+- :mod:`~restybuild.candidate`: the same check inside a built candidate.
 - :mod:`~restybuild.elf.tree`: the lddtree-like report of ``restybuild deps``.
 
 Nothing here imports ``docker`` at module level.

@@ -27,7 +27,7 @@ KINDS = ("missing-library", "unloadable-library", "outside-project", "not-elf", 
 def native_findings(ctx: LintContext, kinds: tuple[str, ...]) -> Iterator[Finding]:
     if not ctx.project.natives:
         return
-    from restybuild.elf.natives import check_natives
+    from restybuild.natives import check_natives
 
     for f in ctx.natives_findings(check_natives):
         if f.kind in kinds or (not f.kind and "missing-library" in kinds):

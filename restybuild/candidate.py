@@ -15,8 +15,8 @@ from typing import Any
 
 from restybuild.elf.bundle import BUNDLE_DIR, session_for
 from restybuild.elf.image import read_index
-from restybuild.elf.natives import abi_problem, spec_from_index, version_message
 from restybuild.elf.reader import NotElf
+from restybuild.natives import abi_problem, spec_from_index, version_message
 from restybuild.plan import BuildPlan
 
 LOAD_MODULE = re.compile(r"^\s*load_module\s+(\"[^\"]*\"|'[^']*'|[^;\s]+)\s*;", re.M)

@@ -8,11 +8,14 @@ from typing import Any
 
 from restybuild import interrupt
 from restybuild.builder import Progress, build_image
+from restybuild.elf.libindex import LibraryIndex
 from restybuild.engine import connect, forget_candidate, image_id, local_image, record_candidate
-from restybuild.errors import DockerUnavailable
+from restybuild.errors import ConfigError, DockerUnavailable
+from restybuild.lock import BaseIndex, choose_index
 from restybuild.model import Project
 from restybuild.plan import BuildPlan, plan
 from restybuild.render import render_dockerfile
+from restybuild.source import SourceTree
 from restybuild.verify import VerifyReport, verify
 
 
@@ -59,16 +62,28 @@ def _arch(name: str) -> str:
 
 
 def build_and_tag(project: Project, tag: str, *, quiet: bool = False, pull: bool = False,
-                  client: Any = None) -> BuildResult:
+                  client: Any = None, base: BaseIndex | None = None) -> BuildResult:
     """Plan, build, verify; tag only a verified image; remove a failed candidate.
+
+    The base facts are the ones `plan` would use (:func:`restybuild.lock.choose_index`);
+    a lock must still describe the image the engine has under that name, and a base
+    with none is read from the engine (it is there: the build needs it).
 
     An interrupt at any moment leaves the tag where it was: it is recorded when it
     arrives (:mod:`restybuild.interrupt`), checked right before the tag moves, and a
     tag moved while one arrived is put back.
     """
-    bp = plan(project)
-    dockerfile = render_dockerfile(bp)
+    tree = SourceTree()
+    base = base if base is not None else choose_index(project, tree)
+    # plan before asking the engine anything, unless only the engine knows the base
+    live = base.index is None and bool(project.natives)
+    bp = None if live else plan(project, base.index, tree)
     client = client or connect()
+    index = _engine_index(client, project, base)
+    bp = bp or plan(project, index, tree)
+    for warning in bp.warnings:
+        print(warning, file=sys.stderr)
+    dockerfile = render_dockerfile(bp)
     check_bases(client, bp, project, pull)
     progress = Progress(quiet=quiet)
     candidate: str | None = None
@@ -87,6 +102,22 @@ def build_and_tag(project: Project, tag: str, *, quiet: bool = False, pull: bool
         raise
     forget_candidate()
     return BuildResult(candidate, tag, bp, report)
+
+
+def _engine_index(client: Any, project: Project, base: BaseIndex) -> LibraryIndex | None:
+    """The base facts to build with: the chosen ones, checked against the engine's image."""
+    ref = project.runtime_image
+    image = local_image(client, ref)
+    if base.lock is not None and image is not None and image.id != base.lock.image_id:
+        raise ConfigError(
+            f"the base image {ref} on this engine ({str(image.id)[:19]}) is not the one "
+            f"{base.source} pins ({base.lock.image_id[:19]})", span=project.base.span,
+            hint="if the new image is meant, write the lock again: restybuild lock")
+    if base.index is None and image is not None and project.natives:
+        from restybuild.elf.image import read_index
+
+        return read_index(client, ref, (project.flavor.nginx, *project.flavor.load_modules))
+    return base.index
 
 
 def _split_tag(tag: str) -> tuple[str, str]:

@@ -1,7 +1,11 @@
 """The build context: only declared files, with normalized owner, mode and time.
 
-Folders are walked in sorted order; `.git`, editor leftovers and secrets never
-enter, and a symlink that points outside the project folder is refused.
+Folders are walked in sorted order. Version-control folders, editor leftovers
+and secrets never enter (one list, :func:`kept_out`, used by lint's RB605 too).
+A symlink is followed when it stays inside the project (a folder link is
+walked, a loop is an error) and refused when it leads out; a FIFO, socket or
+device is refused: nothing is dropped without a word. The tar is written
+to a file in bounded memory, each file streamed from disk.
 """
 
 from __future__ import annotations
@@ -9,21 +13,33 @@ from __future__ import annotations
 import fnmatch
 import io
 import os
+import stat
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from restybuild.errors import ConfigError, Span
+from restybuild.source import SourceTree
 
 #: Fixed mtime for every entry (2000-01-01), so layers do not depend on checkout time.
 MTIME = 946684800
 
-EXCLUDED_DIRS = (".git", ".hg", ".svn", ".idea", ".vscode", "__pycache__", ".ssh", ".gnupg")
-EXCLUDED_FILES = (
-    ".env", ".env.*", "*.pem", "*.key", "*.p12", "*.pfx", "id_rsa*", "id_dsa*", "id_ecdsa*",
-    "id_ed25519*", ".netrc", ".npmrc", ".pypirc", ".htpasswd", "*.kdbx",
-    "*~", ".*.swp", ".*.swo", "#*#", ".#*", ".DS_Store", "Thumbs.db",
+#: Folders that never enter the image: version control, editors, caches, credentials.
+EXCLUDED_DIRS = (".git", ".hg", ".svn", ".idea", ".vscode", "__pycache__", ".ssh", ".gnupg",
+                 ".aws", ".kube", ".docker", ".azure", ".gcloud")
+#: Secrets, matched case-insensitively against the file's name (`.ENV`, `ID_RSA`, `x.Key`).
+SECRET_FILES = (
+    ".env", ".env.*", "*.env", ".envrc", "*.key", "*.p12", "*.pfx", "*.jks", "*.keystore",
+    "*.ppk", "id_rsa*", "id_dsa*", "id_ecdsa*", "id_ed25519*", ".netrc", "_netrc", ".npmrc",
+    ".pypirc", ".htpasswd", "*.kdbx", ".git-credentials", "credentials", "credentials.json",
+    ".pgpass", ".my.cnf", "kubeconfig", "*.kubeconfig", ".dockercfg", ".boto", "*.tfstate",
+    "*.tfvars",
 )
+#: Files whose content decides: a PEM with a private key is a secret, a certificate is not.
+PEM_FILES = ("*.pem", "*.crt", "*.cer")
+#: Editor and OS leftovers: kept out, not worth a warning.
+NOISE_FILES = ("*~", ".*.swp", ".*.swo", "#*#", ".#*", ".ds_store", "thumbs.db")
 
 
 @dataclass(frozen=True)
@@ -38,54 +54,117 @@ class ContextEntry:
     group_writable: bool = False  # a folder nginx writes to, as any UID of group 0
 
 
-def excluded(name: str, is_dir: bool) -> bool:
+def _matches(name: str, patterns: tuple[str, ...]) -> bool:
+    low = name.lower()
+    return any(fnmatch.fnmatchcase(low, p) for p in patterns)
+
+
+def kept_out(path: str, is_dir: bool, tree: SourceTree | None = None) -> str | None:
+    """Why `path` (a file or folder of a declared folder) never enters the image, or None:
+    "a secret", "version control or editor state", "editor leftovers"."""
+    name = os.path.basename(path)
     if is_dir:
-        return name in EXCLUDED_DIRS
-    return any(fnmatch.fnmatchcase(name, pat) for pat in EXCLUDED_FILES)
+        if name.lower() in EXCLUDED_DIRS:
+            return "version control, editor or credentials folder"
+        return None
+    if _matches(name, SECRET_FILES):
+        return "a secret"
+    if _matches(name, PEM_FILES) and _has_private_key(path, tree):
+        return "a secret (it holds a private key)"
+    if _matches(name, NOISE_FILES):
+        return "editor leftovers"
+    return None
 
 
-def walk_folder(root: Path, rel: str, arc_prefix: str, span: Span) -> list[ContextEntry]:
+def _has_private_key(path: str, tree: SourceTree | None) -> bool:
+    try:
+        data = tree.read_bytes(path) if tree is not None else Path(path).read_bytes()
+    except OSError:
+        return False
+    return b"PRIVATE KEY-----" in data
+
+
+def excluded(name: str, is_dir: bool) -> bool:
+    """`name` is kept out by its name alone (folders, secrets by name, leftovers)."""
+    if is_dir:
+        return name.lower() in EXCLUDED_DIRS
+    return _matches(name, SECRET_FILES) or _matches(name, NOISE_FILES)
+
+
+def walk_folder(tree: SourceTree, root: Path, rel: str, arc_prefix: str,
+                span: Span) -> list[ContextEntry]:
     """Entries for every file below project folder `rel`, placed under `arc_prefix`."""
-    base = root / rel
-    real_root = root.resolve()
+    real_root = Path(tree.realpath(str(root)))
     out: list[ContextEntry] = []
-    for dirpath, dirnames, filenames in os.walk(base, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if not excluded(d, True))
-        here = Path(dirpath)
-        for d in list(dirnames):
-            full = here / d
-            if full.is_symlink():
-                _check_link(full, real_root, root, span)
-        for name in sorted(filenames):
-            if excluded(name, False):
+    seen: set[str] = set()
+
+    def visit(folder: Path, arc: str) -> None:
+        real = tree.realpath(str(folder))
+        if real in seen:
+            raise ConfigError(f"{folder.relative_to(root)} is a symlink loop (it leads back to "
+                              "a folder already copied)", span=span,
+                              hint="remove the link, or point it at a folder outside the loop")
+        seen.add(real)
+        for name in tree.listdir(str(folder)):
+            full = folder / name
+            try:
+                st = os.lstat(full)
+            except OSError:
                 continue
-            full = here / name
-            if full.is_symlink():
-                _check_link(full, real_root, root, span)
-                if not full.exists():
-                    raise ConfigError(f"{full.relative_to(root)} is a broken symlink", span=span)
-            if not full.is_file():
+            is_dir = stat.S_ISDIR(st.st_mode) or (stat.S_ISLNK(st.st_mode) and full.is_dir())
+            if kept_out(str(full), is_dir, tree):
                 continue
-            relpath = full.relative_to(base).as_posix()
-            out.append(ContextEntry(f"{arc_prefix}/{relpath}", source=str(full),
-                                    executable=os.access(full, os.X_OK)))
+            if stat.S_ISLNK(st.st_mode):
+                _check_link(tree, full, real_root, root, span)
+            if is_dir:
+                visit(full, f"{arc}/{name}")
+                continue
+            kind = tree.kind(str(full))
+            if kind != "file":
+                raise ConfigError(f"{full.relative_to(root)} is not a regular file "
+                                  f"({_what(full)})", span=span,
+                                  hint="restybuild copies regular files only: move it out of "
+                                       "the declared folder")
+            out.append(ContextEntry(f"{arc}/{name}", source=str(full),
+                                    executable=bool(os.stat(full).st_mode & 0o111)))
+
+    visit(root / rel, arc_prefix)
     return out
 
 
-def _check_link(path: Path, real_root: Path, root: Path, span: Span) -> None:
-    target = path.resolve()
+def _what(path: Path) -> str:
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return "a broken symlink"
+    for test, name in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device")):
+        if test(mode):
+            return name
+    return "not a file"
+
+
+def _check_link(tree: SourceTree, path: Path, real_root: Path, root: Path, span: Span) -> None:
+    try:
+        target = Path(tree.realpath(str(path)))
+    except OSError:
+        raise ConfigError(f"{path.relative_to(root)} is a symlink loop", span=span,
+                          hint="point the link at a real file or folder") from None
     if target != real_root and real_root not in target.parents:
         raise ConfigError(
             f"{path.relative_to(root)} is a symlink that points outside the project "
             f"(to {target})", span=span,
             hint="copy the file into the project instead of linking to it")
+    if not target.exists():
+        raise ConfigError(f"{path.relative_to(root)} is a broken symlink", span=span,
+                          hint="remove it, or point it at a file of the project")
 
 
-def make_tar(entries: tuple[ContextEntry, ...]) -> bytes:
-    """A reproducible tar of `entries` (sorted, root-owned, fixed mtime and modes)."""
-    buf = io.BytesIO()
+def write_tar(entries: tuple[ContextEntry, ...], out: BinaryIO) -> None:
+    """A reproducible tar of `entries` (sorted, root-owned, fixed mtime and modes) into
+    `out`, each file copied from disk in chunks (bounded memory whatever its size)."""
     dirs: set[str] = set()
-    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
+    with tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as tar:
         for entry in sorted(entries, key=lambda e: e.arcname):
             parts = entry.arcname.split("/")
             for i in range(1, len(parts) if not entry.is_dir else len(parts) + 1):
@@ -96,13 +175,21 @@ def make_tar(entries: tuple[ContextEntry, ...]) -> bytes:
                     tar.addfile(_info(d, tarfile.DIRTYPE, mode, 0))
             if entry.is_dir:
                 continue
-            if entry.data is not None:
-                data = entry.data
-            else:
-                assert entry.source is not None
-                data = Path(entry.source).read_bytes()
             mode = 0o755 if entry.executable else 0o644
-            tar.addfile(_info(entry.arcname, tarfile.REGTYPE, mode, len(data)), io.BytesIO(data))
+            if entry.data is not None:
+                tar.addfile(_info(entry.arcname, tarfile.REGTYPE, mode, len(entry.data)),
+                            io.BytesIO(entry.data))
+                continue
+            assert entry.source is not None
+            with open(entry.source, "rb") as fh:
+                size = os.fstat(fh.fileno()).st_size
+                tar.addfile(_info(entry.arcname, tarfile.REGTYPE, mode, size), fh)
+
+
+def make_tar(entries: tuple[ContextEntry, ...]) -> bytes:
+    """:func:`write_tar` into memory (small tars: a generated conf)."""
+    buf = io.BytesIO()
+    write_tar(entries, buf)
     return buf.getvalue()
 
 

@@ -123,6 +123,8 @@ def store(kind: str, restyfile: str, variant: Any, project_paths: list[str],
 
 def emit(output: dict[str, Any], outdir: str | None) -> int:
     """Print or write a plan result (the same for a fresh and a cached one)."""
+    for warning in output.get("warnings", ()):
+        print(warning, file=sys.stderr)
     if not outdir:
         sys.stdout.write(output["dockerfile"])
         return 0

@@ -1,13 +1,12 @@
 """A project's natives against its base: what to bundle, and findings with Restyfile spans.
 
 :func:`plan_natives` is what ``plan`` uses (it raises the first error);
-:func:`check_natives` gives ``lint`` every finding. The base is known from,
-in order: the snapshot of its library index that the base recipe ships
-(``library_index``), the index cached on disk the last time restybuild read
-that image through Docker (``restybuild deps --base IMAGE``, or a build's
-verification), else only from the recipe's ``libc``, ``libc_version`` and
-``arch`` (then libraries are bundled from the search folders unchecked, and
-verification proves the image).
+:func:`check_natives` gives ``lint`` every finding. The command layer
+chooses the base's library index (:func:`restybuild.lock.choose_index`: an
+``--index`` file, the lock file, the recipe's snapshot); without one the base
+is known only from the recipe's ``libc``, ``libc_version`` and ``arch`` (then
+libraries are bundled from the search folders unchecked, and verification
+proves the image).
 """
 
 from __future__ import annotations
@@ -25,7 +24,7 @@ from restybuild.elf.bundle import (
     SearchDir,
     resolve,
 )
-from restybuild.elf.libindex import LibraryIndex, cached_for_ref, load_snapshot
+from restybuild.elf.libindex import LibraryIndex
 from restybuild.elf.loader import Lookup, VersionProblem
 from restybuild.elf.reader import (
     ElfObject,
@@ -59,6 +58,12 @@ class Finding:
     def error(self) -> ConfigError:
         return ConfigError(self.message, span=self.span, hint=self.hint, notes=self.notes)
 
+    def warning(self) -> ConfigError:
+        """The finding as a message to show (`file:line:col: warning: ...`)."""
+        e = self.error()
+        e.kind = "warning"
+        return e
+
 
 @dataclass(frozen=True)
 class NativesPlan:
@@ -81,18 +86,10 @@ def base_label(p: Project) -> str:
     return p.runtime_image if p.base.image else p.flavor.label
 
 
-def project_index(p: Project) -> LibraryIndex | None:
-    """The library index of the project's runtime base, when one is known without Docker."""
+def base_spec(p: Project, index: LibraryIndex | None) -> BaseSpec:
+    """What `p`'s natives resolve against: the base image `index` describes, or (None) a
+    base known only by its recipe's libc, glibc version and architecture."""
     fl = p.flavor
-    if not p.base.image and fl.library_index:
-        return load_snapshot(fl.library_index)
-    return cached_for_ref(p.runtime_image)
-
-
-def base_spec(p: Project, index: LibraryIndex | None = None) -> BaseSpec:
-    """What `p`'s natives resolve against (the project's index when `index` is None)."""
-    fl = p.flavor
-    index = index if index is not None else project_index(p)
     label = base_label(p)
     if index is None:
         return BaseSpec(label, fl.libc, fl.libc_version, machine_number(fl.arch) or 62, 64,
@@ -112,12 +109,12 @@ def spec_from_index(index: LibraryIndex, label: str, nginx: str | None,
         source=f"library index of {index.image} ({index.image_id[:19]})")
 
 
-def check_natives(project: Project, index: LibraryIndex | None = None) -> tuple[Finding, ...]:
+def check_natives(project: Project, index: LibraryIndex | None) -> tuple[Finding, ...]:
     """Every finding about `project`'s natives, for lint; reads files, never Docker."""
     return plan_natives(project, index).findings
 
 
-def plan_natives(project: Project, index: LibraryIndex | None = None) -> NativesPlan:
+def plan_natives(project: Project, index: LibraryIndex | None) -> NativesPlan:
     """The libraries to bundle for `project`'s natives, and the findings about them."""
     p = project
     spec = base_spec(p, index)
@@ -148,8 +145,9 @@ def plan_natives(project: Project, index: LibraryIndex | None = None) -> Natives
             "has no library index of it", p.natives[0].span, severity="warning",
             notes=("libraries the search folders hold are bundled; any other is assumed to be "
                    "in the base, and verification checks the built image",),
-            hint=f"index it once: `restybuild deps --base {p.runtime_image} FILE.so` on a "
-                 "machine whose Docker engine has the image", kind="no-index"))
+            hint="pin the base and its library index once, on a machine whose Docker engine "
+                 "has the image: `restybuild lock` (writes Restyfile.lock; commit it)",
+            kind="no-index"))
     return NativesPlan(bundles, tuple(findings), resolved, spec)
 
 

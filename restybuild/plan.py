@@ -40,9 +40,11 @@ from pathlib import Path
 
 from restybuild.context import ContextEntry, walk_folder
 from restybuild.elf.bundle import BUNDLE_DIR
+from restybuild.elf.libindex import LibraryIndex
 from restybuild.model import Project
-from restybuild.natives import plan_natives
+from restybuild.natives import NativesPlan, plan_natives
 from restybuild.nginxconf import RUN_DIR, EffectiveConf, effective_conf
+from restybuild.source import SourceTree
 
 __all__ = ["BUNDLE_DIR", "ROCKS_STAGE", "BuildPlan", "Layer", "plan"]
 ROCKS_STAGE = "/tmp/restybuild/rocks"
@@ -91,6 +93,7 @@ class BuildPlan:
     probes: tuple[tuple[str, str, int], ...]  # (kind, path, port), checked in the boot check
     context: tuple[ContextEntry, ...]
     effective: EffectiveConf
+    warnings: tuple[str, ...] = ()  # rendered `file:line:col: warning: ...` messages
 
 
 def _install_cmd(manager: str, pkgs: list[str]) -> str | None:
@@ -99,83 +102,101 @@ def _install_cmd(manager: str, pkgs: list[str]) -> str | None:
     return INSTALL[manager].format(pkgs=" ".join(shlex.quote(p) for p in sorted(set(pkgs))))
 
 
-def plan(project: Project) -> BuildPlan:
-    """Turn a resolved project into a build plan (reads the project's files, no Docker)."""
+def plan(project: Project, index: LibraryIndex | None,
+         tree: SourceTree | None = None) -> BuildPlan:
+    """Turn a resolved project into a build plan. Pure: what it reads of the project goes
+    through `tree`, what it knows of the base comes from `index` (the command layer chose
+    it, :func:`restybuild.lock.choose_index`); no Docker, no machine-local cache."""
     p = project
-    root = Path(p.root)
-    fl = p.flavor
+    tree = tree if tree is not None else SourceTree()
     effective = effective_conf(p)
     ctx: list[ContextEntry] = []
-
-    # rocks, installed in the builder stage at their final path
-    rock_installs: list[str] = []
-    build_pkgs: list[str] = []
-    runtime_pkgs: list[str] = []
-    if p.rocks is not None:
-        r = p.rocks
-        server_args: list[str] = []
-        if r.server and r.server_is_url:
-            server_args = [f"--server={r.server}"]
-        elif r.server:
-            ctx += walk_folder(root, r.server, "rocks/server", r.span)
-            server_args = [f"--only-server={ROCKS_STAGE}/server"]
-        variables = [f"{k}={v}" for k, v in fl.luarocks_vars]
-        for index, rock in enumerate(r.rocks):
-            if rock.path is not None:
-                # one folder per rock: two rocks may have the same file name
-                arc = f"rocks/files/{index}/{posixpath.basename(rock.path)}"
-                ctx.append(ContextEntry(arc, source=str(root / rock.path)))
-                what = [f"{ROCKS_STAGE}/{arc.removeprefix('rocks/')}"]
-            else:
-                assert rock.name is not None and rock.version is not None
-                what = [rock.name, rock.version]
-            args = [*fl.luarocks.split(), f"--tree={r.tree}", "install", *server_args,
-                    *what, *variables]
-            rock_installs.append(" ".join(shlex.quote(a) for a in args))
-        build_pkgs = [s.build for s in r.system]
-        runtime_pkgs = [s.runtime for s in r.system if s.runtime]
-
+    rocks = _rocks_stage(p, tree, ctx)
     layers: list[Layer] = []
-    # natives and the libraries bundled for them (their closure against the base)
-    native_paths: list[str] = []
-    natives = plan_natives(p) if p.natives else None
-    if natives is not None:
-        errors = [f for f in natives.findings if f.severity == "error"]
-        if errors:
-            raise errors[0].error()
-    for n in p.natives:
-        target = posixpath.join(n.dst, posixpath.basename(n.src))
-        native_paths.append(target)
-        ctx.append(ContextEntry(f"layers/natives{target}", source=str(root / n.src)))
-    bundled_any = bool(natives and natives.bundles)
-    for lib in natives.bundles if natives else ():
-        ctx.append(ContextEntry(f"layers/natives{BUNDLE_DIR}/{lib.name}", source=lib.path))
+    natives = _natives_layer(p, index, ctx)
     if p.natives:
         layers.append(Layer("natives", "Lua C modules and the libraries bundled for them"))
-
     # the effective conf, and the prefix's logs folder nginx expects
     for f in effective.files:
         ctx.append(ContextEntry(f"layers/conf{effective.dst}/{f.rel}", data=f.text.encode()))
     ctx.append(ContextEntry(f"layers/conf{p.prefix}/logs", is_dir=True))
     ctx.append(ContextEntry(f"layers/conf{RUN_DIR}", is_dir=True, group_writable=True))
     layers.append(Layer("conf", "the effective nginx configuration"))
-
     # the Lua code, last: it changes most often
     for c in p.lua:
-        ctx += walk_folder(root, c.src, f"layers/app{c.dst}", c.span)
+        ctx += walk_folder(tree, Path(p.root), c.src, f"layers/app{c.dst}", c.span)
     if p.lua:
         layers.append(Layer("app", "the Lua code"))
+    return _assemble(p, tree, effective, rocks, natives, tuple(layers), ctx)
 
+
+@dataclass(frozen=True)
+class _Rocks:
+    installs: tuple[str, ...]
+    build_packages: tuple[str, ...]
+    runtime_packages: tuple[str, ...]
+
+
+def _rocks_stage(p: Project, tree: SourceTree, ctx: list[ContextEntry]) -> _Rocks:
+    """The builder stage's `luarocks install` lines (rocks at their final path)."""
+    if p.rocks is None:
+        return _Rocks((), (), ())
+    r, fl, root = p.rocks, p.flavor, Path(p.root)
+    server_args: list[str] = []
+    if r.server and r.server_is_url:
+        server_args = [f"--server={r.server}"]
+    elif r.server:
+        ctx += walk_folder(tree, root, r.server, "rocks/server", r.span)
+        server_args = [f"--only-server={ROCKS_STAGE}/server"]
+    variables = [f"{k}={v}" for k, v in fl.luarocks_vars]
+    installs = []
+    for index, rock in enumerate(r.rocks):
+        if rock.path is not None:
+            # one folder per rock: two rocks may have the same file name
+            arc = f"rocks/files/{index}/{posixpath.basename(rock.path)}"
+            ctx.append(ContextEntry(arc, source=str(root / rock.path)))
+            what = [f"{ROCKS_STAGE}/{arc.removeprefix('rocks/')}"]
+        else:
+            assert rock.name is not None and rock.version is not None
+            what = [rock.name, rock.version]
+        args = [*fl.luarocks.split(), f"--tree={r.tree}", "install", *server_args,
+                *what, *variables]
+        installs.append(" ".join(shlex.quote(a) for a in args))
+    return _Rocks(tuple(installs), tuple(s.build for s in r.system),
+                  tuple(s.runtime for s in r.system if s.runtime))
+
+
+def _natives_layer(p: Project, index: LibraryIndex | None,
+                   ctx: list[ContextEntry]) -> NativesPlan | None:
+    """The natives and the libraries bundled for them (their closure against the base)."""
+    if not p.natives:
+        return None
+    natives = plan_natives(p, index)
+    errors = [f for f in natives.findings if f.severity == "error"]
+    if errors:
+        raise errors[0].error()
+    root = Path(p.root)
+    for n in p.natives:
+        target = posixpath.join(n.dst, posixpath.basename(n.src))
+        ctx.append(ContextEntry(f"layers/natives{target}", source=str(root / n.src)))
+    for lib in natives.bundles:
+        ctx.append(ContextEntry(f"layers/natives{BUNDLE_DIR}/{lib.name}", source=lib.path))
+    return natives
+
+
+def _assemble(p: Project, tree: SourceTree, effective: EffectiveConf, rocks: _Rocks,
+              natives: NativesPlan | None, layers: tuple[Layer, ...],
+              ctx: list[ContextEntry]) -> BuildPlan:
+    fl = p.flavor
     ld_path = None
-    if natives is not None and bundled_any:
+    if natives is not None and natives.bundles:
         ld_path = ":".join((BUNDLE_DIR, *(fl.ld_library_path or natives.ld_library_path)))
-    digest = hashlib.sha256(Path(p.restyfile).read_bytes()).hexdigest()
+    digest = hashlib.sha256(tree.read_bytes(p.restyfile)).hexdigest()
     labels = (
         ("io.restybuild.base", fl.label if not p.base.image else p.runtime_image),
         ("io.restybuild.restyfile.sha256", digest),
         ("org.opencontainers.image.title", p.name),
     )
-    cmd = (fl.nginx, "-p", p.prefix.rstrip("/") + "/", "-c", effective.main)
     needs_builder = p.rocks is not None and bool(p.rocks.rocks)
     return BuildPlan(
         name=p.name,
@@ -188,18 +209,20 @@ def plan(project: Project) -> BuildPlan:
         workers=p.workers.count if p.workers else None,
         rocks_tree=p.rocks.tree if needs_builder and p.rocks else None,
         rocks_context=any(e.arcname.startswith("rocks/") for e in ctx),
-        build_packages_cmd=_install_cmd(fl.package_manager, build_pkgs),
-        runtime_packages_cmd=_install_cmd(fl.package_manager, runtime_pkgs),
-        rock_installs=tuple(rock_installs),
-        layers=tuple(layers),
+        build_packages_cmd=_install_cmd(fl.package_manager, list(rocks.build_packages)),
+        runtime_packages_cmd=_install_cmd(fl.package_manager, list(rocks.runtime_packages)),
+        rock_installs=rocks.installs,
+        layers=layers,
         ld_library_path=ld_path,
         env=tuple((e.key, e.value) for e in p.env),
         expose=tuple(sorted(set(p.expose) | ({p.metrics.port} if p.metrics else set()))),
         stop_signal=fl.stop_signal,
         labels=labels,
-        cmd=cmd,
-        natives=tuple(native_paths),
+        cmd=(fl.nginx, "-p", p.prefix.rstrip("/") + "/", "-c", effective.main),
+        natives=tuple(posixpath.join(n.dst, posixpath.basename(n.src)) for n in p.natives),
         probes=tuple((pr.kind, pr.path, pr.port) for pr in p.probes),
         context=tuple(sorted(ctx, key=lambda e: e.arcname)),
         effective=effective,
+        warnings=tuple(f.warning().render() for f in natives.findings
+                       if f.severity == "warning") if natives else (),
     )

@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+from restybuild.plan import BuildPlan
+
 REPO = Path(__file__).resolve().parents[1]
 BASE_RUNTIME = "restybuild/debian-bookworm:runtime"
 BASE_BUILDER = "restybuild/debian-bookworm:builder"
@@ -53,6 +55,15 @@ def write_tree(root: Path, files: dict[str, str]) -> None:
             subprocess.run(cmd, input=source, text=True, check=True, capture_output=True)
             continue
         path.write_text(text, encoding="utf-8")
+
+
+def planned(restyfile: Path | str) -> BuildPlan:
+    """The build plan of `restyfile` with the base facts the command line would choose."""
+    from restybuild.inputs import load
+    from restybuild.plan import plan
+
+    inputs = load(restyfile)
+    return plan(inputs.project, inputs.base.index, inputs.tree)
 
 
 def lua_module(name: str, flags: str = "") -> str:

@@ -11,9 +11,7 @@ import pytest
 
 from restybuild.builder import context_tar
 from restybuild.errors import ConfigError
-from restybuild.plan import plan
-from restybuild.resolve import load_project
-from tests.conftest import write_tree
+from tests.conftest import planned, write_tree
 
 PROJECT = {
     "Restyfile": "name app\nbase debian-bookworm\nconf conf\nlua lua -> lua\n",
@@ -22,7 +20,18 @@ PROJECT = {
     "lua/.env": "SECRET=1\n",
     "lua/id_rsa": "-----BEGIN OPENSSH PRIVATE KEY-----\n",
     "lua/server.key": "key\n",
-    "lua/cert.pem": "pem\n",
+    "lua/cert.pem": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+    "lua/X.PEM": "-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----\n",
+    "lua/.ENV": "SECRET=1\n",
+    "lua/ID_RSA": "key\n",
+    "lua/x.Key": "key\n",
+    "lua/prod.env": "DB_PASSWORD=1\n",
+    "lua/.aws/credentials": "[default]\n",
+    "lua/.git-credentials": "https://u:p@example.invalid\n",
+    "lua/credentials.json": "{}\n",
+    "lua/.pgpass": "*:*:*:u:p\n",
+    "lua/kubeconfig": "apiVersion: v1\n",
+    "lua/deploy/staging.kubeconfig": "apiVersion: v1\n",
     "lua/.git/config": "[core]\n",
     "lua/.app.lua.swp": "swap\n",
     "lua/app.lua~": "backup\n",
@@ -31,7 +40,7 @@ PROJECT = {
 
 
 def names(project_dir: Path) -> list[str]:
-    bp = plan(load_project(project_dir / "Restyfile"))
+    bp = planned(project_dir / "Restyfile")
     data = context_tar(bp, "FROM scratch\n")
     with tarfile.open(fileobj=io.BytesIO(data)) as tar:
         return sorted(m.name for m in tar.getmembers() if m.isfile())
@@ -41,9 +50,13 @@ def test_only_declared_files_and_no_secrets(tmp_path: Path) -> None:
     write_tree(tmp_path, PROJECT)
     files = names(tmp_path)
     assert "layers/app/usr/share/nginx/lua/app.lua" in files
-    for secret in (".env", "id_rsa", "server.key", "cert.pem", ".git/config", ".app.lua.swp",
-                   "app.lua~"):
-        assert not any(f.endswith(secret) for f in files), secret
+    for secret in (".env", "id_rsa", "server.key", ".git/config", ".app.lua.swp", "app.lua~",
+                   "X.PEM", ".ENV", "ID_RSA", "x.Key", "prod.env", ".aws/credentials",
+                   ".git-credentials", "credentials.json", ".pgpass", "kubeconfig",
+                   "staging.kubeconfig"):
+        assert not any(f.endswith("/" + secret) for f in files), secret
+    # a certificate is not a secret: an nginx conf's ssl_certificate needs it in the image
+    assert "layers/app/usr/share/nginx/lua/cert.pem" in files
     assert not any("undeclared" in f for f in files)
 
 
@@ -72,7 +85,7 @@ def test_same_sources_give_the_same_bytes_on_any_checkout(tmp_path: Path) -> Non
             path.chmod(0o600)
     tars = []
     for d in ("a", "b"):
-        bp = plan(load_project(tmp_path / d / "Restyfile"))
+        bp = planned(tmp_path / d / "Restyfile")
         tars.append(context_tar(bp, "FROM scratch\n"))
     assert tars[0] == tars[1]
     with tarfile.open(fileobj=io.BytesIO(tars[0])) as tar:

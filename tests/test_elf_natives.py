@@ -9,13 +9,19 @@ import pytest
 
 from restybuild.cli import main
 from restybuild.elf.bundle import BUNDLE_DIR
+from restybuild.elf.libindex import LibraryIndex
 from restybuild.errors import ConfigError
-from restybuild.natives import check_natives, plan_natives, project_index
-from restybuild.plan import plan
+from restybuild.lock import shipped_index
+from restybuild.natives import check_natives, plan_natives
 from restybuild.resolve import load_project
+from tests.conftest import planned
 from tests.test_elf_fixtures import LIBC_USER, cc, lib, lua_module, set_machine
 
 HEAD = "name app\nbase debian-bookworm\n"
+
+
+def shipped(restyfile: Path) -> LibraryIndex | None:
+    return shipped_index(load_project(restyfile))
 
 
 def project(root: Path, natives: str, head: str = HEAD) -> Path:
@@ -24,14 +30,15 @@ def project(root: Path, natives: str, head: str = HEAD) -> Path:
 
 
 def kinds(restyfile: Path) -> list[tuple[str, str]]:
-    return [(f.kind, f.severity) for f in check_natives(load_project(restyfile))]
+    p = load_project(restyfile)
+    return [(f.kind, f.severity) for f in check_natives(p, shipped_index(p))]
 
 
 def test_a_missing_library_in_a_search_folder_is_bundled(tmp_path: Path) -> None:
     dep = lib(tmp_path / "vendor", "libdep.so.1")
     lua_module(tmp_path / "lib", "proto", needs=[dep], calls=["libdep_fn"])
     rf = project(tmp_path, "native lib/proto.so -> lua { search vendor }\n")
-    bp = plan(load_project(rf))
+    bp = planned(rf)
     arcs = {e.arcname: e.source for e in bp.context}
     assert arcs[f"layers/natives{BUNDLE_DIR}/libdep.so.1"] == str(dep)
     assert "layers/natives/usr/share/nginx/lua/proto.so" in arcs
@@ -65,7 +72,7 @@ def test_a_chain_three_deep_is_followed(tmp_path: Path) -> None:
     lua_module(tmp_path / "lib", "deep", needs=[a], calls=["liba3_fn"])
     rf = project(tmp_path, "native lib/deep.so -> lua {\n    search vendor/a vendor/b\n"
                            "    search vendor/c\n}\n")
-    np = plan_natives(load_project(rf))
+    np = plan_natives(load_project(rf), shipped(rf))
     assert [(b.name, b.label) for b in np.bundles] == [
         ("liba3.so.1", "vendor/a/liba3.so.1"), ("libb3.so.1", "vendor/b/libb3.so.1"),
         ("libc3.so.1", "vendor/c/libc3.so.1")]
@@ -82,7 +89,7 @@ def test_a_third_level_library_found_nowhere_names_its_requester(tmp_path: Path)
     lua_module(tmp_path / "lib", "deep", needs=[b], calls=["libb3_fn"])
     rf = project(tmp_path, "native lib/deep.so -> lua { search vendor }\n")
     with pytest.raises(ConfigError) as exc:
-        plan(load_project(rf))
+        planned(rf)
     assert exc.value.message.startswith("lib/deep.so needs libc3.so.1, which the base image")
     assert "libc3.so.1 is needed by vendor/libb3.so.1" in exc.value.notes
 
@@ -91,7 +98,7 @@ def test_origin_of_a_native_is_its_folder_in_the_image(tmp_path: Path) -> None:
     dep = lib(tmp_path / "vendor", "libo.so.1")
     lua_module(tmp_path / "lib", "orig", needs=[dep], calls=["libo_fn"], runpath=["$ORIGIN/deps"])
     rf = project(tmp_path, "native lib/orig.so -> lua { search vendor }\n")
-    np = plan_natives(load_project(rf))
+    np = plan_natives(load_project(rf), shipped(rf))
     assert [b.name for b in np.bundles] == ["libo.so.1"]
     closure = np.resolved[0].closure
     assert closure is not None
@@ -100,7 +107,7 @@ def test_origin_of_a_native_is_its_folder_in_the_image(tmp_path: Path) -> None:
     # without the bundle, $ORIGIN/deps is where the native itself would have looked
     rf.write_text(HEAD + "native lib/orig.so -> lua\n")
     with pytest.raises(ConfigError) as exc:
-        plan(load_project(rf))
+        planned(rf)
     assert any("/usr/share/nginx/lua/deps" in n for n in exc.value.notes)
 
 
@@ -109,7 +116,7 @@ def test_a_32_bit_library_among_the_candidates_is_skipped(tmp_path: Path) -> Non
     dep = lib(tmp_path / "vendor/lib64", "libdep.so.1")
     lua_module(tmp_path / "lib", "mix", needs=[dep], calls=["libdep_fn"])
     rf = project(tmp_path, "native lib/mix.so -> lua { search vendor/lib32 vendor/lib64 }\n")
-    np = plan_natives(load_project(rf))
+    np = plan_natives(load_project(rf), shipped(rf))
     assert [b.label for b in np.bundles] == ["vendor/lib64/libdep.so.1"]
     assert np.resolved[0].skipped == (("libdep.so.1", (
         "vendor/lib32/libdep.so.1 skipped: it is 32-bit i386, as ld.so would skip it",)),)
@@ -118,20 +125,20 @@ def test_a_32_bit_library_among_the_candidates_is_skipped(tmp_path: Path) -> Non
     rf.write_text(HEAD + "native lib/m32.so -> lua\n")
     with pytest.raises(ConfigError, match=r"lib/m32.so is built for i386, but the base image "
                                           r"debian-bookworm:12-runtime runs x86_64"):
-        plan(load_project(rf))
+        planned(rf)
 
 
 def test_musl_native_on_glibc_base_and_the_reverse(tmp_path: Path) -> None:
     cc(tmp_path / "lib/m.so", LIBC_USER, compiler="musl-gcc")
     rf = project(tmp_path, "native lib/m.so -> lua\n")
     with pytest.raises(ConfigError) as exc:
-        plan(load_project(rf))
+        planned(rf)
     assert exc.value.message == ("lib/m.so is linked against musl, but the base image "
                                  "debian-bookworm:12-runtime uses glibc")
     cc(tmp_path / "lib/g.so", LIBC_USER)
     rf.write_text("name app\nbase openresty 1.21.4.3 alpine\nnative lib/g.so -> lua\n")
     with pytest.raises(ConfigError) as exc:
-        plan(load_project(rf))
+        planned(rf)
     assert exc.value.message == ("lib/g.so is linked against glibc, but the base image "
                                  "openresty:1.21.4.3-alpine uses musl")
     assert exc.value.span is not None and exc.value.span.line == 3
@@ -144,7 +151,7 @@ def test_a_glibc_version_newer_than_the_base(tmp_path: Path) -> None:
     rf = project(tmp_path, "native lib/t.so -> lua\n",
                  "name app\nbase openresty 1.21.4.3 centos\n")
     with pytest.raises(ConfigError) as exc:
-        plan(load_project(rf))
+        planned(rf)
     assert exc.value.message == ("lib/t.so needs GLIBC_2.34, but the base image "
                                  "openresty:1.21.4.3-centos has glibc 2.28")
 
@@ -161,7 +168,7 @@ def test_a_library_version_the_provider_lacks(tmp_path: Path) -> None:
        flags=[f"-Wl,--version-script={script}"])
     rf = project(tmp_path, "native lib/u.so -> lua { search vendor }\n")
     with pytest.raises(ConfigError) as exc:
-        plan(load_project(rf))
+        planned(rf)
     assert exc.value.message == ("lib/u.so needs VER_2 from libv.so.1, which "
                                  "vendor/libv.so.1 does not define")
 
@@ -171,9 +178,9 @@ def test_glibc_version_check_against_the_index_itself(tmp_path: Path) -> None:
        "int t(void){pthread_t x; return pthread_create(&x, 0, r, 0);}\n")
     rf = project(tmp_path, "native lib/t.so -> lua\n")
     p = load_project(rf)
-    index = project_index(p)
+    index = shipped_index(p)
     assert index is not None and index.libc_version == "2.36"
-    assert check_natives(p) == ()
+    assert check_natives(p, index) == ()
     # an index whose libc stops at 2.33: the closure's version check says so
     objects = tuple((path, dataclasses.replace(o, version_defs=tuple(
         v for v in o.version_defs if v not in ("GLIBC_2.34", "GLIBC_2.35", "GLIBC_2.36"))))
@@ -189,7 +196,7 @@ def test_an_aarch64_native_on_x86_64(tmp_path: Path) -> None:
     set_machine(lua_module(tmp_path / "lib", "arm"), 183)
     rf = project(tmp_path, "native lib/arm.so -> lua\n")
     with pytest.raises(ConfigError) as exc:
-        plan(load_project(rf))
+        planned(rf)
     assert exc.value.message == ("lib/arm.so is built for aarch64, but the base image "
                                  "debian-bookworm:12-runtime runs x86_64")
 
@@ -197,7 +204,7 @@ def test_an_aarch64_native_on_x86_64(tmp_path: Path) -> None:
 def test_libraries_nginx_already_loaded_are_reused(tmp_path: Path) -> None:
     lua_module(tmp_path / "lib", "jit", needs=["-lluajit-5.1"])
     rf = project(tmp_path, "native lib/jit.so -> lua\n")
-    np = plan_natives(load_project(rf))
+    np = plan_natives(load_project(rf), shipped(rf))
     closure = np.resolved[0].closure
     assert closure is not None and np.bundles == () and np.findings == ()
     lk = next(lk for lk in closure.lookups if lk.name == "libluajit-5.1.so.2")
@@ -210,7 +217,7 @@ def test_lint_gets_every_finding_with_its_span(tmp_path: Path) -> None:
     (tmp_path / "lib/notelf.so").write_text("not an ELF file at all, just some text here\n" * 2)
     rf = project(tmp_path, "native lib/a.so -> lua\nnative lib/m.so -> lua\n"
                            "native lib/notelf.so -> lua\n")
-    found = check_natives(load_project(rf))
+    found = check_natives(load_project(rf), shipped(rf))
     assert [(f.kind, f.severity, f.span.line) for f in found] == [
         ("libc-mismatch", "error", 4), ("not-elf", "error", 5), ("missing-library", "error", 3)]
     assert kinds(rf)[0] == ("libc-mismatch", "error")
@@ -221,7 +228,7 @@ def test_without_an_index_search_folders_are_bundled_unchecked(tmp_path: Path) -
     lua_module(tmp_path / "lib", "p", needs=[dep, "-lz"], calls=["libdep_fn"])
     rf = project(tmp_path, "native lib/p.so -> lua { search vendor }\n",
                  "name app\nbase openresty 1.21.4.3 bookworm\n")
-    np = plan_natives(load_project(rf))
+    np = plan_natives(load_project(rf), shipped(rf))
     assert [b.name for b in np.bundles] == ["libdep.so.1"]
     assert np.resolved[0].assumed == ("libz.so.1", "libc.so.6")
     assert [(f.kind, f.severity) for f in np.findings] == [("no-index", "warning")]
@@ -253,11 +260,11 @@ def test_a_platform_runpath_is_reported_as_cpu_dependent(tmp_path: Path) -> None
     lua_module(tmp_path / "lib", "plat", needs=[dep], calls=["libplat_fn"],
                rpath=["/opt/plat/$PLATFORM"])
     rf = project(tmp_path, "native lib/plat.so -> lua { search vendor }\n")
-    findings = check_natives(load_project(rf))
+    findings = check_natives(load_project(rf), shipped(rf))
     cpu = [f for f in findings if f.kind == "cpu-dependent"]
     assert len(cpu) == 1 and cpu[0].severity == "warning"
     assert cpu[0].message == ("which libplat.so.1 lib/plat.so loads depends on the CPU the "
                               "image runs on: the loader looks in /opt/plat/$PLATFORM first")
     assert any("haswell" in n for n in cpu[0].notes)
     # bundled from the search folder all the same
-    assert [b.name for b in plan_natives(load_project(rf)).bundles] == ["libplat.so.1"]
+    assert [b.name for b in plan_natives(load_project(rf), shipped(rf)).bundles] == ["libplat.so.1"]

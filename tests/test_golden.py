@@ -24,9 +24,9 @@ from pathlib import Path
 import pytest
 
 from restybuild.errors import ConfigError
-from restybuild.plan import BuildPlan, plan
+from restybuild.plan import BuildPlan
 from restybuild.render import render_dockerfile
-from restybuild.resolve import load_project
+from tests.conftest import planned
 
 CASES_DIR = Path(__file__).resolve().parent / "cases"
 CASES = sorted(p.name for p in CASES_DIR.iterdir() if (p / "Restyfile").is_file())
@@ -36,7 +36,7 @@ BUILDKIT_ONLY = ("COPY --link", "--chmod", "RUN --mount", "# syntax=")
 
 
 def plan_case(folder: Path) -> BuildPlan:
-    return plan(load_project(folder / "Restyfile"))
+    return planned(folder / "Restyfile")
 
 
 def conf_file(bp: BuildPlan, rel: str) -> str:
@@ -185,9 +185,8 @@ def _conflict(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, restyfile: str,
     (tmp_path / "conf" / "nginx.conf").write_text(nginx_conf, encoding="utf-8")
     (tmp_path / "Restyfile").write_text(restyfile, encoding="utf-8")
     monkeypatch.chdir(tmp_path)
-    project = load_project("Restyfile")
     with pytest.raises(ConfigError) as info:
-        plan(project)
+        planned("Restyfile")
     return info.value
 
 

@@ -13,10 +13,8 @@ from pathlib import Path
 import pytest
 
 from restybuild.errors import RestyError
-from restybuild.plan import plan
 from restybuild.render import render_dockerfile
-from restybuild.resolve import load_project
-from tests.conftest import write_tree
+from tests.conftest import planned, write_tree
 
 INSTRUCTIONS = ("FROM", "RUN", "COPY", "ENV", "LABEL", "EXPOSE", "STOPSIGNAL", "ENTRYPOINT",
                 "CMD")
@@ -28,7 +26,7 @@ BASE = {"conf/nginx.conf": "events {}\nhttp {}\n"}
 
 def render(tmp_path: Path, restyfile: str, extra: dict[str, str] | None = None) -> str:
     write_tree(tmp_path, {**BASE, **(extra or {}), "Restyfile": restyfile})
-    return render_dockerfile(plan(load_project(tmp_path / "Restyfile")))
+    return render_dockerfile(planned(tmp_path / "Restyfile"))
 
 
 def instructions(dockerfile: str) -> list[str]:
@@ -52,8 +50,8 @@ def outcome(tmp_path: Path, restyfile: str, extra: dict[str, str] | None = None)
 
 
 HEAD = "name app\nbase debian-bookworm\nconf conf\n"
-SAFE = instructions(render_dockerfile(plan(load_project(
-    Path(__file__).parent / "cases" / "minimal" / "Restyfile"))))
+SAFE = instructions(render_dockerfile(planned(
+    Path(__file__).parent / "cases" / "minimal" / "Restyfile")))
 
 
 @pytest.mark.parametrize("value", HOSTILE)

@@ -31,20 +31,24 @@ def register(sub: Any) -> None:
     p.add_argument("-q", "--quiet", action="store_true", help="hide the build steps' output")
     p.add_argument("--pull", action="store_true",
                    help="let the engine pull missing or newer base images from a registry")
+    p.add_argument("--index", metavar="FILE",
+                   help="the base image's library index (default: Restyfile.lock, else the "
+                        "recipe's snapshot, else read from the engine's image)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from restybuild.build import build_and_tag
-    from restybuild.resolve import load_project
+    from restybuild.inputs import load
 
-    project = load_project(args.restyfile)
+    inputs = load(args.restyfile, args.index)
+    project = inputs.project
     tag = args.tag or f"{project.name}:latest"
     if not TAG_RE.fullmatch(tag):
         from restybuild.errors import ConfigError
 
         raise ConfigError(f"`{tag}` is not an image tag",
                           hint="write NAME[:TAG], e.g. registry.example/team/app:1.0")
-    result = build_and_tag(project, tag, quiet=args.quiet, pull=args.pull)
+    result = build_and_tag(project, tag, quiet=args.quiet, pull=args.pull, base=inputs.base)
     print(f"verified and tagged {tag} ({result.image_id[:19]})")
     return 0

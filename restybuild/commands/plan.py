@@ -23,23 +23,29 @@ def register(sub: Any) -> None:
                        description=HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("restyfile", nargs="?", default="Restyfile", help="default: ./Restyfile")
     p.add_argument("-o", "--output", metavar="DIR", help="write the files into DIR")
+    p.add_argument("--index", metavar="FILE",
+                   help="the base image's library index (restybuild deps --save-index); "
+                        "default: Restyfile.lock, else the recipe's snapshot")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from restybuild import fastpath
+    from restybuild.inputs import load
     from restybuild.plan import plan
     from restybuild.render import render_dockerfile
-    from restybuild.resolve import load_project, project_inputs
+    from restybuild.resolve import project_inputs
 
-    project = load_project(args.restyfile)
-    bp = plan(project)
+    inputs = load(args.restyfile, args.index)
+    project = inputs.project
+    bp = plan(project, inputs.base.index, inputs.tree)
     listing = "".join(f"{e.arcname}{'/' if e.is_dir else ''}\n" for e in bp.context)
     output: dict[str, Any] = {
         "dockerfile": render_dockerfile(bp),
         "conf": [[f.rel, f.text] for f in bp.effective.files],
         "context": "Dockerfile\n" + listing,
         "notes": list(bp.effective.notes),
+        "warnings": list(bp.warnings),
     }
     fastpath.store("plan", args.restyfile, None, project_inputs(project), output)
     return fastpath.emit(output, args.output)

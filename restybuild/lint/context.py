@@ -9,6 +9,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from restybuild.elf.libindex import LibraryIndex
 from restybuild.errors import ConfigError, RestyError, RestySyntaxError, Span
 from restybuild.lint.luascan import LuaFacts, scan
 from restybuild.model import Project
@@ -51,6 +52,7 @@ class ConfDirective:
 class LintContext:
     project: Project
     options: dict[str, Any] = field(default_factory=dict)
+    index: LibraryIndex | None = None  # the base's library index, as plan would choose it
     conf_error: RestyError | None = None
     _lines: dict[str, list[str]] = field(default_factory=dict)
     _natives: tuple[Any, ...] | None = None
@@ -171,7 +173,7 @@ class LintContext:
     def natives_findings(self, check: Any) -> tuple[Any, ...]:
         """The native resolver's findings, computed once for RB501 and RB502."""
         if self._natives is None:
-            self._natives = tuple(check(self.project))
+            self._natives = tuple(check(self.project, self.index))
         return self._natives
 
     @staticmethod
@@ -189,8 +191,9 @@ def show_path(path: str) -> str:
     return path if rel.startswith(os.pardir + os.sep + os.pardir) else rel
 
 
-def build_context(project: Project, options: dict[str, Any]) -> LintContext:
-    ctx = LintContext(project, options)
+def build_context(project: Project, options: dict[str, Any],
+                  index: LibraryIndex | None = None) -> LintContext:
+    ctx = LintContext(project, options, index=index)
     try:
         _ = ctx.conf_tree
     except RestyError as e:  # pragma: no cover - parse_main reports ConfigError

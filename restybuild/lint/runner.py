@@ -60,12 +60,14 @@ def _suppressions(path: Path) -> dict[int, tuple[set[str], bool, bool]]:
 def lint(restyfile: str, options: dict[str, Any], select: tuple[str, ...] = (),
          ignore: tuple[str, ...] = ()) -> LintResult:
     """Lint `restyfile`; `select`/`ignore` are code prefixes (`RB1` selects RB101...)."""
-    from restybuild.resolve import load_project, project_inputs
+    from restybuild.inputs import load
+    from restybuild.resolve import project_inputs
 
     diags: list[Diagnostic] = []
     inputs = [restyfile]
     try:
-        project = load_project(restyfile)
+        loaded = load(restyfile)
+        project = loaded.project
     except RestySyntaxError as e:
         return LintResult((_meta("RB001", e),), True, tuple(inputs))
     except ConfigError as e:
@@ -76,7 +78,7 @@ def lint(restyfile: str, options: dict[str, Any], select: tuple[str, ...] = (),
     def wanted(code: str) -> bool:
         return (not select or _matches(code, select)) and not _matches(code, ignore)
 
-    ctx = build_context(project, options)
+    ctx = build_context(project, options, loaded.base.index)
     inputs += project_inputs(project)
     if options.get("k8s"):
         inputs.append(str(options["k8s"]))

@@ -14,7 +14,8 @@ from restybuild.build import build_and_tag
 from restybuild.cli import main
 from restybuild.elf.image import read_index
 from restybuild.elf.libindex import load_snapshot
-from restybuild.errors import VerifyFailed
+from restybuild.errors import ConfigError, VerifyFailed
+from restybuild.lock import BaseIndex
 from restybuild.loopback import fetch, port_free
 from restybuild.recipes import load
 from restybuild.resolve import load_project
@@ -112,9 +113,18 @@ def test_a_library_the_image_lacks_fails_verification(
         write_tree(tmp_path, {
             "Restyfile": "name nobz\nbase image rb-e2e/nobz2:test recipe debian-bookworm\n"
                          "native lib/needbz.so -> lua\n"})
+        project = load_project(tmp_path / "Restyfile")
+        # never locked: build reads the base's index from the engine, and knows before building
+        with pytest.raises(ConfigError) as early:
+            build_and_tag(project, tag, quiet=True, client=docker_client)
+        assert early.value.message == ("lib/needbz.so needs libbz2.so.1.0, which the base image "
+                                       "rb-e2e/nobz2:test lacks and no search folder has")
+        # an index that says the base has it (the debian runtime's): the image's own library
+        # check still finds it missing, and the tag does not move
+        stale = BaseIndex(load_snapshot(load("debian-bookworm").flavor(None, None).library_index),
+                          "stale")
         with pytest.raises(VerifyFailed) as exc:
-            build_and_tag(load_project(tmp_path / "Restyfile"), tag, quiet=True,
-                          client=docker_client)
+            build_and_tag(project, tag, quiet=True, client=docker_client, base=stale)
         assert exc.value.message == (
             "library check failed: /usr/share/nginx/lua/needbz.so needs libbz2.so.1.0, which is "
             "not found in the candidate image (searched: ld.so.cache "

@@ -1,0 +1,48 @@
+"""`restybuild lock`: pin the base image and its library index in Restyfile.lock."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+HELP = """\
+Read the Restyfile's base image from the Docker engine (never pulled) and write
+Restyfile.lock beside the Restyfile: the image's ID and its library index, with
+the index's digest. plan, lint and build then use the lock instead of the
+recipe's snapshot, so the same Restyfile and lock give the same Dockerfile on
+any machine; build refuses to run when the engine's image is no longer the one
+the lock pins. Commit the lock; write it again when the base image moves.
+
+example:
+  restybuild lock Restyfile
+"""
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("lock", help="pin the base image and its library index",
+                       description=HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("restyfile", nargs="?", default="Restyfile", help="default: ./Restyfile")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from restybuild.elf.image import read_index
+    from restybuild.engine import connect, require_image
+    from restybuild.lock import dumps, index_digest, lock_path
+    from restybuild.resolve import load_project
+
+    project = load_project(args.restyfile)
+    ref = project.runtime_image
+    client = connect()
+    require_image(client, ref, "make or load it on this engine first (restybuild base "
+                  "bootstrap, docker pull); restybuild lock never pulls")
+    fl = project.flavor
+    index = read_index(client, ref, (fl.nginx, *fl.load_modules), use_cache=False)
+    path = lock_path(args.restyfile)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(dumps(ref, index), encoding="utf-8")
+    tmp.replace(path)
+    print(f"wrote {path}: {ref} is {index.image_id[:19]}, library index "
+          f"{index_digest(index)[:19]} ({len(index.objects)} files)", file=sys.stderr)
+    return 0

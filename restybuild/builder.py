@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
-import io
 import sys
-from typing import Any, TextIO
+import tempfile
+from typing import Any, BinaryIO, TextIO
 
-from restybuild.context import ContextEntry, make_tar
+from restybuild.context import ContextEntry, make_tar, write_tar
 from restybuild.engine import BUILD_TIMEOUT, engine_errors
 from restybuild.errors import BuildFailed, DockerUnavailable
 from restybuild.plan import BuildPlan
 
 
+def context_entries(plan: BuildPlan, dockerfile: str) -> tuple[ContextEntry, ...]:
+    return (*plan.context, ContextEntry("Dockerfile", data=dockerfile.encode()))
+
+
 def context_tar(plan: BuildPlan, dockerfile: str) -> bytes:
-    entries = (*plan.context, ContextEntry("Dockerfile", data=dockerfile.encode()))
-    return make_tar(entries)
+    """The context in memory (tests; a build streams it through a file instead)."""
+    return make_tar(context_entries(plan, dockerfile))
+
+
+def context_file(plan: BuildPlan, dockerfile: str) -> BinaryIO:
+    """The context tar in an unnamed temporary file, rewound: memory stays bounded whatever
+    the size of the app's files."""
+    out = tempfile.TemporaryFile()  # noqa: SIM115 - the caller closes it (a `with` there)
+    write_tar(context_entries(plan, dockerfile), out)
+    out.seek(0)
+    return out
 
 
 class Progress:
@@ -49,12 +62,12 @@ def build_image(client: Any, plan: BuildPlan, dockerfile: str, progress: Progres
     """Build the candidate image; return its ID. No tag is set here."""
     from docker.errors import APIError
 
-    data = context_tar(plan, dockerfile)
     image_id: str | None = None
     try:
-        with engine_errors(lambda: f"the build ({progress.step or 'the start'})"):
+        with context_file(plan, dockerfile) as data, \
+                engine_errors(lambda: f"the build ({progress.step or 'the start'})"):
             stream = client.api.build(
-                fileobj=io.BytesIO(data), custom_context=True, rm=True, forcerm=True,
+                fileobj=data, custom_context=True, rm=True, forcerm=True,
                 decode=True, pull=pull, network_mode=None, timeout=BUILD_TIMEOUT,
             )
             for chunk in stream:

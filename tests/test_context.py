@@ -92,3 +92,31 @@ def test_same_sources_give_the_same_bytes_on_any_checkout(tmp_path: Path) -> Non
         for m in tar.getmembers():
             assert (m.uid, m.gid, m.mtime) == (0, 0, 946684800)
             assert m.mode in (0o644, 0o755, 0o775)
+
+
+def test_a_large_file_is_streamed_in_bounded_memory(tmp_path: Path) -> None:
+    """A 512 MiB file in a declared folder: the context is written with far less memory."""
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    write_tree(tmp_path, PROJECT)
+    with open(tmp_path / "lua/big.dat", "wb") as fh:
+        fh.truncate(512 << 20)  # sparse: costs no disk until the tar is written
+    code = (
+        "import resource, sys\n"
+        "from restybuild.builder import context_file\n"
+        "from tests.conftest import planned\n"
+        "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "with context_file(planned(sys.argv[1]), 'FROM scratch\\n') as f:\n"
+        "    size = f.seek(0, 2)\n"
+        "grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before\n"
+        "print(size, grown)\n")
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "Restyfile")],
+                         capture_output=True, text=True, check=True, cwd=REPO,
+                         env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin",
+                              "TMPDIR": str(tmp_path)}).stdout.split()
+    size, grown_kib = int(out[0]), int(out[1])
+    assert size > 512 << 20
+    assert grown_kib < 64 * 1024, f"the tar took {grown_kib} KiB of memory"

@@ -67,7 +67,9 @@ class ConfGen:
         if kind < 0.15:
             word = "$" + word
         elif kind < 0.25:
-            word = f"${{{self._chars('abcxyz_', 1, 5)}}}{self._chars(PLAIN, 0, 3)}"
+            # crossplane glues the whitespace after "${...}" to the word: keep a character there
+            tail = self._chars(PLAIN, 1 if self.safe else 0, 3)
+            word = f"${{{self._chars('abcxyz_', 1, 5)}}}{tail}"
         elif kind < 0.35:  # "#", quotes and "$" inside a word are ordinary characters
             word += self.rnd.choice(("#", "'", '"', "$x", "#x#")) + self._chars(PLAIN, 0, 3)
         if self.safe or self.rnd.random() < 0.6:

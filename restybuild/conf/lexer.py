@@ -20,7 +20,6 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
-from typing import Optional
 
 from restybuild.conf.luablock import (
     CONF_BUFFER,
@@ -63,12 +62,12 @@ class Node:
     name_start: Pos
     name_end: Pos  # just after the name as written (after its closing quote if quoted)
     args: tuple[Arg, ...]
-    block: Optional[tuple[Node, ...]]  # None for "name args;" and for Lua blocks
-    lua: Optional[LuaBody]  # the Lua of a *_by_lua_block directive
+    block: tuple[Node, ...] | None  # None for "name args;" and for Lua blocks
+    lua: LuaBody | None  # the Lua of a *_by_lua_block directive
     start: Pos  # the first character of the name
     end: Pos  # just after the terminating ";" or "}"
-    open_brace: Optional[Pos]
-    close_brace: Optional[Pos]
+    open_brace: Pos | None
+    close_brace: Pos | None
 
 
 @dataclass(frozen=True)
@@ -88,7 +87,7 @@ class ConfSyntaxError(Exception):
     """What nginx would say, at the character where nginx would say it."""
 
     def __init__(self, message: str, pos: Pos) -> None:
-        super().__init__(message)
+        super().__init__(message, pos)  # both, so that it pickles
         self.message = message
         self.pos = pos
         self.line = pos.line
@@ -119,6 +118,7 @@ _WS_RUN = re.compile(rb"[ \t\r\n]+")
 _WORD_RUN = re.compile(rb"[^ \t\r\n;{\\$]+")
 _DQ_RUN = re.compile(rb'[^"\\]+')
 _SQ_RUN = re.compile(rb"[^'\\]+")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
 _ESCAPE = re.compile(rb"""\\(["'\\tnr])""")
 _UNESCAPED = {b'"': b'"', b"'": b"'", b"\\": b"\\", b"t": b"\t", b"r": b"\r", b"n": b"\n"}
 
@@ -292,18 +292,17 @@ class _Positions:
     def __init__(self, text: str, data: bytes) -> None:
         self.lfs = [m.start() for m in re.finditer(b"\n", data)]
         self.ascii = len(text) == len(data)
-        self.wide_ends: list[int] = []  # byte offset after each non-ASCII character
+        self.wide_ends: list[int] = []  # byte offset after each multi-byte character
         self.extra: list[int] = []  # bytes beyond one per character, up to and with it
         if not self.ascii:
             extra = 0
-            offset = 0
-            for ch in text:
-                size = len(ch.encode("utf-8", "surrogateescape"))
-                offset += size
-                if size > 1:
-                    extra += size - 1
-                    self.wide_ends.append(offset)
-                    self.extra.append(extra)
+            for m in _NON_ASCII.finditer(text):
+                code = ord(m.group())
+                if 0xDC80 <= code <= 0xDCFF:  # an undecodable byte kept by surrogateescape
+                    continue
+                extra += 1 if code < 0x800 else 2 if code < 0x10000 else 3
+                self.wide_ends.append(m.end() + extra)
+                self.extra.append(extra)
 
     def char(self, offset: int) -> int:
         if self.ascii:
@@ -385,9 +384,9 @@ class _Parser:
         body = LuaBody(self.text[body_start.offset:body_end.offset], body_start, body_end)
         return self._node(words, close + 1, ender, close, lua=body)
 
-    def _node(self, words: list[_Word], end: int, open_brace: Optional[int],
-              close_brace: Optional[int], block: Optional[tuple[Node, ...]] = None,
-              lua: Optional[LuaBody] = None) -> Node:
+    def _node(self, words: list[_Word], end: int, open_brace: int | None,
+              close_brace: int | None, block: tuple[Node, ...] | None = None,
+              lua: LuaBody | None = None) -> Node:
         args = tuple(self._arg(w) for w in words)
         return Node(name=args[0].value, name_start=args[0].start, name_end=args[0].end,
                     args=args[1:], block=block,

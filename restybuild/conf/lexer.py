@@ -160,12 +160,13 @@ class _Tokenizer:
         self.wlast = 0  # file offset where nginx's buffer ends (all before it has been read)
         self.comments: list[tuple[int, int]] = []
 
-    def _too_long(self, start: int, quote: int) -> _Error:
+    def _too_long(self, start: int, at: int, quote: int) -> _Error:
+        # nginx names the line where the word began (its opening quote, if quoted)
         if quote:
             return _Error('too long parameter, probably missing terminating '
-                          f'"{chr(quote)}" character', start)
+                          f'"{chr(quote)}" character', at)
         shown = self.data[start:start + 10].decode("utf-8", "replace")
-        return _Error(f'too long parameter "{shown}..." started', start)
+        return _Error(f'too long parameter "{shown}..." started', at)
 
     def read(self) -> tuple[int, list[_Word], int]:
         """One directive's words; returns (what ended them, the words, offset of the ender)."""
@@ -184,7 +185,7 @@ class _Tokenizer:
                             raise _Error(_EOF_IN_DIRECTIVE, n)
                         return _FILE_DONE, words, n
                     if pos - start == CONF_BUFFER:
-                        raise self._too_long(start, quote)
+                        raise self._too_long(start, raw_start, quote)
                     wlast = min(n, start + CONF_BUFFER)
                 ch = data[pos]
                 pos += 1
@@ -208,7 +209,7 @@ class _Tokenizer:
                         m = _WS_RUN.match(data, pos, wlast)
                         if m:
                             pos = m.end()
-                            start = pos - 1
+                            start = raw_start = pos - 1
                         continue
                     if ch in (_SEMI, _LBRACE):
                         if not words:
@@ -275,7 +276,7 @@ class _Tokenizer:
             if pos >= wlast:
                 if pos - start == CONF_BUFFER:  # nginx's "word" start stays at the "#"
                     self.pos = pos
-                    raise self._too_long(start, 0)
+                    raise self._too_long(start, start, 0)
                 wlast = min(self.n, start + CONF_BUFFER)
             pos = min(end, wlast)
         self.comments.append((start, end))

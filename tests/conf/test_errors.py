@@ -90,7 +90,7 @@ def test_the_limit_counts_bytes() -> None:
 
 def test_an_unclosed_quote_runs_into_the_limit() -> None:
     assert _error('a "' + "x" * 5000) == (
-        'too long parameter, probably missing terminating """ character', 1, 4)
+        'too long parameter, probably missing terminating """ character', 1, 3)
     assert _error("a '" + "x" * 4000) == (EOF_SEMI, 1, 4004)  # the file ends first
 
 
@@ -134,3 +134,11 @@ def test_a_line_comment_cut_by_the_buffer_end() -> None:
     short = code[60:]  # the same comment, within the buffer
     lua, server = parse(f"content_by_lua_block {{{short}}}\nserver {{ listen 80; }}\n")
     assert lua.lua is not None and lua.lua.text == short and server.name == "server"
+
+
+def test_lines_are_true_after_lua_nginx_skipped_a_buffer() -> None:
+    # 4074 token-free bytes of Lua fill the rest of the buffer: the module skips them without
+    # counting their lines, so nginx itself would name line 2 here; the true line is 681
+    text = "content_by_lua_block {" + "x = 1\n" * 679 + "}\n}\n"
+    assert text.index("}") == 4096
+    assert _error(text) == ('unexpected "}"', 681, 1)

@@ -7,8 +7,12 @@ from typing import Any
 
 from restybuild.conf import Node, Pos
 
-# what nginx allows between the words of a directive: its whitespace and "#" comments
-_BETWEEN = re.compile(r"(?:[ \t\r\n]+|#[^\n]*)*")
+_COMMENT = re.compile(r"#[^\n]*")
+
+
+def between_words(gap: str) -> bool:
+    """Whether ``gap`` is what nginx allows between words: its whitespace and "#" comments."""
+    return _COMMENT.sub("", gap).strip(" \t\r\n") == ""
 
 
 def where(text: str, offset: int) -> Pos:
@@ -50,7 +54,7 @@ def check_positions(text: str, nodes: tuple[Node, ...], lo: int = 0, hi: int = -
         ends = [node.name_end.offset, *(a.end.offset for a in node.args)]
         starts = [*(a.start.offset for a in node.args), tail]
         for prev, nxt in zip(ends, starts):
-            assert prev <= nxt and _BETWEEN.fullmatch(text, prev, nxt), (text[prev:nxt], slice_)
+            assert prev <= nxt and between_words(text[prev:nxt]), (text[prev:nxt], slice_)
         if node.lua is not None:
             body = node.lua
             assert (body.start.offset, body.end.offset) == inner

@@ -107,7 +107,12 @@ class ConfSyntaxError(Exception):
 
 
 def parse(text: str) -> tuple[Node, ...]:
-    """The top-level directives of a whole configuration file."""
+    """The top-level directives of a whole configuration file.
+
+    nginx's buffer limits count the file's bytes; they are taken as ``text`` encoded in UTF-8
+    (with ``surrogateescape``), so decode files that way to keep them byte for byte.
+    Raises :class:`ConfSyntaxError` where nginx would refuse the file.
+    """
     return parse_document(text).nodes
 
 

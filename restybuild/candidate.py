@@ -9,7 +9,6 @@ and the whole candidate is indexed instead.
 from __future__ import annotations
 
 import posixpath
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,8 +17,6 @@ from restybuild.elf.image import read_index
 from restybuild.elf.reader import NotElf
 from restybuild.natives import abi_problem, spec_from_index, version_message
 from restybuild.plan import BuildPlan
-
-LOAD_MODULE = re.compile(r"^\s*load_module\s+(\"[^\"]*\"|'[^']*'|[^;\s]+)\s*;", re.M)
 
 
 @dataclass(frozen=True)
@@ -32,11 +29,8 @@ class LibraryCheck:
 
 def load_modules(plan: BuildPlan) -> tuple[str, ...]:
     """The ``load_module`` files of the effective conf, absolute (relative ones: the prefix)."""
-    out = []
-    for f in plan.effective.files:
-        for m in LOAD_MODULE.finditer(f.text):
-            path = m.group(1).strip("\"'")
-            out.append(path if path.startswith("/") else posixpath.join(plan.prefix, path))
+    out = [path if path.startswith("/") else posixpath.join(plan.prefix, path)
+           for path in (args[0] for args in plan.effective.values("load_module") if args)]
     return tuple(dict.fromkeys(out))
 
 

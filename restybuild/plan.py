@@ -38,12 +38,12 @@ import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
+from restybuild.conf.effective import RUN_DIR, EffectiveConf, effective_conf
 from restybuild.context import ContextEntry, walk_folder
 from restybuild.elf.bundle import BUNDLE_DIR
 from restybuild.elf.libindex import LibraryIndex
 from restybuild.model import Project
 from restybuild.natives import NativesPlan, plan_natives
-from restybuild.nginxconf import RUN_DIR, EffectiveConf, effective_conf
 from restybuild.source import SourceTree
 
 __all__ = ["BUNDLE_DIR", "ROCKS_STAGE", "BuildPlan", "Layer", "plan"]
@@ -109,7 +109,7 @@ def plan(project: Project, index: LibraryIndex | None,
     it, :func:`restybuild.lock.choose_index`); no Docker, no machine-local cache."""
     p = project
     tree = tree if tree is not None else SourceTree()
-    effective = effective_conf(p)
+    effective = effective_conf(p, tree)
     ctx: list[ContextEntry] = []
     rocks = _rocks_stage(p, tree, ctx)
     layers: list[Layer] = []

@@ -77,7 +77,7 @@ def render_k8s(project: Project, image: str) -> str:
     """A Deployment (and a Service for exposed ports) that runs `image` as the Restyfile says:
     its resources, probes, metrics scrape annotations, non-root with a read-only root
     filesystem and a memory-backed /run/restybuild."""
-    from restybuild.nginxconf import RUN_DIR
+    from restybuild.conf.effective import RUN_DIR
 
     ports = sorted(set(project.expose) | ({project.metrics.port} if project.metrics else set()))
     return _env().get_template("deployment.yaml.j2").render(

@@ -197,7 +197,7 @@ def test_a_shared_dict_of_another_size_in_the_conf_is_a_conflict(
                     "events {\n}\n\nhttp {\n    lua_shared_dict hits 2m;\n}\n")
     assert err.render(src).splitlines()[0] == (
         "Restyfile:4:1: error: shared dict `hits` is 1m here but 2m in the conf at "
-        "conf/nginx.conf:5:1")
+        "conf/nginx.conf:5:5")
 
 
 def test_worker_processes_other_than_workers_is_a_conflict(

@@ -9,11 +9,12 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from restybuild.conf.tree import ConfFile, ConfTree, Directive, load_conf, to_project
 from restybuild.elf.libindex import LibraryIndex
 from restybuild.errors import ConfigError, RestyError, RestySyntaxError, Span
 from restybuild.lint.luascan import LuaFacts, scan
 from restybuild.model import Project
-from restybuild.nginxconf import ConfTree, Directive
+from restybuild.source import SourceTree
 
 LUA_BLOCK_SUFFIX = "_by_lua_block"
 LUA_FILE_SUFFIX = "_by_lua_file"
@@ -31,21 +32,27 @@ class LuaChunk:
 
 @dataclass(frozen=True)
 class ConfDirective:
+    """A directive of the user's conf as the rules see it: with an absolute file name."""
+
     file: str  # absolute
     directive: Directive
-    ctx: tuple[str, ...]
 
     @property
     def name(self) -> str:
-        return str(self.directive["directive"])
+        return self.directive.name
 
     @property
     def args(self) -> list[str]:
-        return list(self.directive.get("args", []))
+        return self.directive.args
+
+    @property
+    def ctx(self) -> tuple[str, ...]:
+        return self.directive.ctx
 
     @property
     def span(self) -> Span:
-        return Span(self.file, int(self.directive.get("line", 1)), 1)
+        start = self.directive.node.start
+        return Span(self.file, start.line, start.col)
 
 
 @dataclass
@@ -53,8 +60,8 @@ class LintContext:
     project: Project
     options: dict[str, Any] = field(default_factory=dict)
     index: LibraryIndex | None = None  # the base's library index, as plan would choose it
+    source: SourceTree = field(default_factory=SourceTree)
     conf_error: RestyError | None = None
-    _lines: dict[str, list[str]] = field(default_factory=dict)
     _natives: tuple[Any, ...] | None = None
 
     @property
@@ -69,25 +76,33 @@ class LintContext:
 
     @cached_property
     def conf_tree(self) -> ConfTree | None:
-        tree = ConfTree(self.project)
         try:
-            tree.parse_main()
+            return load_conf(self.project, self.source)
         except (ConfigError, RestySyntaxError) as e:
             self.conf_error = e
             return None
-        return tree
+
+    def absolute(self, f: ConfFile) -> str:
+        return f.source or os.path.abspath(self.project.restyfile)
 
     @cached_property
     def directives(self) -> list[ConfDirective]:
         tree = self.conf_tree
         if tree is None or self.project.conf is None:
             return []
-        src = self.project.conf.src
-        return [ConfDirective(str(self.root / posixpath.normpath(posixpath.join(src, f.rel))),
-                              d, ctx) for f, _block, d, ctx in tree.walk()]
+        return [ConfDirective(self.absolute(d.file), d) for d in tree.directives]
 
     def find(self, name: str, ctx: tuple[str, ...] | None = None) -> list[ConfDirective]:
         return [d for d in self.directives if d.name == name and (ctx is None or d.ctx == ctx)]
+
+    def find_span(self, d: Directive) -> Span:
+        """A tree directive's place, with the absolute file name the output shows."""
+        return ConfDirective(self.absolute(d.file), d).span
+
+    def children(self, d: ConfDirective) -> list[ConfDirective]:
+        tree = self.conf_tree
+        assert tree is not None
+        return [ConfDirective(self.absolute(c.file), c) for c in tree.children(d.directive)]
 
     @cached_property
     def lua_files(self) -> list[tuple[str, str]]:
@@ -95,11 +110,10 @@ class LintContext:
         out: list[tuple[str, str]] = []
         for c in self.project.lua:
             base = os.path.join(self.root, c.src)
-            for dirpath, dirnames, filenames in os.walk(base):
-                dirnames.sort()
+            for dirpath, _dirnames, filenames in self.source.walk(base):
                 below = os.path.relpath(dirpath, base).replace(os.sep, "/")
                 below = "" if below == "." else below
-                for name in sorted(filenames):
+                for name in filenames:
                     if name.endswith((".lua", ".ljbc")):
                         rel = posixpath.join(below, name)
                         out.append((posixpath.normpath(posixpath.join(c.src, rel)),
@@ -108,14 +122,7 @@ class LintContext:
 
     def image_to_project(self, image_path: str) -> str | None:
         """The project file that will be at `image_path` in the image, if any."""
-        sources = [(c.dst, c.src) for c in self.project.lua]
-        if self.project.conf:
-            sources.append((self.project.conf.dst, self.project.conf.src))
-        for dst, src in sources:
-            if image_path.startswith(dst.rstrip("/") + "/"):
-                rel = posixpath.join(src, image_path[len(dst.rstrip("/")) + 1:])
-                return posixpath.normpath(rel)
-        return None
+        return to_project(self.project, image_path)
 
     def image_path(self, conf_path: str) -> str:
         """A conf path as nginx resolves it: relative paths are under the prefix."""
@@ -136,39 +143,18 @@ class LintContext:
         for rel, _image in self.lua_files:
             shown = os.path.join(root, rel)
             try:
-                with open(shown, "rb") as fh:
-                    data = fh.read()
+                data = self.source.read_bytes(shown)
             except OSError:
-                continue
+                continue  # not a regular file, or gone: RB606 says so
             phase, sub = phases.get(rel, ("", "http"))
             chunks.append(LuaChunk(shown, scan(data, shown), phase, sub))
         for d in self.directives:
-            if d.name.endswith(LUA_BLOCK_SUFFIX) and d.args:
-                chunks.append(self.block_chunk(d))
+            lua = d.directive.node.lua
+            if lua is not None:
+                facts = scan(lua.text.encode("utf-8", "surrogateescape"), d.file,
+                             line_offset=lua.start.line - 1, col_offset=lua.start.col - 1)
+                chunks.append(LuaChunk(d.file, facts, d.name, d.ctx[0] if d.ctx else "main"))
         return chunks
-
-    def block_chunk(self, d: ConfDirective) -> LuaChunk:
-        body = d.args[-1]
-        line = int(d.directive.get("line", 1))
-        # crossplane keeps the text after `{`, which starts on the directive's line at the
-        # column after that `{`
-        text = self.file_lines(d.file)
-        col = 0
-        if 0 < line <= len(text):
-            at = text[line - 1].find(d.name)
-            brace = text[line - 1].find("{", at + len(d.name)) if at >= 0 else -1
-            col = brace + 1 if brace >= 0 else 0
-        facts = scan(body.encode(), d.file, line_offset=line - 1, col_offset=col)
-        return LuaChunk(d.file, facts, d.name, d.ctx[0] if d.ctx else "main")
-
-    def file_lines(self, path: str) -> list[str]:
-        if path not in self._lines:
-            try:
-                with open(path, encoding="utf-8", errors="replace") as fh:
-                    self._lines[path] = fh.read().splitlines()
-            except OSError:
-                self._lines[path] = []
-        return self._lines[path]
 
     def natives_findings(self, check: Any) -> tuple[Any, ...]:
         """The native resolver's findings, computed once for RB501 and RB502."""
@@ -192,8 +178,9 @@ def show_path(path: str) -> str:
 
 
 def build_context(project: Project, options: dict[str, Any],
-                  index: LibraryIndex | None = None) -> LintContext:
-    ctx = LintContext(project, options, index=index)
+                  index: LibraryIndex | None = None,
+                  source: SourceTree | None = None) -> LintContext:
+    ctx = LintContext(project, options, index=index, source=source or SourceTree())
     try:
         _ = ctx.conf_tree
     except RestyError as e:  # pragma: no cover - parse_main reports ConfigError

@@ -78,18 +78,18 @@ def lint(restyfile: str, options: dict[str, Any], select: tuple[str, ...] = (),
     def wanted(code: str) -> bool:
         return (not select or _matches(code, select)) and not _matches(code, ignore)
 
-    ctx = build_context(project, options, loaded.base.index)
+    ctx = build_context(project, options, loaded.base.index, loaded.tree)
     inputs += project_inputs(project)
     if options.get("k8s"):
         inputs.append(str(options["k8s"]))
     for rule in RULES:
         if wanted(rule.CODE):
             diags.extend(_diag(rule.CODE, rule.SEVERITY, f) for f in rule.check(ctx))
-    if ctx.conf_error is None and wanted("RB003"):
-        from restybuild.nginxconf import effective_conf
+    if ctx.conf_tree is not None and wanted("RB003"):
+        from restybuild.conf.effective import edits
 
         try:
-            effective_conf(project)
+            edits(project, ctx.conf_tree)
         except RestyError as e:
             if e.span is not None:
                 diags.append(_meta("RB003", e))

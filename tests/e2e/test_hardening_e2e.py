@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from restybuild.build import build_and_tag
+from restybuild.conf.effective import RUN_DIR
 from restybuild.loopback import fetch, port_free
-from restybuild.nginxconf import RUN_DIR
 from restybuild.resolve import load_project
 from tests.conftest import BASE_RUNTIME, REPO, write_tree
 

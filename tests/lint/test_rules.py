@@ -85,7 +85,7 @@ CATCHES = [
           C: "events {}\nhttp {\n    lua_shared_dict hits 2m;\n}\n",
           "lua/a.lua": "return ngx.shared.hits\n"},
          ["Restyfile:5:1: RB003 error: shared dict `hits` is 1m here but 2m in the conf at "
-          "conf/nginx.conf:3:1"]),
+          "conf/nginx.conf:3:5"]),
     Case("RB004", "lua-ignore-without-reason",
          {"Restyfile": LUA_R, "lua/a.lua": "local d = ngx.shared.x -- restybuild: ignore=RB201\n"},
          ["lua/a.lua:1:1: RB004 warning: `restybuild: ignore=RB201` gives no reason"]),
@@ -202,28 +202,28 @@ CATCHES = [
           "shared dicts 0Mi + reload headroom 256Mi = 528Mi is above the limit 256Mi"]),
     Case("RB601", "unclosed-block",
          {"Restyfile": CONF_R, C: "events {}\nhttp {\n    server {\n        listen 80;\n}\n"},
-         ['conf/nginx.conf:5:1: RB601 error: nginx conf: unexpected end of file, expecting "}"']),
+         ['conf/nginx.conf:6:1: RB601 error: nginx conf: unexpected end of file, expecting "}"']),
     Case("RB602", "include-missing",
          {"Restyfile": CONF_R,
           C: "events {}\nhttp {\n    include mime.types;\n    include vhosts/*.conf;\n"
              "    include /usr/share/nginx/conf/missing.conf;\n}\n"},
-         ["conf/nginx.conf:3:1: RB602 error: `include mime.types` matches no file in conf",
-          "conf/nginx.conf:4:1: RB602 warning: `include vhosts/*.conf` matches no file in conf",
-          "conf/nginx.conf:5:1: RB602 error: `include /usr/share/nginx/conf/missing.conf` "
+         ["conf/nginx.conf:3:5: RB602 error: `include mime.types` matches no file in conf",
+          "conf/nginx.conf:4:5: RB602 warning: `include vhosts/*.conf` matches no file in conf",
+          "conf/nginx.conf:5:5: RB602 error: `include /usr/share/nginx/conf/missing.conf` "
           "matches no file in conf"]),
     Case("RB603", "dict-twice-through-include",
          {"Restyfile": CONF_R,
           C: "events {}\nhttp {\n    lua_shared_dict a 1m;\n    include more.conf;\n}\n",
           "conf/more.conf": "lua_shared_dict a 1m;\n"},
          ["conf/more.conf:1:1: RB603 error: lua_shared_dict `a` is already declared at "
-          "conf/nginx.conf:3:1"]),
+          "conf/nginx.conf:3:5"]),
     Case("RB604", "lua-file-missing",
          {"Restyfile": CONF_R + "lua src -> app\n", "src/handler.lua": "return 1\n",
           C: "events {}\nhttp {\n    init_by_lua_file lua/init.lua;\n"
              "    init_worker_by_lua_file app/worker.lua;\n}\n"},
-         ["conf/nginx.conf:3:1: RB604 error: `init_by_lua_file lua/init.lua`: the image will "
+         ["conf/nginx.conf:3:5: RB604 error: `init_by_lua_file lua/init.lua`: the image will "
           "have no /usr/share/nginx/lua/init.lua",
-          "conf/nginx.conf:4:1: RB604 error: `init_worker_by_lua_file app/worker.lua`: the image "
+          "conf/nginx.conf:4:5: RB604 error: `init_worker_by_lua_file app/worker.lua`: the image "
           "will have no /usr/share/nginx/app/worker.lua (src/worker.lua does not exist)"]),
     Case("RB605", "secrets",
          {"Restyfile": BOTH_R, C: EMPTY_CONF, "conf/.git/HEAD": "ref\n", "lua/.env": "X=1\n",
@@ -252,12 +252,12 @@ CATCHES = [
          {"Restyfile": CONF_R + "metrics prometheus port 9145\n" + PROM_ROCK,
           C: "events {}\nhttp {\n    server {\n        listen 127.0.0.1:9145;\n    }\n}\n"},
          ["Restyfile:4:1: RB703 error: metrics port 9145 is also listened on at "
-          "conf/nginx.conf:4:1"]),
+          "conf/nginx.conf:4:9"]),
     Case("RB704", "metrics-open",
          {"Restyfile": CONF_R,
           C: "events {}\nhttp {\n    server {\n        location = /metrics {\n"
              "            return 200;\n        }\n    }\n}\n"},
-         ["conf/nginx.conf:4:1: RB704 warning: `location = /metrics` serves metrics to "
+         ["conf/nginx.conf:4:9: RB704 warning: `location = /metrics` serves metrics to "
           "everyone"]),
     Case("RB801", "getenv",
          {"Restyfile": LUA_R, "lua/a.lua": 'local h = os.getenv("REDIS_HOST")\n'},
@@ -703,7 +703,7 @@ def test_suppress_in_the_nginx_conf(lint_files: LintFiles) -> None:
            "    # restybuild: ignore=RB602 mounted by the chart\n"
            "    include extra/*.conf;\n"
            "    include more/*.conf;\n}\n"})
-    assert report.lines == ["conf/nginx.conf:6:1: RB602 warning: `include more/*.conf` matches "
+    assert report.lines == ["conf/nginx.conf:6:5: RB602 warning: `include more/*.conf` matches "
                             "no file in conf"]
 
 

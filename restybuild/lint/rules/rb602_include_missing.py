@@ -8,7 +8,6 @@ Example: `include vhosts/*.conf;` with no `vhosts/` folder.
 
 from __future__ import annotations
 
-import glob
 from collections.abc import Iterator
 
 from restybuild.lint import Finding
@@ -23,15 +22,11 @@ def check(ctx: LintContext) -> Iterator[Finding]:
     tree, conf = ctx.conf_tree, ctx.project.conf
     if tree is None or conf is None:
         return
-    for d in ctx.find("include"):
-        if not d.args:
-            continue
-        rel = tree.map_include(d.args[0])
-        if rel is None:
-            continue  # a file of the base image
-        matches = glob.glob(str(ctx.root / conf.src / rel))
-        if matches:
-            continue
+    for u in tree.unfollowed:
+        if u.reason != "missing":
+            continue  # outside every declared folder: a file of the base image
+        d = u.directive
         is_glob = any(c in d.args[0] for c in "*?[")
-        yield Finding(f"`include {d.args[0]}` matches no file in {conf.src}", d.span,
+        span = ctx.find_span(d)
+        yield Finding(f"`include {d.args[0]}` matches no file in {conf.src}", span,
                       severity="warning" if is_glob else None)

@@ -25,7 +25,6 @@ def check(ctx: LintContext) -> Iterator[Finding]:
     for d in ctx.find("location"):
         if not d.args or d.args[-1] not in paths:
             continue
-        block = d.directive.get("block", [])
-        if not any(x["directive"] in ("allow", "deny") for x in block):
+        if not any(x.name in ("allow", "deny") for x in ctx.children(d)):
             yield Finding(f"`location {' '.join(d.args)}` serves metrics to everyone", d.span,
                           hint="add `allow 10.0.0.0/8; deny all;` (your scraper's network)")

@@ -13,7 +13,8 @@ resolves a name, in this order:
    the requester, then of the object that loaded it, and on up its loader
    chain (``l_loader``; a ``dlopen``'d Lua module has none, so its chain is the
    module), then the ``DT_RPATH`` of the main program (nginx) unless already
-   searched;
+   searched; an object with both has no ``DT_RPATH`` anywhere in the chain
+   (``elf/get-dynamic-info.h`` drops it when ``DT_RUNPATH`` is present);
 4. ``LD_LIBRARY_PATH`` (the image's ``ENV``);
 5. the requester's own ``DT_RUNPATH`` (never inherited by what it loads);
 6. ``/etc/ld.so.cache``, as ``ldconfig`` last wrote it (ld.so never reads
@@ -265,14 +266,14 @@ class Session:
             did_main = False
             chain: _Map | None = req
             while chain is not None:
-                if chain.obj.rpath:
-                    if search.dirs(self._dirs(chain, chain.obj.rpath, search), "rpath"):
+                if _rpath(chain.obj):
+                    if search.dirs(self._dirs(chain, _rpath(chain.obj), search), "rpath"):
                         return search.result()
                     did_main = did_main or chain is self.main
                 chain = chain.loader
             main = self.main
-            if not did_main and main is not None and main is not req and main.obj.rpath \
-                    and search.dirs(self._dirs(main, main.obj.rpath, search), "rpath"):
+            if not did_main and main is not None and main is not req and _rpath(main.obj) \
+                    and search.dirs(self._dirs(main, _rpath(main.obj), search), "rpath"):
                 return search.result()
         if search.dirs(self.env.ld_library_path, "LD_LIBRARY_PATH"):
             return search.result()
@@ -338,6 +339,12 @@ class Session:
                         out.append(VersionProblem(m.path, need.file, provider.path, version,
                                                   weak))
         return tuple(out)
+
+
+def _rpath(obj: ElfObject) -> tuple[str, ...]:
+    """The DT_RPATH glibc uses: none when the object also has DT_RUNPATH, wherever it is in
+    the loader chain (``elf/get-dynamic-info.h`` clears ``l_info[DT_RPATH]``)."""
+    return () if obj.runpath else obj.rpath
 
 
 def _musl_self(name: str) -> bool:

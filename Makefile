@@ -35,6 +35,7 @@ bench: venv base
 	$(PY) bench/bench_lint.py
 	$(PY) bench/bench_fuzz.py
 	$(PY) bench/bench_elf.py
+	$(PY) bench/bench_elf_fuzz.py
 	export DOCKER_HOST=$$(scripts/dockerd-up) && $(PY) bench/bench_image.py
 
 clean:

@@ -34,6 +34,7 @@ from restybuild.elf.reader import (
     read_elf,
     version_key,
 )
+from restybuild.elf.verify import load_problem
 from restybuild.errors import ConfigError, Span
 from restybuild.model import Native, Project
 
@@ -154,6 +155,10 @@ def plan_natives(project: Project, index: LibraryIndex | None) -> NativesPlan:
 def abi_problem(what: str, obj: ElfObject, spec: BaseSpec) -> tuple[str, str, str] | None:
     """(kind, message, hint) when `obj` cannot load in `spec`'s base at all."""
     base = f"the base image {spec.label}"
+    refused = load_problem(obj, spec.abi, spec.libc)  # the loader's own words
+    if refused is not None:
+        return ("unloadable", f"{what} cannot be loaded: {refused}",
+                "rebuild it as a shared library (`-shared -fPIC`) for the base")
     if obj.machine != spec.machine:
         return ("machine-mismatch", f"{what} is built for {machine_name(obj.machine)}, but "
                 f"{base} runs {machine_name(spec.machine)}",

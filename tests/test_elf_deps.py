@@ -72,3 +72,41 @@ def test_an_image_base_needs_the_daemon(tmp_path: Path, no_daemon: str,
     mod = cc(tmp_path / "m.so", "int f(void){return 0;}\n")
     assert main(["deps", str(mod), "--base", "openresty:1.21.4.3-bookworm"]) == 5
     assert "no Docker daemon answers" in capsys.readouterr().err
+
+
+def _corrupt(good: Path, out: Path) -> Path:
+    """`good` with DT_STRTAB far outside the file (the reader once raised OverflowError)."""
+    import struct
+
+    from tests.elf_fuzzing import seed
+
+    s = seed(good)
+    assert s.dynamic is not None
+    data = bytearray(s.data)
+    for at in range(s.dynamic[0], s.dynamic[0] + s.dynamic[1], 16):
+        if struct.unpack_from("<q", data, at)[0] == 5:  # DT_STRTAB
+            struct.pack_into("<Q", data, at + 8, 1 << 63)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(bytes(data))
+    return out
+
+
+def test_a_corrupt_library_is_reported_not_a_crash(tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str],
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    good = lib(tmp_path / "src", "libone.so.1")
+    bad = _corrupt(good, tmp_path / "vendor" / "libone.so.1")
+    mod = lua_module(tmp_path / "lib", "proto", needs=[good], calls=["libone_fn"])
+    # in a --search folder: not bundled, and a note says why
+    rc = main(["deps", str(mod), "--base", "debian-bookworm", "--search", str(bad.parent)])
+    out = capsys.readouterr().out
+    assert rc == 1 and "    libone.so.1 => not found  [MISSING]" in out
+    assert "the loader cannot load it (corrupt dynamic section: DT_STRTAB" in out
+    # found by this machine's loader: its error, the search ends there
+    monkeypatch.setenv("LD_LIBRARY_PATH", str(bad.parent))
+    assert main(["deps", str(mod)]) == 1
+    out = capsys.readouterr().out
+    assert "libone.so.1 => not found  [ERROR]  (libone.so.1: corrupt dynamic section" in out
+    # the corrupt file itself, as an input
+    assert main(["deps", str(bad)]) == 1
+    assert f"error: {bad}: corrupt dynamic section" in capsys.readouterr().out

@@ -93,6 +93,8 @@ def run(args: argparse.Namespace) -> int:
         names = {f"{BUNDLE_DIR}/{c.name}": c.label for c in r.bundled}
         problems = [("warning" if vp.weak else "error", version_message(f, vp, spec, names)[1])
                     for vp in (r.closure.version_problems if r.closure else ())]
+        if r.closure is not None and r.closure.error:
+            problems.insert(0, ("error", r.closure.error))
         problems += [("note", f"{name}: {note}") for name, notes in r.skipped for note in notes]
         reports.append(FileReport(f, kinds[path], rows_of(r), tuple(problems),
                                   tuple((c.name, c.label) for c in r.bundled)))

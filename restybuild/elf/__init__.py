@@ -2,7 +2,10 @@
 
 - :mod:`~restybuild.elf.reader`: the dynamic facts of one ELF file (DT_NEEDED,
   DT_SONAME, DT_RPATH / DT_RUNPATH, DF_1_NODEFLIB, class and machine, symbol
-  versions needed and defined).
+  versions needed and defined), from any bytes, in bounded time; the facts
+  are :class:`~restybuild.elf.facts.ElfObject`.
+- :mod:`~restybuild.elf.verify`: whether a loader takes a file it found
+  (glibc's ``open_verify`` and ``_dl_map_object_from_fd`` checks, musl's).
 - :mod:`~restybuild.elf.ldcache`: ``/etc/ld.so.cache``, the trusted folders
   compiled into glibc's ld.so, musl's path file.
 - :mod:`~restybuild.elf.fs`: the file systems the loader looks at: the host's,

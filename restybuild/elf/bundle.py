@@ -33,6 +33,7 @@ from pathlib import Path
 from restybuild.elf.fs import FileSystem, OverlayFS
 from restybuild.elf.loader import Closure, Loader, LoaderEnv, Session
 from restybuild.elf.reader import ElfObject, NotElf, read_elf
+from restybuild.elf.verify import refusal
 
 BUNDLE_DIR = "/usr/local/lib/restybuild"
 
@@ -160,7 +161,7 @@ def _closure(spec: BaseSpec, natives: Sequence[NativeInput], st: _State, nat: Na
 
 def _bundle(spec: BaseSpec, nat: NativeInput, name: str, st: _State,
             confine: str | None) -> bool:
-    cand, notes, escaping = find_in_search(nat.search, name, spec.abi, confine)
+    cand, notes, escaping = find_in_search(nat.search, name, spec.abi, confine, spec.libc)
     if notes:
         st.skipped.setdefault(nat.host_path, {})[name] = notes
     if escaping:
@@ -172,8 +173,8 @@ def _bundle(spec: BaseSpec, nat: NativeInput, name: str, st: _State,
 
 
 def find_in_search(search: Sequence[SearchDir], name: str, abi: tuple[int, bool, int],
-                   confine: str | None = None) -> tuple[Candidate | None, tuple[str, ...],
-                                                        tuple[str, ...]]:
+                   confine: str | None = None, libc: str = "glibc",
+                   ) -> tuple[Candidate | None, tuple[str, ...], tuple[str, ...]]:
     """The first usable `name` in the `search` folders; notes on files passed over."""
     notes: list[str] = []
     escaping: list[str] = []
@@ -195,6 +196,10 @@ def find_in_search(search: Sequence[SearchDir], name: str, abi: tuple[int, bool,
             continue
         if (obj.elf_class, obj.little_endian, obj.machine) != abi:
             notes.append(f"{label} skipped: it is {obj.kind}, as ld.so would skip it")
+            continue
+        refused = refusal(obj, abi, libc)
+        if refused is not None:  # in the bundle folder, it would end the loader's search
+            notes.append(f"{label}: the loader cannot load it ({refused})")
             continue
         digest = hashlib.sha256(real.read_bytes()).hexdigest()
         return Candidate(name, label, str(real), digest, obj), tuple(notes), tuple(escaping)

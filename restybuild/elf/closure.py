@@ -77,6 +77,9 @@ class Closure:
     objects: tuple[Loaded, ...]  # mapped by this load, root first (unless already loaded)
     lookups: tuple[Lookup, ...]
     version_problems: tuple[VersionProblem, ...]
+    #: the loader refused `root` itself, in its words ("PATH: object file has no dynamic
+    #: section"); nothing was mapped
+    error: str | None = None
 
     @property
     def missing(self) -> tuple[Lookup, ...]:

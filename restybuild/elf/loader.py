@@ -68,6 +68,7 @@ from restybuild.elf.fs import FileSystem
 from restybuild.elf.ldcache import CacheEntry
 from restybuild.elf.reader import ElfObject, NotElf
 from restybuild.elf.search import Found, Search
+from restybuild.elf.verify import map_error, refusal
 
 _DST = re.compile(r"\$(?:\{(ORIGIN|PLATFORM|LIB)\}|(ORIGIN|PLATFORM|LIB)(?=/|$))")
 _MUSL_RESERVED = ("c.", "pthread.", "rt.", "m.", "dl.", "util.", "xnet.")
@@ -182,6 +183,9 @@ class Session:
         start = len(self.maps)
         root = self.by_ident.get(ident)
         if root is None:
+            refused = refusal(got, self.abi, self.env.libc)
+            if refused is not None:
+                return Closure(path, (), (), (), error=f"{path}: {refused}")
             root = self._add(path, path, got, ident, None)
         if main:
             self.main = root
@@ -243,6 +247,10 @@ class Session:
             self.by_name.setdefault(name, same)
             return Lookup(requester.path, name, same.path, via, tried, None, found.skipped,
                           cpu_dependent=cpu), None
+        failed = map_error(got, self.env.libc)
+        if failed is not None:  # _dl_map_object_from_fd names the name it was asked for
+            return Lookup(requester.path, name, None, via, tried, f"{name}: {failed}",
+                          found.skipped, cpu_dependent=cpu), None
         new = self._add(path, name, got, ident, requester)
         return Lookup(requester.path, name, path, via, tried, None, found.skipped, new=True,
                       cpu_dependent=cpu), new

@@ -14,6 +14,7 @@ from typing import Optional, Protocol
 
 from restybuild.elf.ldcache import CacheEntry, cache_flags
 from restybuild.elf.reader import ElfObject
+from restybuild.elf.verify import open_verify
 
 
 class ObjectSource(Protocol):
@@ -79,20 +80,12 @@ class Search:
         if isinstance(got, str):
             self.error = f"{path}: {got}"
             return True
-        abi = self.abi
-        if not self.first_file:
-            if got.elf_class != abi[0] or got.machine != abi[2]:
-                self.skipped.append(f"{path} ({got.kind})")
-                return False
-            if got.little_endian != abi[1]:
-                self.error = f"{path}: ELF file data encoding not " \
-                             f"{'little' if abi[1] else 'big'}-endian"
-                return True
-        elif (got.elf_class, got.little_endian, got.machine) != abi:
-            self.error = f"{path}: Exec format error ({got.kind})"
-            return True
-        if got.e_type not in (2, 3):
-            self.error = f"{path}: only ET_DYN and ET_EXEC can be loaded"
+        verdict = open_verify(got, self.abi, "musl" if self.first_file else "glibc")
+        if verdict.action == "skip":
+            self.skipped.append(f"{path} ({verdict.why})")
+            return False
+        if verdict.action == "error":
+            self.error = f"{path}: {verdict.why}"
             return True
         self.found, self.via = path, via
         return True

@@ -26,10 +26,13 @@ resolves a name, in this order:
 
 A candidate of the other ELF class, or of another machine, is skipped and the
 search goes on (``open_verify``: "not a fatal error"); a file that is not ELF,
-or of the other byte order with the same class, stops the search with ld.so's
-fatal error ("invalid ELF header", "ELF file data encoding not
-little-endian"). An object found under a new name that is a file already
-loaded (same device and inode) is that object. Then every version an object
+or that ``open_verify`` refuses otherwise (the other byte order, a foreign OS
+ABI...), stops the search with ld.so's fatal error ("invalid ELF header", "ELF
+file OS ABI invalid"). An object found under a new name that is a file already
+loaded (same device and inode) is that object; a new one must map
+(``_dl_map_object_from_fd``: no executable, no PIE, no ``DF_1_NOOPEN`` object
+under ``dlopen``...). :mod:`restybuild.elf.verify` has both, in glibc's order
+and words. Then every version an object
 needs (``.gnu.version_r``) must be defined by the object loaded under that
 name (``.gnu.version_d``), unless marked weak; a provider without version
 definitions only draws a warning from glibc and is accepted.
@@ -183,7 +186,7 @@ class Session:
         start = len(self.maps)
         root = self.by_ident.get(ident)
         if root is None:
-            refused = refusal(got, self.abi, self.env.libc)
+            refused = refusal(got, self.abi, self.env.libc, "main" if main else "dlopen")
             if refused is not None:
                 return Closure(path, (), (), (), error=f"{path}: {refused}")
             root = self._add(path, path, got, ident, None)
@@ -194,7 +197,7 @@ class Session:
         while queue:
             requester = queue.pop(0)
             for name in requester.obj.needed:
-                lk, new = self._lookup(name, requester)
+                lk, new = self._lookup(name, requester, "needed" if main else "dlopen")
                 lookups.append(lk)
                 if new is not None:
                     queue.append(new)
@@ -225,7 +228,7 @@ class Session:
             self.by_name.setdefault(n, m)
         return m
 
-    def _lookup(self, name: str, requester: _Map) -> tuple[Lookup, _Map | None]:
+    def _lookup(self, name: str, requester: _Map, mode: str) -> tuple[Lookup, _Map | None]:
         if self.env.libc == "musl" and _musl_self(name):
             return Lookup(requester.path, name, "libc.so", "libc"), None
         known = self.by_name.get(name)
@@ -247,7 +250,7 @@ class Session:
             self.by_name.setdefault(name, same)
             return Lookup(requester.path, name, same.path, via, tried, None, found.skipped,
                           cpu_dependent=cpu), None
-        failed = map_error(got, self.env.libc)
+        failed = map_error(got, self.env.libc, mode)
         if failed is not None:  # _dl_map_object_from_fd names the name it was asked for
             return Lookup(requester.path, name, None, via, tried, f"{name}: {failed}",
                           found.skipped, cpu_dependent=cpu), None

@@ -91,19 +91,31 @@ def needed_to_runpath(path: Path, name: str) -> Path:
     return path
 
 
-def ldd(path: Path, ld_library_path: str = "") -> dict[str, str | None]:
-    """name -> resolved path (None: not found) as the host's ldd prints them."""
+def ldd(path: Path, ld_library_path: str = "", cwd: Path | None = None) -> dict[str, str | None]:
+    """name -> resolved path (None: not found) as the host's ldd prints them, run in `cwd`.
+
+    A library opened by a relative name (an empty or relative path entry) is printed
+    relative to the working folder, or as its name alone (``name (0x...)``): it is
+    returned joined to `cwd`, as the model names it.
+    """
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LD_LIBRARY_PATH": ld_library_path}
-    out = subprocess.run(["ldd", str(path)], capture_output=True, text=True, env=env).stdout
+    out = subprocess.run(["ldd", str(path)], capture_output=True, text=True, env=env,
+                         cwd=cwd).stdout
+    here = str(cwd) if cwd is not None else os.getcwd()
     found: dict[str, str | None] = {}
     for line in out.splitlines():
         line = line.strip()
         m = re.match(r"(\S+) => (.+?)(?: \(0x[0-9a-f]+\))?$", line)
         if m:
-            found[m.group(1)] = None if m.group(2) == "not found" else m.group(2)
+            got = m.group(2)
+            found[m.group(1)] = None if got == "not found" else (
+                got if got.startswith("/") else os.path.join(here, got))
         elif line.startswith("/"):
             p = line.split(" (")[0]
             found[p] = p
+        elif re.match(r"[^/\s]\S* \(0x[0-9a-f]+\)$", line) and not line.startswith("linux-"):
+            name = line.split(" (")[0]
+            found[name] = os.path.join(here, name)
     return found
 
 

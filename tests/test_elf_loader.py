@@ -14,8 +14,9 @@ from restybuild.elf.reader import read_elf
 from tests.test_elf_fixtures import LIBC_USER, cc, ldd, lib, needed_to_runpath
 
 
-def closure(path: Path, llp: str = "") -> Closure:
-    return Loader(host_env(llp), HostFS()).session().load_main(str(path))
+def closure(path: Path, llp: str = "", cwd: Path | None = None) -> Closure:
+    env = host_env(llp, cwd=str(cwd) if cwd is not None else None)
+    return Loader(env, HostFS()).session().load_main(str(path))
 
 
 def resolved(c: Closure) -> dict[str, str | None]:
@@ -29,9 +30,9 @@ def resolved(c: Closure) -> dict[str, str | None]:
     return out
 
 
-def same_as_ldd(path: Path, llp: str = "") -> dict[str, str | None]:
-    mine = resolved(closure(path, llp))
-    theirs = ldd(path, llp)
+def same_as_ldd(path: Path, llp: str = "", cwd: Path | None = None) -> dict[str, str | None]:
+    mine = resolved(closure(path, llp, cwd))
+    theirs = ldd(path, llp, cwd)
     theirs = {k: v for k, v in theirs.items() if not k.startswith("linux-vdso")}
     rtld = host_env("").rtld
     theirs.pop(rtld or "", None)  # the interpreter: always loaded, ldd lists it by path

@@ -13,7 +13,8 @@
 - :mod:`~restybuild.elf.loader`: the search order of glibc's and musl's
   loaders and the closure of an object (its docstring has the order, with the
   loader sources); :mod:`~restybuild.elf.search` searches one name;
-  :mod:`~restybuild.elf.closure` holds what the model knows and answers.
+  :mod:`~restybuild.elf.closure` holds what the model knows and answers;
+  :mod:`~restybuild.elf.paths` builds path lists (tokens, the working folder).
 - :mod:`~restybuild.elf.host`: the loader environment of this machine.
 - :mod:`~restybuild.elf.libindex`: a base image's library index, cached on disk
   by image ID and shipped as a snapshot with base recipes.

@@ -2,7 +2,8 @@
 
 :class:`LoaderEnv` is what a loader knows besides the objects (glibc's
 ``_dl_init_paths`` inputs: ``LD_LIBRARY_PATH``, the trusted folders of
-``elf/gen-trusted-dirs.awk``, ``/etc/ld.so.cache``; musl's path file).
+``elf/gen-trusted-dirs.awk``, ``/etc/ld.so.cache``; musl's path file), and the
+process's working folder.
 :class:`Closure` is what one ``dlopen`` or program start mapped, breadth first
 (``elf/dl-deps.c``: ``_dl_map_object_deps``), as :class:`Lookup` rows.
 """
@@ -23,6 +24,8 @@ class LoaderEnv:
     trusted_dirs: tuple[str, ...] = ()
     cache: tuple[CacheEntry, ...] = ()
     musl_path: tuple[str, ...] = ()
+    #: LD_LIBRARY_PATH split on ":", empty elements kept (glibc searches the working folder
+    #: for each, musl skips them: :mod:`restybuild.elf.paths`); () when unset or empty
     ld_library_path: tuple[str, ...] = ()
     rtld: str | None = None  # the program interpreter, always loaded (glibc)
     dst_lib: str = "lib"  # what $LIB expands to
@@ -30,6 +33,9 @@ class LoaderEnv:
     #: when it depends on a CPU not known here (an image: glibc on x86-64 says `haswell`
     #: on Intel CPUs with AVX2, `x86_64` elsewhere), so such entries are never guessed
     platform: str | None = None
+    #: the process's working folder, which empty and relative path entries name (this
+    #: machine: where restybuild runs; an image: nginx's, the image's WORKDIR)
+    cwd: str = "/"
 
     def with_ld_library_path(self, dirs: tuple[str, ...]) -> LoaderEnv:
         return replace(self, ld_library_path=dirs)

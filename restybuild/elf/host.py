@@ -43,10 +43,11 @@ def loader_platform(rtld: str | None) -> str | None:
     return m.group(1) if m and m.group(1) else None
 
 
-def host_env(ld_library_path: str | None = None) -> LoaderEnv:
+def host_env(ld_library_path: str | None = None, cwd: str | None = None) -> LoaderEnv:
     """The host's loader: its interpreter, trusted folders, ld.so.cache and LD_LIBRARY_PATH.
 
-    `ld_library_path` defaults to this process's ``LD_LIBRARY_PATH``.
+    `ld_library_path` defaults to this process's ``LD_LIBRARY_PATH`` (its empty
+    elements kept: they name the working folder), `cwd` to its working folder.
     """
     rtld = None
     machine, elf_class = 62, 64
@@ -60,7 +61,8 @@ def host_env(ld_library_path: str | None = None) -> LoaderEnv:
             break
     if ld_library_path is None:
         ld_library_path = os.environ.get("LD_LIBRARY_PATH", "")
-    llp = tuple(d for d in ld_library_path.replace(";", ":").split(":") if d)
+    llp = tuple(ld_library_path.split(":")) if ld_library_path else ()
+    cwd = cwd if cwd is not None else os.getcwd()
     if rtld and "ld-musl-" in rtld:
         path_file = f"/etc/ld-musl-{musl_arch(machine, elf_class)}.path"
         try:
@@ -69,7 +71,7 @@ def host_env(ld_library_path: str | None = None) -> LoaderEnv:
         except OSError:
             text = None
         return LoaderEnv(libc="musl", musl_path=musl_path(text), ld_library_path=llp,
-                         rtld=rtld)
+                         rtld=rtld, cwd=cwd)
     trusted: tuple[str, ...] = ()
     if rtld:
         try:
@@ -84,4 +86,5 @@ def host_env(ld_library_path: str | None = None) -> LoaderEnv:
     except OSError:
         cache = ()
     return LoaderEnv(libc="glibc", trusted_dirs=trusted, cache=cache, ld_library_path=llp,
-                     rtld=rtld, dst_lib=dst_lib_of(trusted), platform=loader_platform(rtld))
+                     rtld=rtld, dst_lib=dst_lib_of(trusted), platform=loader_platform(rtld),
+                     cwd=cwd)

@@ -26,6 +26,7 @@ from restybuild.elf.ldcache import (
     trusted_dirs_from_ldso,
 )
 from restybuild.elf.libindex import LibraryIndex, dst_lib_of, glibc_version
+from restybuild.elf.paths import in_cwd
 from restybuild.elf.reader import ElfObject, NotElf, parse_elf
 from restybuild.errors import DockerUnavailable
 
@@ -158,14 +159,16 @@ def read_index(client: Any, ref: str, programs: Iterable[str] = (), *,
         if cached is not None and set(programs) <= set(cached.programs):
             libindex.remember_ref(ref, image.id)
             return cached
-    env = dict(e.split("=", 1) for e in (image.attrs.get("Config") or {}).get("Env") or ()
-               if "=" in e)
-    llp = tuple(d for d in env.get("LD_LIBRARY_PATH", "").split(":") if d)
+    config = image.attrs.get("Config") or {}
+    env = dict(e.split("=", 1) for e in config.get("Env") or () if "=" in e)
+    # `ENV LD_LIBRARY_PATH=/x:$LD_LIBRARY_PATH` leaves an empty element: the working folder
+    llp = tuple(env["LD_LIBRARY_PATH"].split(":")) if env.get("LD_LIBRARY_PATH") else ()
+    workdir = config.get("WorkingDir") or "/"
     from restybuild.engine import throwaway
 
     with throwaway(client, image.id, ["/restybuild-index"], entrypoint=[]) as container:
         files = ImageFiles(client, container)
-        index = _read(files, ref, image.id, programs, llp, only, tuple(recursive))
+        index = _read(files, ref, image.id, programs, llp, only, tuple(recursive), workdir)
     if only is None:
         libindex.store(index, ref)
     return index
@@ -173,7 +176,7 @@ def read_index(client: Any, ref: str, programs: Iterable[str] = (), *,
 
 def _read(files: ImageFiles, ref: str, image_id: str, programs: tuple[str, ...],
           llp: tuple[str, ...], only: Iterable[str] | None,
-          recursive: tuple[str, ...] = ()) -> LibraryIndex:
+          recursive: tuple[str, ...] = (), workdir: str = "/") -> LibraryIndex:
     objects: dict[str, ElfObject | None] = {}
     texts: dict[str, str] = {}
 
@@ -213,14 +216,15 @@ def _read(files: ImageFiles, ref: str, image_id: str, programs: tuple[str, ...],
         trusted = trusted or FALLBACK_TRUSTED.get(machine, ("/lib", "/usr/lib"))
         cache = parse_ld_cache(files.read_file("/etc/ld.so.cache") or b"")
         conf_dirs = _conf_dirs(files)
-        dirs = [*llp, *trusted, *conf_dirs, *(posixpath.dirname(e.path) for e in cache)]
+        dirs = [*(in_cwd(d, workdir) for d in llp), *trusted, *conf_dirs,
+                *(posixpath.dirname(e.path) for e in cache)]
     else:
         pfile = f"/etc/ld-musl-{musl_arch(machine, elf_class)}.path"
         raw = files.read_file(pfile)
         if raw is not None:
             texts[pfile] = raw.decode("utf-8", "replace")
         mpath = musl_path(texts.get(pfile))
-        dirs = [*llp, *mpath]
+        dirs = [*(in_cwd(d, workdir) for d in llp if d), *mpath]
     _read_dirs(files, dirs, add, recursive)
     links = dict(files.links)
     return LibraryIndex(
@@ -229,7 +233,7 @@ def _read(files: ImageFiles, ref: str, image_id: str, programs: tuple[str, ...],
         machine=machine, elf_class=elf_class,
         little_endian=ref_obj.little_endian if ref_obj else True, rtld=rtld,
         trusted_dirs=trusted, dst_lib=dst_lib_of(trusted),
-        ld_library_path=llp, cache=cache, musl_path=mpath, conf_dirs=conf_dirs,
+        ld_library_path=llp, cache=cache, musl_path=mpath, conf_dirs=conf_dirs, workdir=workdir,
         programs=found_programs, objects=tuple(sorted(objects.items())),
         links=tuple(sorted(links.items())), texts=tuple(sorted(texts.items())))
 

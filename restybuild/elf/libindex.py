@@ -3,7 +3,7 @@
 The index holds what the loader model needs to resolve names as the image's
 own ld.so would: the libc (glibc and its version, or musl), the program
 interpreter, the trusted folders compiled into it, the image's
-``LD_LIBRARY_PATH``, ``/etc/ld.so.cache`` (or musl's path file), and, for every
+``LD_LIBRARY_PATH`` and working folder, ``/etc/ld.so.cache`` (or musl's path file), and, for every
 ``*.so*`` file directly in a folder the loader searches, its ELF facts
 (soname, needs, RPATH/RUNPATH, versions defined and needed) plus the symlinks
 that lead to them. nginx and its dynamic modules are indexed too: a Lua module
@@ -53,6 +53,7 @@ class LibraryIndex:
     objects: tuple[tuple[str, ElfObject | None], ...]  # path -> facts; None: not ELF
     links: tuple[tuple[str, str], ...]  # symlink -> target
     texts: tuple[tuple[str, str], ...] = ()  # small files the loader reads (musl's path file)
+    workdir: str = "/"  # the image's WORKDIR: nginx's working folder
 
     @cached_property
     def fs(self) -> IndexFS:
@@ -63,7 +64,8 @@ class LibraryIndex:
             libc=self.libc, trusted_dirs=self.trusted_dirs, cache=self.cache,
             musl_path=self.musl_path,
             ld_library_path=self.ld_library_path if ld_library_path is None else ld_library_path,
-            rtld=self.rtld, dst_lib=self.dst_lib)  # $PLATFORM: the CPU is not known
+            rtld=self.rtld, dst_lib=self.dst_lib,  # $PLATFORM: the CPU is not known
+            cwd=self.workdir)
 
     @property
     def arch(self) -> str:
@@ -86,7 +88,7 @@ class LibraryIndex:
         links = dict(self.links)
         links.update(other.links)
         return replace(self, image=other.image, image_id=other.image_id,
-                       ld_library_path=other.ld_library_path,
+                       ld_library_path=other.ld_library_path, workdir=other.workdir,
                        programs=tuple(dict.fromkeys(self.programs + other.programs)),
                        objects=tuple(sorted(objects.items())), links=tuple(sorted(links.items())))
 
@@ -102,6 +104,7 @@ class LibraryIndex:
             "programs": list(self.programs),
             "objects": {p: (o.to_json() if o is not None else None) for p, o in self.objects},
             "links": dict(self.links), "texts": dict(self.texts),
+            **({"workdir": self.workdir} if self.workdir != "/" else {}),
         }
 
     @classmethod
@@ -120,6 +123,7 @@ class LibraryIndex:
             objects=tuple((p, ElfObject.from_json(p, o) if o is not None else None)
                           for p, o in sorted(d["objects"].items())),
             links=tuple(sorted(d["links"].items())), texts=tuple(sorted(d["texts"].items())),
+            workdir=d.get("workdir", "/"),
         )
 
     def dumps(self) -> str:

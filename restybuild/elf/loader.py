@@ -24,6 +24,11 @@ resolves a name, in this order:
 7. the trusted folders compiled into ld.so (multiarch ones included), unless
    the requester has ``DF_1_NODEFLIB``.
 
+An empty element of LD_LIBRARY_PATH, DT_RPATH or DT_RUNPATH (``/x::/y``, a
+trailing ``:``) is the process's working folder, a relative one is relative to
+it, and so is a relative DT_NEEDED path (:mod:`restybuild.elf.paths` has how
+each list is built, tokens included).
+
 A candidate of the other ELF class, or of another machine, is skipped and the
 search goes on (``open_verify``: "not a fatal error"); a file that is not ELF,
 or that ``open_verify`` refuses otherwise (the other byte order, a foreign OS
@@ -44,7 +49,8 @@ musl (``ldso/dynlink.c``: ``load_library``, ``path_open``, ``fixup_rpath``):
    ``libutil.*``, ``libxnet.*``) are libc itself;
 2. a name with ``/`` is a path; an object already loaded under that name is
    reused (musl does not compare ``DT_SONAME``);
-3. ``LD_LIBRARY_PATH``;
+3. ``LD_LIBRARY_PATH`` (empty elements skipped, relative ones in the working
+   folder, here and below);
 4. the ``DT_RUNPATH``, else ``DT_RPATH``, of the requester, then of the object
    that needed it, up to the program (only ``$ORIGIN`` is expanded; an entry
    with any other ``$`` token drops that object's whole path);
@@ -62,18 +68,17 @@ favour of the baseline entry), ``LD_PRELOAD``, audit modules, secure mode.
 from __future__ import annotations
 
 import posixpath
-import re
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 
 from restybuild.elf.closure import Closure, Loaded, LoaderEnv, Lookup, VersionProblem
 from restybuild.elf.fs import FileSystem
 from restybuild.elf.ldcache import CacheEntry
+from restybuild.elf.paths import cpu_dependent, expand, glibc_list, in_cwd, musl_list
 from restybuild.elf.reader import ElfObject, NotElf
 from restybuild.elf.search import Found, Search
 from restybuild.elf.verify import map_error, refusal
 
-_DST = re.compile(r"\$(?:\{(ORIGIN|PLATFORM|LIB)\}|(ORIGIN|PLATFORM|LIB)(?=/|$))")
 _MUSL_RESERVED = ("c.", "pthread.", "rt.", "m.", "dl.", "util.", "xnet.")
 __all__ = ["Closure", "Loaded", "Loader", "LoaderEnv", "Lookup", "Session", "VersionProblem"]
 
@@ -86,6 +91,7 @@ class _Map:
     ident: Hashable
     loader: _Map | None
     names: set[str] = field(default_factory=set)
+    origin: str = "/"  # what $ORIGIN expands to in its paths (``l_origin``)
 
 
 class Loader:
@@ -130,27 +136,6 @@ class Loader:
             s._add_rtld()
         return s
 
-    def expand(self, text: str, origin: str) -> str | None:
-        """`text` with glibc's dynamic string tokens expanded; None when one cannot be
-        (musl: any token but $ORIGIN; glibc: $PLATFORM on an unknown CPU, see
-        :func:`cpu_dependent`)."""
-        if "$" not in text:
-            return text
-        if self.env.libc == "musl":
-            if re.search(r"\$(?!\{ORIGIN\}|ORIGIN)", text):
-                return None
-            return text.replace("${ORIGIN}", origin).replace("$ORIGIN", origin)
-        if self.cpu_dependent(text):
-            return None
-        values = {"ORIGIN": origin, "LIB": self.env.dst_lib, "PLATFORM": self.env.platform}
-        return _DST.sub(lambda m: values[m.group(1) or m.group(2)] or "", text)
-
-    def cpu_dependent(self, text: str) -> bool:
-        """True when glibc would expand `text` differently on different CPUs and this
-        loader does not know which one it runs on."""
-        return self.env.libc == "glibc" and self.env.platform is None and any(
-            (m.group(1) or m.group(2)) == "PLATFORM" for m in _DST.finditer(text))
-
     # what a search reads: see restybuild.elf.search.ObjectSource
 
 
@@ -176,6 +161,7 @@ class Session:
         return self._load(path, main=False)
 
     def _load(self, path: str, main: bool) -> Closure:
+        path = in_cwd(path, self.env.cwd)
         ident, got = self.loader.object(path)
         if ident is None or isinstance(got, str):
             raise FileNotFoundError(f"{path}: {got}")
@@ -219,7 +205,8 @@ class Session:
 
     def _add(self, path: str, name: str, obj: ElfObject, ident: Hashable,
              loader: _Map | None) -> _Map:
-        m = _Map(path, name, obj, ident, loader, {name, path})
+        m = _Map(path, name, obj, ident, loader, {name, path},
+                 posixpath.dirname(path) or "/")
         if obj.soname:
             m.names.add(obj.soname)
         self.maps.append(m)
@@ -267,10 +254,10 @@ class Session:
     def _search_glibc(self, name: str, req: _Map) -> Found:
         search = self._search(name, req)
         if "/" in name:
-            path = self.loader.expand(name, posixpath.dirname(req.path))
+            path = expand(name, req.origin, self.env)
             if path is not None:
-                search.verify(path, "path")
-            elif self.loader.cpu_dependent(name):
+                search.verify(in_cwd(path, self.env.cwd), "path")
+            elif cpu_dependent(name, self.env):
                 search.cpu_dependent.append(name)
             return search.result("path")
         if not req.obj.runpath:
@@ -286,7 +273,7 @@ class Session:
             if not did_main and main is not None and main is not req and _rpath(main.obj) \
                     and search.dirs(self._dirs(main, _rpath(main.obj), search), "rpath"):
                 return search.result()
-        if search.dirs(self.env.ld_library_path, "LD_LIBRARY_PATH"):
+        if search.dirs(self._llp(search), "LD_LIBRARY_PATH"):
             return search.result()
         if req.obj.runpath and search.dirs(self._dirs(req, req.obj.runpath, search),
                                            "runpath"):
@@ -298,41 +285,34 @@ class Session:
         return search.result()
 
     def _dirs(self, m: _Map, entries: tuple[str, ...], search: Search) -> tuple[str, ...]:
-        origin = posixpath.dirname(m.path) or "/"
-        out: list[str] = []
-        for entry in entries:
-            d = self.loader.expand(entry, origin)
-            if d is None:
-                if self.loader.cpu_dependent(entry) and entry not in search.cpu_dependent:
-                    search.cpu_dependent.append(entry)
-                continue
-            d = d.rstrip("/") or "/"
-            if not d.startswith("/"):
-                d = posixpath.join("/", d)  # relative: from the working folder, "/" here
-            if d not in out:
-                out.append(d)
-        return tuple(out)
+        return glibc_list(entries, m.origin, self.env, search.cpu_dependent)
+
+    def _llp(self, search: Search) -> tuple[str, ...]:
+        """LD_LIBRARY_PATH, its tokens expanded for the main program (``_dl_init_paths``;
+        without one, for ld.so itself)."""
+        origin = self.main.origin if self.main is not None else (
+            posixpath.dirname(self.env.rtld) if self.env.rtld else None)
+        return glibc_list(self.env.ld_library_path, origin, self.env, search.cpu_dependent,
+                          separators=":;")
 
     # -- musl ----------------------------------------------------------------------------
     def _search_musl(self, name: str, req: _Map) -> Found:
         search = self._search(name, req, first_file=True)
         if "/" in name:
-            search.verify(name, "path")
+            search.verify(in_cwd(name, self.env.cwd), "path")
             return search.result("path")
-        if search.dirs(self.env.ld_library_path, "LD_LIBRARY_PATH"):
+        llp = musl_list(self.env.ld_library_path, None, self.env, expand_tokens=False)
+        if search.dirs(llp or (), "LD_LIBRARY_PATH"):
             return search.result()
         chain: _Map | None = req
         while chain is not None:
             entries = chain.obj.runpath or chain.obj.rpath
-            if entries:
-                origin = posixpath.dirname(chain.path) or "/"
-                expanded = [self.loader.expand(e, origin) for e in entries]
-                if None not in expanded and search.dirs(
-                        tuple(e for e in expanded if e is not None), "rpath"):
-                    return search.result()
+            dirs = musl_list(entries, chain.origin, self.env) if entries else None
+            if dirs and search.dirs(dirs, "rpath"):
+                return search.result()
             chain = chain.loader if chain.loader is not None else (
                 self.main if chain is not self.main else None)
-        search.dirs(self.env.musl_path, "default")
+        search.dirs(musl_list(self.env.musl_path, None, self.env, False) or (), "default")
         return search.result()
 
     # -- versions ------------------------------------------------------------------------

@@ -139,3 +139,16 @@ def test_musl_skips_empty_elements_and_opens_relative_ones_in_the_working_folder
     lk = next(lk for lk in Loader(env, HostFS()).session().load_main(str(user)).lookups
               if lk.name == "libmx.so.1")
     assert lk.path == (f"{here}/{found}" if found else None)
+
+
+def test_tokens_follow_is_dst_and_ld_library_path_s_are_the_program_s(tmp_path: Path) -> None:
+    """``$ORIGIN-deps`` is a token and "-deps" (``is_dst``: a token ends at anything but a
+    letter, digit or "_"); $ORIGIN in LD_LIBRARY_PATH is the main program's folder."""
+    lib(tmp_path / "pkg-deps", "libx.so.1")
+    top = lib(tmp_path / "pkg", "libtop.so", needs=[tmp_path / "pkg-deps/libx.so.1"],
+              calls=["libx_fn"], runpath=["$ORIGIN-deps"])
+    assert same_as_ldd(top)["libx.so.1"] == f"{tmp_path}/pkg-deps/libx.so.1"
+    lib(tmp_path / "pkg" / "llp", "liby.so.1")
+    user = lib(tmp_path / "pkg", "libuser.so", needs=[tmp_path / "pkg/llp/liby.so.1"],
+               calls=["liby_fn"])
+    assert same_as_ldd(user, "$ORIGIN/llp")["liby.so.1"] == f"{tmp_path}/pkg/llp/liby.so.1"

@@ -50,12 +50,17 @@ def test_json_and_a_clean_exit(module: Path, tmp_path: Path,
         "liblost.so.2", "libone.so.1", "libtwo.so.1"]
 
 
-def test_host_is_the_default_base(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_host_is_the_default_base(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                  monkeypatch: pytest.MonkeyPatch) -> None:
     mod = cc(tmp_path / "m.so", "int f(void){return 0;}\n", needs=["-lz"])
     assert main(["deps", str(mod)]) == 0
     out = capsys.readouterr().out
     assert out.startswith("against this machine")
     assert "libz.so.1 => /lib/x86_64-linux-gnu/libz.so.1  [base]" in out
+    # a path with "./" in it, dlopen'd into a base image's nginx
+    monkeypatch.chdir(tmp_path)
+    assert main(["deps", "./m.so", "--base", "debian-bookworm"]) == 0
+    assert "./m.so (64-bit x86_64, glibc)" in capsys.readouterr().out
 
 
 def test_problems_are_reported(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -63,8 +68,25 @@ def test_problems_are_reported(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert main(["deps", str(mod), "--base", "debian-bookworm"]) == 1
     assert "error: " in capsys.readouterr().out
     (tmp_path / "text.so").write_text("hello\n")
-    assert main(["deps", str(tmp_path / "text.so")]) == 4
-    assert "is not a readable ELF file" in capsys.readouterr().err
+    assert main(["deps", str(tmp_path / "text.so")]) == 1
+    assert "error: not a dynamic executable (file too short)" in capsys.readouterr().out
+
+
+def test_a_file_that_is_not_elf_does_not_stop_the_others(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Like ldd: the linker script libc.so is "not a dynamic executable", the rest resolve."""
+    script = Path("/usr/lib/x86_64-linux-gnu/libc.so")
+    assert script.read_bytes().startswith(b"/* GNU ld script")
+    mod = cc(tmp_path / "m.so", "int f(void){return 0;}\n", needs=["-lz"])
+    assert main(["deps", str(script), str(mod), str(tmp_path / "none.so")]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[1:3] == [f"{script} (not ELF)",
+                        "    error: not a dynamic executable (invalid ELF header)"]
+    assert out[3] == f"{mod} (64-bit x86_64, glibc)"
+    assert "    libz.so.1 => /lib/x86_64-linux-gnu/libz.so.1  [base]" in out
+    assert out[-2:] == [f"{tmp_path}/none.so (unreadable)",
+                        "    error: No such file or directory"]
+    assert main(["deps", str(mod)]) == 0
 
 
 def test_an_image_base_needs_the_daemon(tmp_path: Path, no_daemon: str,

@@ -17,7 +17,7 @@ from restybuild.cli import main
 from restybuild.elf.fs import HostFS
 from restybuild.elf.host import host_env
 from restybuild.elf.loader import Closure, Loader
-from restybuild.elf.natives import check_natives
+from restybuild.natives import check_natives
 from restybuild.elf.reader import read_elf
 from restybuild.resolve import load_project
 from tests.test_elf_fixtures import cc, lib

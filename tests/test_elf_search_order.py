@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from restybuild.cli import main
 from restybuild.elf.fs import HostFS, IndexFS
 from restybuild.elf.loader import Loader, LoaderEnv
 from restybuild.elf.reader import ElfObject, read_elf
@@ -109,9 +110,9 @@ def test_an_image_searches_its_workdir_for_an_empty_element() -> None:
     assert lk.path is None and "/srv/app" not in lk.tried  # musl skips empty elements
 
 
-def _obj(path: str, needed: tuple[str, ...] = ()) -> ElfObject:
+def _obj(path: str, needed: tuple[str, ...] = (), runpath: tuple[str, ...] = ()) -> ElfObject:
     return ElfObject(path=path, elf_class=64, little_endian=True, machine=62, e_type=3,
-                     interp=None, soname=None, needed=needed, rpath=(), runpath=(),
+                     interp=None, soname=None, needed=needed, rpath=(), runpath=runpath,
                      nodeflib=False, version_needs=(), version_defs=())
 
 
@@ -139,6 +140,44 @@ def test_musl_skips_empty_elements_and_opens_relative_ones_in_the_working_folder
     lk = next(lk for lk in Loader(env, HostFS()).session().load_main(str(user)).lookups
               if lk.name == "libmx.so.1")
     assert lk.path == (f"{here}/{found}" if found else None)
+
+
+def test_origin_is_the_folder_of_the_path_used_not_of_the_real_file(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """glibc's ``l_origin`` (``elf/dl-object.c``) is the folder of the name it opened: a
+    library reached through a symlink finds $ORIGIN/deps beside the symlink. (Only a program
+    the kernel started takes its origin from /proc/self/exe, the real file.)"""
+    real, link = tmp_path / "real", tmp_path / "link"
+    lib(real / "deps", "libx.so.1")
+    lib(link / "deps", "liby.so.1")
+    top = cc(real / "libo.so", "int libx_fn(void);\nint o(void){return libx_fn();}\n",
+             needs=[real / "deps/libx.so.1"], runpath=["$ORIGIN/deps"])
+    (link / "deps/libx.so.1").symlink_to(link / "deps/liby.so.1")
+    (link / "libo.so").symlink_to(top)
+    got = same_as_ldd(link / "libo.so")
+    assert got["libx.so.1"] == f"{link}/deps/libx.so.1"
+    assert same_as_ldd(top)["libx.so.1"] == f"{real}/deps/libx.so.1"
+    # restybuild deps, given the symlink (relative to the working folder too)
+    monkeypatch.chdir(tmp_path)
+    assert main(["deps", "link/libo.so"]) == 0
+    assert f"libx.so.1 => {link}/deps/libx.so.1  [base]" in capsys.readouterr().out
+
+
+def test_a_started_program_s_origin_is_its_real_file_s_folder(tmp_path: Path) -> None:
+    """nginx, started by the kernel, takes $ORIGIN from /proc/self/exe: a symlink to it
+    (``/usr/bin/openresty``) does not move it; ``ld.so PATH`` (ldd) takes the path's."""
+    objects = {
+        "/opt/or/sbin/nginx": _obj("/opt/or/sbin/nginx", needed=("libo.so.1",),
+                                   runpath=("$ORIGIN/../lib",)),
+        "/opt/or/lib/libo.so.1": _obj("/opt/or/lib/libo.so.1"),
+        "/usr/lib/libo.so.1": _obj("/usr/lib/libo.so.1")}
+    fs = IndexFS(objects, {"/usr/bin/openresty": "/opt/or/sbin/nginx"})
+    loader = Loader(LoaderEnv(libc="glibc"), fs)
+    started = loader.session().load_main("/usr/bin/openresty", executed=True)
+    assert started.lookups[0].path == "/opt/or/sbin/../lib/libo.so.1"
+    assert loader.session().load_main("/usr/bin/openresty").lookups[0].path == \
+        "/usr/bin/../lib/libo.so.1"
 
 
 def test_tokens_follow_is_dst_and_ld_library_path_s_are_the_program_s(tmp_path: Path) -> None:

@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from restybuild.elf.bundle import BaseSpec
+    from restybuild.elf.bundle import BaseSpec, Resolved
+    from restybuild.elf.facts import ElfObject
     from restybuild.elf.libindex import LibraryIndex
+    from restybuild.elf.tree import FileReport
 
 HELP = """\
 Resolve the shared libraries FILE.so needs, the way the dynamic loader of the
@@ -23,11 +25,14 @@ bundle it) or `MISSING`.
 whose shipped library index is used (no daemon needed; --live reads the image
 instead), or a local image (`myorg/openresty:1.19`), read through the Docker
 engine and cached by image ID. Without --base, this machine's loader is used
-(as ldd would). With a base, each file is loaded as Lua does it: dlopen'd into
-nginx after nginx's own libraries.
+(as ldd would): the loader of each file's ABI (the 32-bit one for a 32-bit
+file), run in the current folder, with the file's path as given ($ORIGIN is
+its folder, symlinks not followed). With a base, each file is loaded as Lua
+does it: dlopen'd into nginx after nginx's own libraries. A FILE that is not
+ELF is reported ("not a dynamic executable", as ldd says) and the others go on.
 
 Exit status: 0 when every library resolves, 1 when one is missing or cannot
-load, 2 on bad input.
+load, or a FILE is not a loadable ELF file, 2 on bad input.
 
 examples:
   restybuild deps lib/binary_protocol.so --base openresty:1.21.4.3-bookworm --search vendor/lib
@@ -52,11 +57,11 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from restybuild.elf.bundle import BUNDLE_DIR, NativeInput, SearchDir, resolve
+    from restybuild.elf.bundle import NativeInput, SearchDir, resolve
+    from restybuild.natives import abi_problem
     from restybuild.elf.reader import NotElf, read_elf
-    from restybuild.elf.tree import FileReport, render_text, rows_of, to_json
+    from restybuild.elf.tree import FileReport, render_text, to_json
     from restybuild.errors import ConfigError
-    from restybuild.natives import abi_problem, version_message
 
     if not args.files and not args.save_index:
         raise ConfigError("name at least one FILE.so (or --save-index FILE)")
@@ -66,38 +71,42 @@ def run(args: argparse.Namespace) -> int:
             raise ConfigError("--save-index needs --base")
         Path(args.save_index).write_text(index.dumps(), encoding="utf-8")
     search = tuple(SearchDir(d, str(Path(d).resolve())) for d in args.search)
-    inputs: list[NativeInput] = []
-    early: dict[str, tuple[tuple[str, str], ...]] = {}
-    kinds: dict[str, str] = {}
-    for f in args.files:
-        path = str(Path(f).resolve())
+    early: dict[int, FileReport] = {}
+    host_specs: dict[tuple[Any, ...], BaseSpec] = {}
+    pending: dict[int, tuple[BaseSpec, str, str]] = {}  # spec, path, kind
+    groups: dict[int, tuple[BaseSpec, list[NativeInput]]] = {}  # by id(spec)
+    for i, f in enumerate(args.files):
+        # the path as given, made absolute, never resolved: $ORIGIN is its folder (glibc's
+        # l_origin is the folder of the name it opened, symlinks not followed)
+        path = os.path.join(os.getcwd(), f)
         try:
             obj = read_elf(path)
-        except (NotElf, OSError) as e:
-            raise ConfigError(f"{f} is not a readable ELF file ({e})") from None
-        kinds[path] = f"{obj.kind}, {obj.libc or 'no libc'}"
-        problem = abi_problem(f, obj, spec) if not spec.as_main else None
+        except NotElf as e:  # like ldd: say so, go on with the others
+            early[i] = FileReport(f, "not ELF", (), (("error", f"not a dynamic executable "
+                                                               f"({e})"),), ())
+            continue
+        except OSError as e:
+            early[i] = FileReport(f, "unreadable", (), (("error", e.strerror or str(e)),), ())
+            continue
+        kind = f"{obj.kind}, {obj.libc or 'no libc'}"
+        fspec = spec if args.base is not None else host_spec(obj, host_specs)
+        problem = abi_problem(f, obj, fspec) if not fspec.as_main else None
         if problem is not None:
-            early[path] = (("error", problem[1]),)
+            early[i] = FileReport(f, kind, (), (("error", problem[1]),), ())
             continue
-        inputs.append(NativeInput(path, path, obj, search))
-    resolved, _bundles = resolve(spec, inputs)
-    by_path = {r.native.host_path: r for r in resolved}
+        groups.setdefault(id(fspec), (fspec, []))[1].append(NativeInput(path, path, obj, search))
+        pending[i] = (fspec, path, kind)
+    results = {}
+    for gspec, inputs in groups.values():
+        for r in resolve(gspec, inputs)[0]:
+            results[(id(gspec), r.native.host_path)] = r
     reports = []
-    for f in args.files:
-        path = str(Path(f).resolve())
-        r = by_path.get(path)
-        if r is None:
-            reports.append(FileReport(f, kinds[path], (), early.get(path, ()), ()))
+    for i, f in enumerate(args.files):
+        if i in early:
+            reports.append(early[i])
             continue
-        names = {f"{BUNDLE_DIR}/{c.name}": c.label for c in r.bundled}
-        problems = [("warning" if vp.weak else "error", version_message(f, vp, spec, names)[1])
-                    for vp in (r.closure.version_problems if r.closure else ())]
-        if r.closure is not None and r.closure.error:
-            problems.insert(0, ("error", r.closure.error))
-        problems += [("note", f"{name}: {note}") for name, notes in r.skipped for note in notes]
-        reports.append(FileReport(f, kinds[path], rows_of(r), tuple(problems),
-                                  tuple((c.name, c.label) for c in r.bundled)))
+        fspec, path, kind = pending[i]
+        reports.append(_report(f, kind, results[(id(fspec), path)], fspec))
     out = tuple(reports)
     if args.json:
         print(json.dumps(to_json(spec, out), indent=2))
@@ -106,24 +115,55 @@ def run(args: argparse.Namespace) -> int:
     return 1 if any(r.failed for r in out) else 0
 
 
-def base_for(base: str | None, live: bool) -> tuple[BaseSpec, LibraryIndex | None]:
-    """The base to resolve against: this machine, a recipe's flavor, or a local image."""
+def _report(f: str, kind: str, r: Resolved, spec: BaseSpec) -> FileReport:
+    from restybuild.elf.bundle import BUNDLE_DIR
+    from restybuild.natives import version_message
+    from restybuild.elf.tree import FileReport, rows_of
+
+    names = {f"{BUNDLE_DIR}/{c.name}": c.label for c in r.bundled}
+    problems = [("warning" if vp.weak else "error", version_message(f, vp, spec, names)[1])
+                for vp in (r.closure.version_problems if r.closure else ())]
+    if r.closure is not None and r.closure.error:
+        problems.insert(0, ("error", r.closure.error))
+    problems += [("note", f"{name}: {note}") for name, notes in r.skipped for note in notes]
+    return FileReport(f, kind, rows_of(r), tuple(problems),
+                      tuple((c.name, c.label) for c in r.bundled))
+
+
+def host_spec(obj: ElfObject | None = None,
+              known: dict[tuple[Any, ...], BaseSpec] | None = None) -> BaseSpec:
+    """This machine's loader for `obj`'s ABI (its 32-bit loader for a 32-bit file, as ldd
+    picks it), as the program ldd would run; the default ABI without `obj`. `known`
+    keeps the specs of one run (the environment is read once per ABI)."""
     from restybuild.elf.bundle import BaseSpec
     from restybuild.elf.fs import HostFS
     from restybuild.elf.host import host_env
-    from restybuild.elf.libindex import load_snapshot
     from restybuild.elf.reader import read_elf
+
+    abi = (obj.elf_class, obj.little_endian, obj.machine) if obj is not None else None
+    key = (*(abi or (0, True, 0)), obj.interp if obj is not None else None)
+    known = {} if known is None else known
+    if key in known:
+        return known[key]
+    env = host_env(abi=abi, interp=obj.interp if obj is not None else None)
+    me = read_elf(env.rtld) if env.rtld else (obj or read_elf(sys.executable))
+    version = ""
+    if env.libc == "glibc" and hasattr(os, "confstr"):
+        version = (os.confstr("CS_GNU_LIBC_VERSION") or "").rpartition(" ")[2]
+    spec = BaseSpec("this machine", env.libc, version, me.machine, me.elf_class,
+                    me.little_endian, env=env, fs=HostFS(), as_main=True,
+                    source="its ld.so.cache, trusted folders and LD_LIBRARY_PATH")
+    known[key] = spec
+    return spec
+
+
+def base_for(base: str | None, live: bool) -> tuple[BaseSpec, LibraryIndex | None]:
+    """The base to resolve against: this machine, a recipe's flavor, or a local image."""
+    from restybuild.elf.libindex import load_snapshot
     from restybuild.natives import spec_from_index
 
     if base is None:
-        env = host_env()
-        me = read_elf(env.rtld or sys.executable)
-        version = ""
-        if env.libc == "glibc" and hasattr(os, "confstr"):
-            version = (os.confstr("CS_GNU_LIBC_VERSION") or "").rpartition(" ")[2]
-        return BaseSpec("this machine", env.libc, version, me.machine, me.elf_class,
-                        me.little_endian, env=env, fs=HostFS(), as_main=True,
-                        source="its ld.so.cache, trusted folders and LD_LIBRARY_PATH"), None
+        return host_spec(), None
     flavor = _recipe_flavor(base)
     if flavor is not None:
         if flavor.library_index and not live:

@@ -141,7 +141,7 @@ def session_for(spec: BaseSpec, fs: FileSystem, env: LoaderEnv,
     loader = Loader(env, fs, objects)
     if spec.nginx and not spec.as_main and fs.identity(spec.nginx) is not None:
         s = loader.session()
-        s.load_main(spec.nginx)
+        s.load_main(spec.nginx, executed=True)
         for module in spec.modules:
             if fs.identity(module) is not None:
                 s.dlopen(module)

@@ -25,6 +25,9 @@ class FileSystem(Protocol):
     def text(self, path: str) -> str | None:
         """The text of a small file (``/etc/ld-musl-*.path``), or None."""
 
+    def realpath(self, path: str) -> str:
+        """`path` with every symlink followed (what /proc/self/exe says of a program)."""
+
 
 class HostFS:
     """The machine restybuild runs on (`ldd`'s view), or a folder of it as its root."""
@@ -46,6 +49,11 @@ class HostFS:
 
     def read(self, path: str) -> ElfObject:
         return read_elf(self.real(path), name=path)
+
+    def realpath(self, path: str) -> str:
+        real = os.path.realpath(self.real(path))
+        return real[len(self.root):] or "/" if self.root and real.startswith(self.root + "/") \
+            else real
 
     def text(self, path: str) -> str | None:
         try:
@@ -113,13 +121,16 @@ class IndexFS:
         real = resolve_links(path, self.links)
         return self.texts.get(real or path)
 
+    def realpath(self, path: str) -> str:
+        return resolve_links(path, self.links) or path
+
 
 class OverlayFS:
     """`base` plus files a plan puts into the image: image path -> file on the host."""
 
     def __init__(self, base: FileSystem, extra: Mapping[str, str]) -> None:
         self.base = base
-        self.extra = dict(extra)
+        self.extra = {posixpath.normpath(k): v for k, v in extra.items()}
 
     def identity(self, path: str) -> Hashable | None:
         norm = posixpath.normpath(path)
@@ -135,3 +146,7 @@ class OverlayFS:
 
     def text(self, path: str) -> str | None:
         return self.base.text(path)
+
+    def realpath(self, path: str) -> str:
+        norm = posixpath.normpath(path)
+        return norm if norm in self.extra else self.base.realpath(path)

@@ -43,22 +43,56 @@ def loader_platform(rtld: str | None) -> str | None:
     return m.group(1) if m and m.group(1) else None
 
 
-def host_env(ld_library_path: str | None = None, cwd: str | None = None) -> LoaderEnv:
+#: where each ABI's program interpreter lives: (class, little-endian, machine) -> paths
+RTLDS: dict[tuple[int, bool, int], tuple[str, ...]] = {
+    (64, True, 62): ("/lib64/ld-linux-x86-64.so.2", "/lib/ld-musl-x86_64.so.1"),
+    (32, True, 62): ("/libx32/ld-linux-x32.so.2",),
+    (32, True, 3): ("/lib/ld-linux.so.2", "/lib/ld-musl-i386.so.1"),
+    (64, True, 183): ("/lib/ld-linux-aarch64.so.1", "/lib/ld-musl-aarch64.so.1"),
+    (32, True, 40): ("/lib/ld-linux-armhf.so.3", "/lib/ld-musl-armhf.so.1"),
+    (64, True, 21): ("/lib64/ld64.so.2",), (64, False, 22): ("/lib/ld64.so.1",),
+    (64, True, 243): ("/lib/ld-linux-riscv64-lp64d.so.1",),
+}
+
+
+def rtld_for(abi: tuple[int, bool, int] | None = None,
+             interp: str | None = None) -> tuple[str | None, tuple[int, bool, int]]:
+    """The program interpreter of this machine for `abi` (default: its programs'), and its ABI.
+
+    As ``ldd`` runs the loader that accepts the file (its RTLDLIST, tried in turn), a
+    32-bit file gets the 32-bit loader: `interp` (the file's PT_INTERP) when it is of
+    that ABI, else the one this machine's programs name, else the usual path for the ABI.
+    """
+    candidates = [interp] if interp else []
+    for prog in PROGRAMS:
+        try:
+            candidates.append(read_elf(prog).interp or "")
+        except (OSError, NotElf):
+            continue
+    candidates += RTLDS.get(abi, ()) if abi is not None else ()
+    for path in candidates:
+        try:
+            obj = read_elf(path) if path else None
+        except (OSError, NotElf):
+            continue
+        if obj is None or obj.defect:
+            continue
+        got = (obj.elf_class, obj.little_endian, obj.machine)
+        if abi is None or got == abi:
+            return path, got
+    return None, abi or (64, True, 62)
+
+
+def host_env(ld_library_path: str | None = None, cwd: str | None = None,
+             abi: tuple[int, bool, int] | None = None, interp: str | None = None) -> LoaderEnv:
     """The host's loader: its interpreter, trusted folders, ld.so.cache and LD_LIBRARY_PATH.
 
     `ld_library_path` defaults to this process's ``LD_LIBRARY_PATH`` (its empty
-    elements kept: they name the working folder), `cwd` to its working folder.
+    elements kept: they name the working folder), `cwd` to its working folder; `abi`
+    and `interp` choose the loader of a file's ABI (:func:`rtld_for`): its trusted
+    folders, ``$LIB`` and ``$PLATFORM`` are that loader's.
     """
-    rtld = None
-    machine, elf_class = 62, 64
-    for prog in PROGRAMS:
-        try:
-            obj = read_elf(prog)
-        except (OSError, NotElf):
-            continue
-        rtld, machine, elf_class = obj.interp, obj.machine, obj.elf_class
-        if rtld:
-            break
+    rtld, (elf_class, _le, machine) = rtld_for(abi, interp)
     if ld_library_path is None:
         ld_library_path = os.environ.get("LD_LIBRARY_PATH", "")
     llp = tuple(ld_library_path.split(":")) if ld_library_path else ()

@@ -103,6 +103,7 @@ def trusted_dirs_from_ldso(data: bytes) -> tuple[str, ...]:
 FALLBACK_TRUSTED = {
     62: ("/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64", "/usr/lib64", "/lib",
          "/usr/lib"),
+    3: ("/lib/i386-linux-gnu", "/usr/lib/i386-linux-gnu", "/lib", "/usr/lib"),
     183: ("/lib/aarch64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/lib64", "/usr/lib64", "/lib",
           "/usr/lib"),
 }

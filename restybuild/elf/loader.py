@@ -152,15 +152,18 @@ class Session:
         self.abi: tuple[int, bool, int] | None = None  # class, little-endian, machine
 
     # -- loading -------------------------------------------------------------------------
-    def load_main(self, path: str) -> Closure:
-        """Load the program at `path` (or, as ``ldd`` does, a library as the program)."""
-        return self._load(path, main=True)
+    def load_main(self, path: str, executed: bool = False) -> Closure:
+        """Load the program at `path` as ``ld.so PATH`` (``ldd``) does, or, `executed`, as
+        the kernel starts it: then its $ORIGIN is the folder of its real file, from
+        ``/proc/self/exe`` (glibc's ``_dl_get_origin``, musl's ``fixup_rpath``), where
+        ld.so run on a path takes the folder of the path (``elf/dl-object.c``)."""
+        return self._load(path, main=True, executed=executed)
 
     def dlopen(self, path: str) -> Closure:
         """``dlopen`` the file at `path` (a Lua C module, an nginx dynamic module)."""
         return self._load(path, main=False)
 
-    def _load(self, path: str, main: bool) -> Closure:
+    def _load(self, path: str, main: bool, executed: bool = False) -> Closure:
         path = in_cwd(path, self.env.cwd)
         ident, got = self.loader.object(path)
         if ident is None or isinstance(got, str):
@@ -176,6 +179,8 @@ class Session:
             if refused is not None:
                 return Closure(path, (), (), (), error=f"{path}: {refused}")
             root = self._add(path, path, got, ident, None)
+            if executed:
+                root.origin = posixpath.dirname(self.loader.fs.realpath(path)) or "/"
         if main:
             self.main = root
         lookups: list[Lookup] = []
@@ -200,8 +205,9 @@ class Session:
         rtld = self.env.rtld
         assert rtld is not None
         ident, got = self.loader.object(rtld)
-        if ident is not None and not isinstance(got, str):
-            self._add(rtld, rtld, got, ident, None)
+        if ident is not None and not isinstance(got, str) and \
+                (got.elf_class, got.little_endian, got.machine) == self.abi:
+            self._add(rtld, rtld, got, ident, None)  # a process has its own ABI's ld.so
 
     def _add(self, path: str, name: str, obj: ElfObject, ident: Hashable,
              loader: _Map | None) -> _Map:

@@ -57,6 +57,9 @@ for f in files:
     except FileNotFoundError as e:
         out[f] = {"error": str(e)}
         continue
+    if c.error:  # the loader refuses the file itself
+        out[f] = {"error": c.error}
+        continue
     found = sorted({os.path.realpath(lk.path) for lk in c.lookups if lk.new} - {rtld})
     missing = sorted({lk.name for lk in c.lookups if lk.path is None and not lk.error})
     errors = sorted({lk.error for lk in c.lookups if lk.error})

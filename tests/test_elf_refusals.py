@@ -17,8 +17,9 @@ from restybuild.cli import main
 from restybuild.elf.fs import HostFS
 from restybuild.elf.host import host_env
 from restybuild.elf.loader import Closure, Loader
-from restybuild.natives import check_natives
 from restybuild.elf.reader import read_elf
+from restybuild.lock import shipped_index
+from restybuild.natives import check_natives
 from restybuild.resolve import load_project
 from tests.test_elf_fixtures import cc, lib
 from tests.test_elf_loader import closure
@@ -140,7 +141,8 @@ def test_a_pie_native_and_a_freebsd_dependency_are_findings(tmp_path: Path,
        needs=[dep])
     rf = project(tmp_path, "native lib/tool.so -> lua\n"
                            "native lib/user.so -> lua { search vendor }\n")
-    found = {(f.kind, f.message) for f in check_natives(load_project(rf))}
+    p = load_project(rf)
+    found = {(f.kind, f.message) for f in check_natives(p, shipped_index(p))}
     assert ("unloadable", "lib/tool.so cannot be loaded: cannot dynamically load "
                           "position-independent executable") in found
     assert ("missing-library", "lib/user.so needs libbsd1.so.1, which the base image "

@@ -58,10 +58,10 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from restybuild.elf.bundle import NativeInput, SearchDir, resolve
-    from restybuild.natives import abi_problem
     from restybuild.elf.reader import NotElf, read_elf
     from restybuild.elf.tree import FileReport, render_text, to_json
     from restybuild.errors import ConfigError
+    from restybuild.natives import abi_problem
 
     if not args.files and not args.save_index:
         raise ConfigError("name at least one FILE.so (or --save-index FILE)")
@@ -117,8 +117,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _report(f: str, kind: str, r: Resolved, spec: BaseSpec) -> FileReport:
     from restybuild.elf.bundle import BUNDLE_DIR
-    from restybuild.natives import version_message
     from restybuild.elf.tree import FileReport, rows_of
+    from restybuild.natives import version_message
 
     names = {f"{BUNDLE_DIR}/{c.name}": c.label for c in r.bundled}
     problems = [("warning" if vp.weak else "error", version_message(f, vp, spec, names)[1])

@@ -70,7 +70,7 @@ def kept_out(path: str, is_dir: bool, tree: SourceTree | None = None) -> str | N
     if _matches(name, SECRET_FILES):
         return "a secret"
     if _matches(name, PEM_FILES) and _has_private_key(path, tree):
-        return "a secret (it holds a private key)"
+        return "a private key"
     if _matches(name, NOISE_FILES):
         return "editor leftovers"
     return None

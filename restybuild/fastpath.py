@@ -1,13 +1,16 @@
 """An incremental result cache for `restybuild plan` and `lint`, in the standard library only.
 
 `plan` and `lint` run from editors, hooks and scripts far more often than their
-inputs change. Like ninja's deps log, each result is stored with a stamp (size,
-mtime, ctime, inode) of every input it was computed from: the Restyfile, every
-file and folder below the declared source folders, the recipe, and
-restybuild's own code and data. A later run with the same arguments whose
-stamps all match prints the stored result without importing the compiler
-(Lark, crossplane, pyelftools, Jinja2); any change, a new file in a declared
-folder included, recomputes it. Set RESTYBUILD_NO_CACHE=1 to bypass it.
+inputs change. Like ninja's deps log, each result is stored with exactly what
+it was computed from: the records of the run's :class:`~restybuild.source.SourceTree`
+(every file read, with its stamp and hash; every path looked for, found or
+missing; every folder listed), plus the identity of restybuild (its code and
+data files: grammar, recipes, templates) and of the libraries it runs with
+(their installed metadata). No list of inputs is written by hand. A later run
+with the same arguments whose records all still hold prints the stored result
+without importing the compiler (Lark, Jinja2, tree-sitter); any change
+recomputes. A failed run is stored the same way, so a missing folder that
+appears is seen. Set RESTYBUILD_NO_CACHE=1 to bypass it.
 
 This module must import nothing heavy: the warm path pays for every import.
 """
@@ -19,13 +22,16 @@ import os
 import sys
 
 from restybuild.cachedir import enabled, private_dir
+from restybuild.source import still_valid
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs the warm path
 if TYPE_CHECKING:
     from typing import Any
 
-FORMAT = 1
+FORMAT = 2
 PACKAGE = os.path.dirname(os.path.abspath(__file__))
+#: The libraries whose versions change what plan and lint print.
+DEPENDENCIES = ("lark", "jinja2", "tree-sitter", "tree-sitter-lua", "pyyaml", "tomli")
 
 
 def _entry_path(kind: str, restyfile: str) -> str | None:
@@ -38,12 +44,6 @@ def _entry_path(kind: str, restyfile: str) -> str | None:
     return os.path.join(folder, f"{kind}-{name[-200:]}.marshal")
 
 
-def _identity() -> list[Any]:
-    from restybuild import __version__
-
-    return [FORMAT, __version__, PACKAGE, list(sys.version_info[:2])]
-
-
 def _stamp(path: str) -> list[int] | None:
     try:
         st = os.stat(path)
@@ -53,23 +53,47 @@ def _stamp(path: str) -> list[int] | None:
 
 
 def _tree(path: str, out: list[str]) -> None:
-    """`path` and, for a folder, everything below it (links followed like the planner)."""
     out.append(path)
-    if os.path.isdir(path):
-        for dirpath, dirnames, filenames in os.walk(path):
-            out.extend(os.path.join(dirpath, d) for d in dirnames)
-            out.extend(os.path.join(dirpath, f) for f in filenames)
+    for dirpath, dirnames, filenames in os.walk(path):
+        dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
+        out.extend(os.path.join(dirpath, f) for f in sorted(filenames))
 
 
-def _package_inputs() -> list[str]:
+def _package_files() -> list[str]:
     out: list[str] = []
     _tree(PACKAGE, out)
-    shipped = os.path.join(PACKAGE, "_data")
-    if not os.path.isdir(shipped):  # a checkout: grammar/ and recipes/ sit beside the package
+    if not os.path.isdir(os.path.join(PACKAGE, "_data")):  # a checkout: data beside the package
         top = os.path.dirname(PACKAGE)
         for name in ("grammar", "recipes"):
             _tree(os.path.join(top, name), out)
-    return [p for p in out if "__pycache__" not in p]
+    return out
+
+
+def identity() -> list[Any]:
+    """This restybuild: format, Python, and the stamp of each of its code and data files."""
+    return [FORMAT, list(sys.version_info[:2]), [[p, _stamp(p)] for p in _package_files()]]
+
+
+def _dependency_stamps() -> list[list[Any]]:
+    """The installed metadata file of each library (computed when storing: slow is fine)."""
+    from importlib import metadata
+
+    out: list[list[Any]] = []
+    for name in DEPENDENCIES:
+        try:
+            dist = metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            out.append([name, None, None, None])
+            continue
+        path = str(dist.locate_file(getattr(dist, "_path", "")) or "")
+        meta = os.path.join(path, "METADATA") if path else ""
+        out.append([name, dist.version, meta, _stamp(meta) if meta else None])
+    return out
+
+
+def _dependencies_hold(stamps: list[list[Any]]) -> bool:
+    return all((meta is None and stamp is None) or (meta and _stamp(meta) == stamp)
+               for _name, _version, meta, stamp in stamps)
 
 
 def lookup(kind: str, restyfile: str, variant: Any = None) -> dict[str, Any] | None:
@@ -82,33 +106,27 @@ def lookup(kind: str, restyfile: str, variant: Any = None) -> dict[str, Any] | N
             entry = marshal.load(fh)
     except (OSError, ValueError, EOFError, TypeError):
         return None
-    if not isinstance(entry, dict) or entry.get("identity") != _identity() \
+    if not isinstance(entry, dict) or entry.get("identity") != identity() \
             or entry.get("restyfile") != os.path.abspath(restyfile) \
             or entry.get("variant") != variant \
-            or not isinstance(entry.get("inputs"), dict):
+            or not _dependencies_hold(entry.get("dependencies", [[None, None, "", 0]])):
         return None
-    inputs: dict[str, Any] = entry["inputs"]
-    if set(inputs) != set(_package_inputs() + entry.get("project_inputs", [])):
-        return None
-    for p, stamp in inputs.items():
-        if _stamp(p) != stamp:
+    for record in entry.get("records", ()):
+        if not still_valid(record):
             return None
     output: dict[str, Any] = entry["output"]
     return output
 
 
-def store(kind: str, restyfile: str, variant: Any, project_paths: list[str],
+def store(kind: str, restyfile: str, variant: Any, records: list[Any],
           output: dict[str, Any]) -> None:
-    """Remember `output` with the stamps of its inputs; failures only cost the cache."""
+    """Remember `output` with the records of what it was computed from; failures only cost
+    the cache."""
     if not enabled():
         return
-    project_inputs: list[str] = []
-    for p in project_paths:
-        _tree(p, project_inputs)
-    inputs = {p: _stamp(p) for p in _package_inputs() + project_inputs}
-    entry = {"identity": _identity(), "restyfile": os.path.abspath(restyfile),
-             "variant": variant, "inputs": inputs, "project_inputs": project_inputs,
-             "output": output}
+    entry = {"identity": identity(), "dependencies": _dependency_stamps(),
+             "restyfile": os.path.abspath(restyfile), "variant": variant,
+             "records": [list(r) for r in records], "output": output}
     target = _entry_path(kind, restyfile)
     if target is None:
         return
@@ -117,7 +135,7 @@ def store(kind: str, restyfile: str, variant: Any, project_paths: list[str],
         with open(tmp, "wb") as fh:
             marshal.dump(entry, fh)
         os.replace(tmp, target)
-    except OSError:
+    except (OSError, ValueError):
         pass
 
 

@@ -37,6 +37,7 @@ from restybuild.elf.reader import (
 from restybuild.elf.verify import load_problem
 from restybuild.errors import ConfigError, Span
 from restybuild.model import Native, Project
+from restybuild.source import SourceTree
 
 PLATFORM_NOTE = ("$PLATFORM is what the loader calls the CPU: glibc on x86-64 says `haswell` "
                  "on Intel CPUs with AVX2, `x86_64` on others, so it is not known before the "
@@ -110,14 +111,32 @@ def spec_from_index(index: LibraryIndex, label: str, nginx: str | None,
         source=f"library index of {index.image} ({index.image_id[:19]})")
 
 
-def check_natives(project: Project, index: LibraryIndex | None) -> tuple[Finding, ...]:
+def check_natives(project: Project, index: LibraryIndex | None,
+                  tree: SourceTree | None = None) -> tuple[Finding, ...]:
     """Every finding about `project`'s natives, for lint; reads files, never Docker."""
-    return plan_natives(project, index).findings
+    return plan_natives(project, index, tree).findings
 
 
-def plan_natives(project: Project, index: LibraryIndex | None) -> NativesPlan:
+def record_inputs(project: Project, tree: SourceTree) -> None:
+    """Record in `tree` what the resolver reads behind its back (the ELF reader opens files
+    itself): each native, and every file of every search folder."""
+    root = Path(project.root)
+    for n in project.natives:
+        for path in (str(root / n.src), *(
+                str(root / s / name) for s in n.search for name in tree.listdir(str(root / s)))):
+            try:
+                if tree.is_file(path):
+                    tree.read_bytes(path)
+            except OSError:
+                pass
+
+
+def plan_natives(project: Project, index: LibraryIndex | None,
+                 tree: SourceTree | None = None) -> NativesPlan:
     """The libraries to bundle for `project`'s natives, and the findings about them."""
     p = project
+    if tree is not None:
+        record_inputs(p, tree)
     spec = base_spec(p, index)
     root = Path(p.root)
     findings: list[Finding] = []

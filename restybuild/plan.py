@@ -113,7 +113,7 @@ def plan(project: Project, index: LibraryIndex | None,
     ctx: list[ContextEntry] = []
     rocks = _rocks_stage(p, tree, ctx)
     layers: list[Layer] = []
-    natives = _natives_layer(p, index, ctx)
+    natives = _natives_layer(p, index, ctx, tree)
     if p.natives:
         layers.append(Layer("natives", "Lua C modules and the libraries bundled for them"))
     # the effective conf, and the prefix's logs folder nginx expects
@@ -166,12 +166,12 @@ def _rocks_stage(p: Project, tree: SourceTree, ctx: list[ContextEntry]) -> _Rock
                   tuple(s.runtime for s in r.system if s.runtime))
 
 
-def _natives_layer(p: Project, index: LibraryIndex | None,
-                   ctx: list[ContextEntry]) -> NativesPlan | None:
+def _natives_layer(p: Project, index: LibraryIndex | None, ctx: list[ContextEntry],
+                   tree: SourceTree) -> NativesPlan | None:
     """The natives and the libraries bundled for them (their closure against the base)."""
     if not p.natives:
         return None
-    natives = plan_natives(p, index)
+    natives = plan_natives(p, index, tree)
     errors = [f for f in natives.findings if f.severity == "error"]
     if errors:
         raise errors[0].error()

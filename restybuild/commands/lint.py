@@ -57,8 +57,9 @@ def run(args: argparse.Namespace) -> int:
     from restybuild import fastpath
     from restybuild.errors import Exit
     from restybuild.lint import output
-    from restybuild.lint.config import config_files, load_config
+    from restybuild.lint.config import load_config
     from restybuild.lint.runner import all_codes, failing, lint
+    from restybuild.source import SourceTree
 
     rules = all_codes()
     if args.list_rules:
@@ -70,7 +71,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"restybuild: error: cannot read {restyfile}: no such file", file=sys.stderr)
         return Exit.IO
     folder = Path(restyfile).resolve().parent
-    cfg = load_config(folder)
+    tree = SourceTree()
+    cfg = load_config(folder, tree)
     fmt = args.format or cfg.get("format", "text")
     threshold = args.failure_threshold or cfg.get("failure-threshold", "error")
     if fmt not in ("text", "json", "sarif") or threshold not in ("error", "warning", "info"):
@@ -86,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"restybuild: error: the manifests folder {options['k8s']} does not exist",
               file=sys.stderr)
         return Exit.IO
-    result = lint(restyfile, options, select, ignore)
+    result = lint(restyfile, options, select, ignore, tree)
     if fmt == "json":
         text = output.as_json(result.diagnostics)
     elif fmt == "sarif":
@@ -96,8 +98,7 @@ def run(args: argparse.Namespace) -> int:
     exit_code = Exit.SYNTAX if result.syntax_error else (
         Exit.FAILED if failing(result.diagnostics, threshold) else Exit.OK)
     variant = fastpath.lint_variant(args.argv)
-    fastpath.store("lint", restyfile, variant,
-                   list(result.inputs) + [str(p) for p in config_files(folder)],
+    fastpath.store("lint", restyfile, variant, tree.snapshot(),
                    {"text": text, "exit": int(exit_code)})
     sys.stdout.write(text)
     return exit_code

@@ -34,7 +34,6 @@ def run(args: argparse.Namespace) -> int:
     from restybuild.inputs import load
     from restybuild.plan import plan
     from restybuild.render import render_dockerfile
-    from restybuild.resolve import project_inputs
 
     inputs = load(args.restyfile, args.index)
     project = inputs.project
@@ -47,6 +46,6 @@ def run(args: argparse.Namespace) -> int:
         "notes": list(bp.effective.notes),
         "warnings": list(bp.warnings),
     }
-    fastpath.store("plan", args.restyfile, None, project_inputs(project), output)
+    fastpath.store("plan", args.restyfile, None, inputs.tree.snapshot(), output)
     return fastpath.emit(output, args.output)
 

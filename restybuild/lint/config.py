@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from restybuild.errors import Exit, RestyError
+from restybuild.source import SourceTree
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -30,13 +31,14 @@ def config_files(folder: Path) -> list[Path]:
     return [folder / "restybuild.toml", folder / "pyproject.toml"]
 
 
-def load_config(folder: Path) -> dict[str, Any]:
+def load_config(folder: Path, tree: SourceTree | None = None) -> dict[str, Any]:
     """The lint options of the project in `folder` (restybuild.toml wins over pyproject)."""
+    tree = tree if tree is not None else SourceTree()
     for path in config_files(folder):
-        if not path.is_file():
+        if not tree.is_file(str(path)):
             continue
         try:
-            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+            raw = tomllib.loads(tree.read_text(str(path)))
         except (OSError, tomllib.TOMLDecodeError) as e:
             raise LintConfigError(f"{path}: cannot read the configuration: {e}") from None
         table = raw if path.name == "restybuild.toml" else raw.get("tool", {}).get("restybuild")

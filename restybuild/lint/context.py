@@ -159,7 +159,7 @@ class LintContext:
     def natives_findings(self, check: Any) -> tuple[Any, ...]:
         """The native resolver's findings, computed once for RB501 and RB502."""
         if self._natives is None:
-            self._natives = tuple(check(self.project, self.index))
+            self._natives = tuple(check(self.project, self.index, self.source))
         return self._natives
 
     @staticmethod

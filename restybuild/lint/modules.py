@@ -14,6 +14,7 @@ from typing import Any
 
 from restybuild.data import data_dir
 from restybuild.model import Project
+from restybuild.source import SourceTree
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -68,8 +69,10 @@ def rockspec_modules(text: str) -> tuple[str, ...]:
     return tuple(found)
 
 
-def _rock_files(project: Project) -> dict[str, str]:
+def _rock_files(project: Project, tree: SourceTree) -> dict[str, str]:
     """rock name -> rockspec text, from the server folder and the `rock PATH` files."""
+    import io
+
     root = Path(project.root)
     texts: dict[str, str] = {}
     rocks = project.rocks
@@ -77,14 +80,14 @@ def _rock_files(project: Project) -> dict[str, str]:
         return texts
     candidates: list[Path] = []
     if rocks.server and not rocks.server_is_url:
-        candidates += sorted((root / rocks.server).glob("*.rock*"))
+        candidates += [Path(p) for p in tree.glob(str(root / rocks.server / "*.rock*"))]
     candidates += [root / r.path for r in rocks.rocks if r.path]
     for path in candidates:
         try:
             if path.suffix == ".rockspec":
-                text = path.read_text(encoding="utf-8", errors="replace")
+                text = tree.read_text(str(path))
             elif path.suffix == ".rock":
-                with zipfile.ZipFile(path) as z:
+                with zipfile.ZipFile(io.BytesIO(tree.read_bytes(str(path)))) as z:
                     spec = [n for n in z.namelist() if n.endswith(".rockspec")]
                     text = z.read(spec[0]).decode("utf-8", "replace") if spec else ""
             else:
@@ -100,10 +103,12 @@ def _rock_files(project: Project) -> dict[str, str]:
 @dataclass(frozen=True)
 class Providers:
     project: Project
+    tree: SourceTree
     base_patterns: tuple[str, ...]
     rock_modules: dict[str, tuple[str, ...]]  # rock name -> module patterns
     unknown_rocks: tuple[str, ...]  # declared rocks whose modules could not be read
     memo: dict[str, str | None] = field(default_factory=dict, compare=False)
+    files: list[str] = field(default_factory=list, compare=False)
 
     def who(self, module: str) -> str | None:
         """A description of what provides `module`, or None (memoized per module)."""
@@ -116,7 +121,7 @@ class Providers:
         rel = module.replace(".", "/")
         for c in self.project.lua:
             for cand in (f"{rel}.lua", f"{rel}.ljbc", f"{rel}/init.lua", f"{rel}/init.ljbc"):
-                if os.path.isfile(os.path.join(root, c.src, cand)):
+                if self.tree.is_file(os.path.join(root, c.src, cand)):
                     return f"{c.src}/{cand}"
         head = module.split(".")[0]
         for n in self.project.natives:
@@ -130,14 +135,25 @@ class Providers:
             return "the base image"
         return None
 
+    def _project_files(self) -> list[str]:
+        """Every file of the project, relative to it (sorted; .git left out); listed once."""
+        if not self.files:
+            root = self.project.root
+            for dirpath, dirnames, filenames in self.tree.walk(root):
+                dirnames[:] = [d for d in dirnames if d != ".git"]
+                below = os.path.relpath(dirpath, root).replace(os.sep, "/")
+                self.files.extend(f if below == "." else f"{below}/{f}" for f in filenames)
+            self.files.sort()
+            self.files.append("")  # listed, even when the project has no file
+        return self.files[:-1]
+
     def suggest(self, module: str) -> str | None:
         """Who could provide `module` if it were declared."""
         rel = module.replace(".", "/")
-        root = Path(self.project.root)
         for cand in (f"{rel}.lua", f"{rel}/init.lua"):
-            hits = sorted(p for p in root.rglob(cand) if ".git" not in p.parts)[:1]
+            hits = [p for p in self._project_files() if p.endswith("/" + cand) or p == cand][:1]
             if hits:
-                found = hits[0].relative_to(root).as_posix()
+                found = hits[0]
                 folder = found[: -len(cand)].rstrip("/") or "."
                 return f"{found} would: declare `lua {folder} -> lua`"
         for rock, patterns in _table().get("rocks", {}).items():
@@ -146,11 +162,11 @@ class Providers:
         return None
 
 
-def providers(project: Project) -> Providers:
+def providers(project: Project, tree: SourceTree) -> Providers:
     table = _table()
     recipe = table.get("recipes", {}).get(project.flavor.recipe, {}).get("modules", [])
     base = tuple(table.get("luajit", {}).get("modules", [])) + tuple(recipe)
-    specs = _rock_files(project)
+    specs = _rock_files(project, tree)
     known = table.get("rocks", {})
     modules: dict[str, tuple[str, ...]] = {}
     unknown: list[str] = []
@@ -166,4 +182,4 @@ def providers(project: Project) -> Providers:
                 modules[name] = tuple(known[name])
             else:
                 unknown.append(name)
-    return Providers(project, base, modules, tuple(unknown))
+    return Providers(project, tree, base, modules, tuple(unknown))

@@ -12,6 +12,7 @@ from restybuild.errors import ConfigError, RestyError, RestySyntaxError, Span
 from restybuild.lint import Diagnostic, Finding, severity_rank
 from restybuild.lint.context import build_context
 from restybuild.lint.rules import RULES
+from restybuild.source import SourceTree
 
 #: Codes of the framework's own diagnostics.
 META_RULES = {
@@ -34,18 +35,17 @@ def all_codes() -> dict[str, tuple[str, str]]:
 class LintResult:
     diagnostics: tuple[Diagnostic, ...]
     syntax_error: bool
-    inputs: tuple[str, ...]  # files and folders the result depends on
 
 
 def _matches(code: str, patterns: tuple[str, ...]) -> bool:
     return any(code.startswith(p) for p in patterns)
 
 
-def _suppressions(path: Path) -> dict[int, tuple[set[str], bool, bool]]:
+def _suppressions(path: Path, tree: SourceTree) -> dict[int, tuple[set[str], bool, bool]]:
     """line -> (codes, has a reason, the comment stands on a line of its own)."""
     out: dict[int, tuple[set[str], bool, bool]] = {}
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
+        text = tree.read_text(str(path))
     except OSError:
         return out
     for lineno, line in enumerate(text.splitlines(), start=1):
@@ -58,30 +58,26 @@ def _suppressions(path: Path) -> dict[int, tuple[set[str], bool, bool]]:
 
 
 def lint(restyfile: str, options: dict[str, Any], select: tuple[str, ...] = (),
-         ignore: tuple[str, ...] = ()) -> LintResult:
+         ignore: tuple[str, ...] = (), tree: SourceTree | None = None) -> LintResult:
     """Lint `restyfile`; `select`/`ignore` are code prefixes (`RB1` selects RB101...)."""
     from restybuild.inputs import load
-    from restybuild.resolve import project_inputs
 
+    tree = tree if tree is not None else SourceTree()
     diags: list[Diagnostic] = []
-    inputs = [restyfile]
     try:
-        loaded = load(restyfile)
+        loaded = load(restyfile, tree=tree)
         project = loaded.project
     except RestySyntaxError as e:
-        return LintResult((_meta("RB001", e),), True, tuple(inputs))
+        return LintResult((_meta("RB001", e),), True)
     except ConfigError as e:
         if e.span is None:
             raise
-        return LintResult((_meta("RB002", e),), False, tuple(inputs))
+        return LintResult((_meta("RB002", e),), False)
 
     def wanted(code: str) -> bool:
         return (not select or _matches(code, select)) and not _matches(code, ignore)
 
     ctx = build_context(project, options, loaded.base.index, loaded.tree)
-    inputs += project_inputs(project)
-    if options.get("k8s"):
-        inputs.append(str(options["k8s"]))
     for rule in RULES:
         if wanted(rule.CODE):
             diags.extend(_diag(rule.CODE, rule.SEVERITY, f) for f in rule.check(ctx))
@@ -93,9 +89,9 @@ def lint(restyfile: str, options: dict[str, Any], select: tuple[str, ...] = (),
         except RestyError as e:
             if e.span is not None:
                 diags.append(_meta("RB003", e))
-    kept = tuple(d for d in _suppress(diags) if wanted(d.code))
+    kept = tuple(d for d in _suppress(diags, tree) if wanted(d.code))
     conf_syntax = any(d.code == "RB601" for d in kept)  # a syntax error in an input: exit 2
-    return LintResult(kept, conf_syntax, tuple(inputs))
+    return LintResult(kept, conf_syntax)
 
 
 def _absolute(span: Span) -> Span:
@@ -111,14 +107,14 @@ def _diag(code: str, severity: str, f: Finding) -> Diagnostic:
     return Diagnostic(code, f.severity or severity, f.message, _absolute(f.span), f.hint)
 
 
-def _suppress(diags: list[Diagnostic]) -> tuple[Diagnostic, ...]:
+def _suppress(diags: list[Diagnostic], tree: SourceTree) -> tuple[Diagnostic, ...]:
     cache: dict[str, dict[int, tuple[set[str], bool, bool]]] = {}
     out: list[Diagnostic] = []
     flagged: set[tuple[str, int]] = set()
     for d in diags:
         file = d.span.file
         if file not in cache:
-            cache[file] = _suppressions(Path(file)) if Path(file).is_file() else {}
+            cache[file] = _suppressions(Path(file), tree) if tree.is_file(file) else {}
         sup = cache[file]
         hit = None
         same, above = sup.get(d.span.line), sup.get(d.span.line - 1)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from restybuild import recipes
 from restybuild.errors import InputError, RestySyntaxError, Span
 from restybuild.model import Project
 from restybuild.resolve import folders, header, native, rocks, runtime
@@ -22,7 +21,7 @@ from restybuild.resolve.context import Context
 from restybuild.source import NotRegular, SourceTree
 from restybuild.syntax import Restyfile
 
-__all__ = ["load_project", "project_inputs", "read_restyfile", "resolve"]
+__all__ = ["load_project", "read_restyfile", "resolve"]
 
 
 def read_restyfile(path: str | Path, tree: SourceTree) -> Restyfile:
@@ -73,26 +72,3 @@ def resolve(rf: Restyfile, root: Path, tree: SourceTree | None = None) -> Projec
     )
     folders.check_destinations(ctx, conf, lua, natives, rocks_)
     return project
-
-
-def project_inputs(project: Project) -> list[str]:
-    """Every file or folder a result about `project` (plan, lint) is computed from."""
-    root = Path(project.root)
-    paths = [project.restyfile, recipes.recipe_path(project.flavor.recipe)]
-    if project.conf:
-        paths.append(str(root / project.conf.src))
-    paths += [str(root / c.src) for c in project.lua]
-    for n in project.natives:
-        paths.append(str(root / n.src))
-        paths += [str(root / s) for s in n.search]
-    if project.natives:  # image library indexes read since (restybuild deps --base IMAGE)
-        from restybuild.elf.libindex import cache_dir
-
-        folder = cache_dir()
-        if folder is not None:
-            paths.append(str(folder))
-    if project.rocks:
-        if project.rocks.server and not project.rocks.server_is_url:
-            paths.append(str(root / project.rocks.server))
-        paths += [str(root / r.path) for r in project.rocks.rocks if r.path]
-    return paths

@@ -227,11 +227,18 @@ CATCHES = [
           "will have no /usr/share/nginx/app/worker.lua (src/worker.lua does not exist)"]),
     Case("RB605", "secrets",
          {"Restyfile": BOTH_R, C: EMPTY_CONF, "conf/.git/HEAD": "ref\n", "lua/.env": "X=1\n",
-          "lua/a.lua": "return 1\n"},
+          "lua/a.lua": "return 1\n", "lua/PROD.ENV": "X=1\n", "lua/.aws/credentials": "[x]\n",
+          "lua/tls.pem": "-----BEGIN PRIVATE KEY-----\n", "lua/ca.pem": "-----BEGIN CERTIFICATE"},
          ["Restyfile:3:1: RB605 warning: conf/.git is inside a declared folder; it is kept out "
-          "of the image",
+          "of the image (version control, editor or credentials folder)",
+          "Restyfile:4:1: RB605 warning: lua/.aws is inside a declared folder; it is kept out "
+          "of the image (version control, editor or credentials folder)",
           "Restyfile:4:1: RB605 warning: lua/.env is inside a declared folder; it is kept out "
-          "of the image"]),
+          "of the image (a secret)",
+          "Restyfile:4:1: RB605 warning: lua/PROD.ENV is inside a declared folder; it is kept out "
+          "of the image (a secret)",
+          "Restyfile:4:1: RB605 warning: lua/tls.pem is inside a declared folder; it is kept out "
+          "of the image (a private key)"]),
     Case("RB701", "metrics-without-rock", {"Restyfile": HEAD + "metrics prometheus port 9145\n"},
          ["Restyfile:3:1: RB701 error: `metrics prometheus` needs the nginx-lua-prometheus "
           "rock"]),
@@ -672,7 +679,9 @@ def test_providers_name_the_native_that_serves_a_submodule(tmp_path: Path) -> No
     write_tree(tmp_path, {"Restyfile": LUA_R + "native natives/cjson.so -> lua\n",
                           "natives/cjson.so": lua_module("cjson"),
                           "lua/mod/init.lua": "return {}\n"})
-    prov = providers(load_project(tmp_path / "Restyfile"))
+    from restybuild.source import SourceTree
+
+    prov = providers(load_project(tmp_path / "Restyfile"), SourceTree())
     assert prov.who("cjson.safe") == "natives/cjson.so"  # Lua's all-in-one loader
     assert prov.who("cjson") == "natives/cjson.so"
     assert prov.who("mod") == "lua/mod/init.lua"

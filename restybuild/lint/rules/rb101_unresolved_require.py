@@ -22,7 +22,7 @@ SEVERITY = "error"
 
 
 def check(ctx: LintContext) -> Iterator[Finding]:
-    prov = providers(ctx.project)
+    prov = providers(ctx.project, ctx.source)
     for chunk in ctx.lua_chunks:
         for use in chunk.facts.requires:
             if use.name is None or prov.who(use.name) is not None:

@@ -27,7 +27,7 @@ def check(ctx: LintContext) -> Iterator[Finding]:
         if any(image.startswith(lib.rstrip("/") + "/") for lib in lualib):
             continue
         src = ctx.image_to_project(image)
-        if src is None or not (ctx.root / src).is_file():
+        if src is None or not ctx.source.is_file(str(ctx.root / src)):
             where = f" ({src} does not exist)" if src else ""
             yield Finding(f"`{d.name} {d.args[-1]}`: the image will have no {image}{where}",
                           d.span, hint="declare the folder with `lua SRC -> DST`, or fix the path")

@@ -13,7 +13,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from restybuild.context import excluded
+from restybuild.context import excluded, kept_out
 from restybuild.lint import Finding
 from restybuild.lint.context import LintContext
 
@@ -28,11 +28,13 @@ def check(ctx: LintContext) -> Iterator[Finding]:
     if p.conf:
         folders.append((p.conf.src, p.conf.span))
     for src, span in folders:
-        for dirpath, dirnames, filenames in os.walk(ctx.root / src):
+        for dirpath, dirnames, filenames in ctx.source.walk(str(ctx.root / src)):
             for name in sorted(dirnames + filenames):
                 is_dir = name in dirnames
-                if excluded(name, is_dir) and not name.endswith("~") and name != "__pycache__":
+                why = kept_out(os.path.join(dirpath, name), is_dir, ctx.source)
+                if why is not None and why != "editor leftovers" and name != "__pycache__":
                     rel = ctx.rel(Path(dirpath) / name)
                     yield Finding(f"{rel} is inside a declared folder; it is kept out of the "
-                                  "image", span, hint="move it out of the project's folders")
+                                  f"image ({why})", span,
+                                  hint="move it out of the project's folders")
             dirnames[:] = [d for d in dirnames if not excluded(d, True)]

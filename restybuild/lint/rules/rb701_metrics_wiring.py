@@ -20,7 +20,7 @@ SEVERITY = "error"
 
 def check(ctx: LintContext) -> Iterator[Finding]:
     m = ctx.project.metrics
-    if m is None or providers(ctx.project).who("prometheus") is not None:
+    if m is None or providers(ctx.project, ctx.source).who("prometheus") is not None:
         return
     yield Finding("`metrics prometheus` needs the nginx-lua-prometheus rock", m.span,
                   hint="add `rock nginx-lua-prometheus VERSION` to `rocks`")

@@ -68,12 +68,13 @@ def check(ctx: LintContext) -> Iterator[Finding]:
     import yaml
 
     base = Path(str(folder))
-    files = sorted(list(base.rglob("*.yaml")) + list(base.rglob("*.yml")))
+    files = sorted(Path(d) / f for d, _dirs, names in ctx.source.walk(str(base)) for f in names
+                   if f.endswith((".yaml", ".yml")))
     res = ctx.project.resources
     for path in files:
         shown = ctx.rel(path)
         try:
-            docs = list(yaml.compose_all(path.read_text(encoding="utf-8")))
+            docs = list(yaml.compose_all(ctx.source.read_text(str(path))))
         except yaml.YAMLError as e:
             mark = getattr(e, "problem_mark", None)
             line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)

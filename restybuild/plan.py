@@ -38,7 +38,7 @@ import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
-from restybuild.conf.effective import RUN_DIR, EffectiveConf, effective_conf
+from restybuild.conf.effective import RUN_DIR, RUN_USER, EffectiveConf, effective_conf
 from restybuild.context import ContextEntry, walk_folder
 from restybuild.elf.bundle import BUNDLE_DIR
 from restybuild.elf.libindex import LibraryIndex
@@ -94,6 +94,7 @@ class BuildPlan:
     context: tuple[ContextEntry, ...]
     effective: EffectiveConf
     warnings: tuple[str, ...] = ()  # rendered `file:line:col: warning: ...` messages
+    user: str = RUN_USER  # the image's USER: non-root, group 0
 
 
 def _install_cmd(manager: str, pkgs: list[str]) -> str | None:

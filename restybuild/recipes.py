@@ -35,7 +35,6 @@ FLAVOR_SCHEMA: dict[str, tuple[type, bool]] = {
     "lualib": (list, False),         # folders of the Lua libraries the base bundles
     "luarocks": (str, False),        # luarocks command in the builder image
     "luarocks_vars": (dict, False),  # VAR=VALUE passed to luarocks install
-    "user": (str, False),            # the unprivileged user workers run as
     "stop_signal": (str, False),
     "ld_library_path": (list, False),  # LD_LIBRARY_PATH the image sets
     "worker_memory": (str, False),   # memory one nginx worker of this base takes (lint RB401)
@@ -84,7 +83,6 @@ class FlavorSpec:
     lualib: tuple[str, ...]
     luarocks: str
     luarocks_vars: tuple[tuple[str, str], ...]
-    user: str
     stop_signal: str
     ld_library_path: tuple[str, ...]
     worker_memory: str
@@ -122,7 +120,6 @@ class Flavor:
     lualib: tuple[str, ...]
     luarocks: str
     luarocks_vars: tuple[tuple[str, str], ...]
-    user: str
     stop_signal: str
     ld_library_path: tuple[str, ...]
     worker_memory: str = ""  # e.g. "64Mi"; "" when the recipe does not say
@@ -191,7 +188,7 @@ class Recipe:
             libc_version=spec.libc_version, arch=spec.arch,
             package_manager=spec.package_manager, prefix=spec.prefix, nginx=spec.nginx,
             load_modules=spec.load_modules, lualib=spec.lualib, luarocks=spec.luarocks,
-            luarocks_vars=spec.luarocks_vars, user=spec.user, stop_signal=spec.stop_signal,
+            luarocks_vars=spec.luarocks_vars, stop_signal=spec.stop_signal,
             ld_library_path=spec.ld_library_path, worker_memory=spec.worker_memory,
             library_index=spec.library_index,
         )
@@ -276,7 +273,7 @@ def _spec(name: str, table: dict[str, object], path: Path) -> FlavorSpec:
         nginx=text("nginx"), load_modules=strings("load_modules"), lualib=strings("lualib"),
         luarocks=text("luarocks"),
         luarocks_vars=tuple(sorted((str(k), str(v)) for k, v in variables.items())),
-        user=text("user", "nobody"), stop_signal=text("stop_signal", "SIGQUIT"),
+        stop_signal=text("stop_signal", "SIGQUIT"),
         ld_library_path=strings("ld_library_path"), worker_memory=text("worker_memory"),
         library_index=str(path.parent.parent / index) if index else "",
     )

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from restybuild.conf.edit import directive
+from restybuild.conf.effective import RUN_DIR
 from restybuild.engine import engine_errors, run_once, throwaway
 from restybuild.errors import VerifyFailed
 from restybuild.plan import BuildPlan
@@ -67,8 +68,19 @@ def expected_workers(plan: BuildPlan) -> int:
     return 1
 
 
+def as_kubernetes(plan: BuildPlan, read_only: bool = True) -> dict[str, Any]:
+    """How a container of the candidate runs: as `restybuild k8s` runs the pod. Its USER
+    (non-root, group 0), all capabilities dropped, no new privileges, and a read-only root
+    with a tmpfs on the run folder (the pod's memory-backed emptyDir)."""
+    run: dict[str, Any] = {"user": plan.user, "cap_drop": ["ALL"],
+                           "security_opt": ["no-new-privileges"]}
+    if read_only:
+        run.update(read_only=True, tmpfs={RUN_DIR: "mode=0777"})
+    return run
+
+
 def nginx_test(client: Any, image: str, plan: BuildPlan) -> str:
-    result = run_once(client, image, [*plan.cmd, "-t"])
+    result = run_once(client, image, [*plan.cmd, "-t"], **as_kubernetes(plan))
     if result.exit_code != 0:
         raise VerifyFailed("`nginx -t` failed in the candidate image",
                            notes=tuple(_interesting(result.output)),
@@ -110,7 +122,8 @@ def boot_check(client: Any, image: str, plan: BuildPlan,
     log = ""
     started = 0
     exited = False
-    with throwaway(client, image, [*plan.cmd, "-g", "error_log stderr notice;"]) as container:
+    with throwaway(client, image, [*plan.cmd, "-g", "error_log stderr notice;"],
+                   **as_kubernetes(plan)) as container:
         container.start()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -228,9 +241,11 @@ def module_load_check(client: Any, image: str, plan: BuildPlan,
 
     conf = load_conf(plan, modules)
     rel = VERIFY_DIR.lstrip("/")
-    data = make_tar((ContextEntry(f"{rel}/nginx.conf", data=conf.encode()),))
+    data = make_tar((ContextEntry(rel, is_dir=True, group_writable=True),  # nginx writes its pid
+                     ContextEntry(f"{rel}/nginx.conf", data=conf.encode())))
     cmd = [plan.nginx, "-p", plan.prefix.rstrip("/") + "/", "-c", f"{VERIFY_DIR}/nginx.conf"]
-    with throwaway(client, image, cmd) as container:
+    # the generated conf is put in before the container starts: its root stays writable
+    with throwaway(client, image, cmd, **as_kubernetes(plan, read_only=False)) as container:
         container.put_archive("/", data)
         container.start()
         status = container.wait(timeout=timeout)

@@ -16,7 +16,7 @@ from restybuild.errors import RestyError
 from restybuild.render import render_dockerfile
 from tests.conftest import planned, write_tree
 
-INSTRUCTIONS = ("FROM", "RUN", "COPY", "ENV", "LABEL", "EXPOSE", "STOPSIGNAL", "ENTRYPOINT",
+INSTRUCTIONS = ("FROM", "RUN", "COPY", "ENV", "LABEL", "EXPOSE", "USER", "STOPSIGNAL", "ENTRYPOINT",
                 "CMD")
 HOSTILE = ["a;touch /pwned", "a$(touch /pwned)", "a`touch /pwned`", 'a"b', "a'b", "a\\nRUN x",
            "a && touch /pwned", "a|sh", "${PATH}", "a\tb", "a b"]

@@ -116,7 +116,6 @@ def test_openresty_bookworm_tag() -> None:
     assert flavor.prefix == "/usr/local/openresty/nginx"
     assert flavor.nginx == "/usr/bin/openresty"
     assert flavor.luarocks == "/usr/local/openresty/luajit/bin/luarocks"
-    assert flavor.user == "nobody"
     assert flavor.load_modules == ()
     assert flavor.lualib == ("/usr/local/openresty/site/lualib", "/usr/local/openresty/lualib")
 

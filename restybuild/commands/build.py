@@ -37,6 +37,15 @@ def register(sub: Any) -> None:
     p.set_defaults(func=run)
 
 
+def low_ports(plan: Any) -> list[int]:
+    """The ports below 1024 the effective conf listens on."""
+    from restybuild.conf.edits.probes import listen_ports
+
+    tree = plan.effective.tree
+    ports = {p for s in tree.find("server") for p in listen_ports(tree, s)}
+    return sorted(p for p in ports if p < 1024)
+
+
 def run(args: argparse.Namespace) -> int:
     from restybuild.build import build_and_tag
     from restybuild.inputs import load
@@ -51,4 +60,12 @@ def run(args: argparse.Namespace) -> int:
                           hint="write NAME[:TAG], e.g. registry.example/team/app:1.0")
     result = build_and_tag(project, tag, quiet=args.quiet, pull=args.pull, base=inputs.base)
     print(f"verified and tagged {tag} ({result.image_id[:19]})")
+    low = low_ports(result.plan)
+    if low:
+        import sys
+
+        print(f"note: the image runs as UID {result.plan.user}; it listens on port "
+              f"{', '.join(map(str, low))}: below 1024 works in the container's own network "
+              "(Docker and Kubernetes allow it there), but with --network host it needs root",
+              file=sys.stderr)
     return 0

@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 
 from restybuild.conf.edit import Edit, EffectiveFile, render
 from restybuild.conf.edits import EDITS
-from restybuild.conf.edits.base import RUN_DIR, EditContext
+from restybuild.conf.edits.base import RUN_DIR, RUN_UID, RUN_USER, EditContext
 from restybuild.conf.tree import MAIN, ConfTree, load_conf
 from restybuild.errors import Span
 from restybuild.model import Project
 from restybuild.source import SourceTree
 
-__all__ = ["RUN_DIR", "EffectiveConf", "effective_conf"]
+__all__ = ["RUN_DIR", "RUN_UID", "RUN_USER", "EffectiveConf", "effective_conf"]
 
 
 @dataclass(frozen=True)

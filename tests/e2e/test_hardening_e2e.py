@@ -144,3 +144,62 @@ def test_ctrl_c_during_verification_leaves_nothing_behind(docker_client: Any,
         filters={"label": f"io.restybuild.restyfile.sha256={digest}"})
     assert labelled == []
     docker_client.images.remove("rb-e2e/slowboot:latest", noprune=True)
+
+
+def test_the_image_runs_as_a_non_root_user_of_group_0_by_default(
+        docker_client: Any, hardened: str) -> None:
+    """`docker run IMAGE` is least-privilege too, not only under Kubernetes."""
+    assert docker_client.images.get(hardened).attrs["Config"]["User"] == "10001:0"
+    body, logs = serve(docker_client, hardened, cap_drop=["ALL"],
+                       security_opt=["no-new-privileges"])
+    assert body == "uid-writes-code=false hits=1\n"
+    assert "[emerg]" not in logs and "[alert]" not in logs and "[error]" not in logs
+    container = docker_client.containers.run(hardened, network_mode="none", detach=True)
+    try:
+        time.sleep(1.5)
+        procs = container.top(ps_args="-o pid,uid,args")["Processes"]
+    finally:
+        container.remove(force=True)
+    assert procs and all(p[1] == "10001" for p in procs), procs
+
+
+def test_verification_runs_the_candidate_as_kubernetes_will(docker_client: Any,
+                                                             tmp_path: Path) -> None:
+    """An app that writes into its prefix at start passed on a writable root as root, then
+    crashed in the pod: now the boot check sees what the pod would."""
+    from restybuild.errors import VerifyFailed
+
+    write_tree(tmp_path, {
+        "Restyfile": "name writer\nbase debian-bookworm\nconf conf\n",
+        "conf/nginx.conf": "events {}\nhttp {\n  init_by_lua_block {\n"
+                           "    local f = assert(io.open(ngx.config.prefix() .. 'state.txt',"
+                           " 'w'))\n"
+                           "    f:close()\n  }\n  server { listen 18097; }\n}\n",
+    })
+    with pytest.raises(VerifyFailed) as e:
+        build_and_tag(load_project(tmp_path / "Restyfile"), "rb-e2e/writer:test", quiet=True,
+                      client=docker_client)
+    assert e.value.message.startswith("boot check failed")
+    assert any("state.txt" in n and ("Read-only" in n or "Permission denied" in n)
+               for n in e.value.notes), e.value.notes
+
+
+def test_a_legacy_pid_and_temp_path_are_moved_to_the_run_folder(
+        docker_client: Any, tmp_path: Path) -> None:
+    write_tree(tmp_path, {
+        "Restyfile": "name legacypid\nbase debian-bookworm\nconf conf\n",
+        "conf/nginx.conf": "pid logs/nginx.pid;\nevents {}\nhttp {\n"
+                           "  proxy_temp_path /usr/share/nginx/proxy_temp;\n"
+                           "  server { listen 18098; }\n}\n",
+    })
+    result = build_and_tag(load_project(tmp_path / "Restyfile"), "rb-e2e/legacypid:test",
+                           quiet=True, client=docker_client)
+    try:
+        notes = result.plan.effective.notes
+        assert any(n.startswith("pid logs/nginx.pid (") and "moved to /run/restybuild/"
+                   "nginx.pid" in n for n in notes), notes
+        assert any(n.startswith("proxy_temp_path /usr/share/nginx/proxy_temp (") for n in notes)
+        conf = result.plan.effective.file("nginx.conf")
+        assert conf is not None and 'pid /run/restybuild/nginx.pid;' in conf.text
+    finally:
+        docker_client.images.remove("rb-e2e/legacypid:test", noprune=True)

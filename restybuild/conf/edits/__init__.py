@@ -5,6 +5,9 @@ reads the whole include tree, so it merges with what any included file sets;
 a declaration that conflicts with the conf raises an error naming both
 places. The registry is an explicit tuple, like the lint rules: the main
 context's inserts appear in this order at the top of the main file.
+
+There is no `user` edit: the image runs as a non-root USER (:data:`RUN_USER`), and
+nginx ignores `user` then; a conf's own `user` line is kept as written.
 """
 
 from __future__ import annotations
@@ -22,14 +25,12 @@ from restybuild.conf.edits import (
     probes,
     shared_dicts,
     temp_paths,
-    user,
     workers,
 )
 
 EDITS: tuple[ModuleType, ...] = (
     modules,
     daemon,
-    user,
     pid,
     workers,
     env,

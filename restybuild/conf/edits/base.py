@@ -12,6 +12,10 @@ from restybuild.model import Project
 #: Where nginx writes at run time (pid, temp files): writable by group 0, a tmpfs
 #: under a read-only root filesystem.
 RUN_DIR = "/run/restybuild"
+#: The image's USER, as `restybuild k8s` runs it: a non-root UID of group 0 (OpenShift gives
+#: an arbitrary UID of group 0, which the g=u run folder also serves).
+RUN_UID = 10001
+RUN_USER = f"{RUN_UID}:0"
 
 
 @dataclass

@@ -1,15 +1,28 @@
-"""nginx's temp folders go to the run folder unless the conf chose them."""
+"""nginx's temp folders go to the run folder, also those a legacy conf put elsewhere."""
 
 from __future__ import annotations
 
-from restybuild.conf.edit import Http, Insert, directive
+from restybuild.conf.edit import Http, Insert, directive, quote
 from restybuild.conf.edits.base import RUN_DIR, EditContext, EditList
+from restybuild.conf.edits.pid import writable
 
 KINDS = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
 
 
 def edits(c: EditContext) -> EditList:
-    have = {d.name for d in c.tree.directives if d.ctx[:1] == ("http",)}
+    out: EditList = []
+    have = set()
+    for d in c.tree.directives:
+        kind = d.name.removesuffix("_temp_path")
+        if d.name.endswith("_temp_path") and kind in KINDS:
+            have.add(kind)
+            if d.args and not writable(c, d.args[0]):
+                target = f"{RUN_DIR}/{kind}"
+                c.notes.append(f"{d.name} {d.args[0]} ({d.span}) moved to {target}: the "
+                               "image's root is read-only")
+                out.append(c.replace_arg(d, 0, quote(target), None))
     lines = tuple(directive(f"{kind}_temp_path", f"{RUN_DIR}/{kind}") for kind in KINDS
-                  if f"{kind}_temp_path" not in have)
-    return [Insert(Http(), lines, None)] if lines else []
+                  if kind not in have)
+    if lines:
+        out.insert(0, Insert(Http(), lines, None))
+    return out

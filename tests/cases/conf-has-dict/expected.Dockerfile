@@ -4,6 +4,8 @@ FROM restybuild/debian-bookworm:runtime
 # the effective nginx configuration
 COPY layers/conf/ /
 LABEL io.restybuild.base="debian-bookworm:12-runtime" io.restybuild.restyfile.sha256="b5c9ba337442e20d47db0c1f9fe381b883f935a1e118d6f62f17b46d64ae4987" org.opencontainers.image.title="dicts"
+# least privilege everywhere: a non-root UID of group 0 (nginx ignores `user` then)
+USER 10001:0
 STOPSIGNAL SIGQUIT
 ENTRYPOINT []
 CMD ["/usr/sbin/nginx", "-p", "/usr/share/nginx/", "-c", "/usr/share/nginx/conf/nginx.conf"]

@@ -16,6 +16,8 @@ COPY layers/app/ /
 ENV PRICE="costs \$5, \"cheap\"" TZ="UTC"
 LABEL io.restybuild.base="debian-bookworm:12-runtime" io.restybuild.restyfile.sha256="4d9428e1e51a5698c2f7d0e9b7560b91fba14c17568db47e1430c380d456d3fe" org.opencontainers.image.title="full-debian"
 EXPOSE 8080
+# least privilege everywhere: a non-root UID of group 0 (nginx ignores `user` then)
+USER 10001:0
 STOPSIGNAL SIGQUIT
 ENTRYPOINT []
 CMD ["/usr/sbin/nginx", "-p", "/usr/share/nginx/", "-c", "/usr/share/nginx/conf/nginx.conf"]

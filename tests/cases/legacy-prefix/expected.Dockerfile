@@ -6,6 +6,8 @@ COPY layers/conf/ /
 # the Lua code
 COPY layers/app/ /
 LABEL io.restybuild.base="debian-bookworm:12-runtime" io.restybuild.restyfile.sha256="bc9c8556b8a13f065b74f5bf0572df7e2b9eab7ebe98e2c428f7da0a242b1f59" org.opencontainers.image.title="legacy"
+# least privilege everywhere: a non-root UID of group 0 (nginx ignores `user` then)
+USER 10001:0
 STOPSIGNAL SIGQUIT
 ENTRYPOINT []
 CMD ["/usr/sbin/nginx", "-p", "/usr/local/openresty/nginx/", "-c", "/usr/local/openresty/nginx/conf/nginx.conf"]

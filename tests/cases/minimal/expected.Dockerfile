@@ -4,6 +4,8 @@ FROM restybuild/debian-bookworm:runtime
 # the effective nginx configuration
 COPY layers/conf/ /
 LABEL io.restybuild.base="debian-bookworm:12-runtime" io.restybuild.restyfile.sha256="68e46989e1bae259eff111dd16b900bd9e1a9181ecd1e16a486e94618d00d506" org.opencontainers.image.title="minimal"
+# least privilege everywhere: a non-root UID of group 0 (nginx ignores `user` then)
+USER 10001:0
 STOPSIGNAL SIGQUIT
 ENTRYPOINT []
 CMD ["/usr/sbin/nginx", "-p", "/usr/share/nginx/", "-c", "/usr/share/nginx/conf/nginx.conf"]

@@ -11,6 +11,8 @@ COPY layers/conf/ /
 COPY layers/app/ /
 LABEL io.restybuild.base="openresty:1.21.4.3-bookworm" io.restybuild.restyfile.sha256="cb2a2aa84b4cdc3e3c73ae2196c2cb0fb7d66f5d1205515188e101dab887f1ca" org.opencontainers.image.title="orb"
 EXPOSE 80
+# least privilege everywhere: a non-root UID of group 0 (nginx ignores `user` then)
+USER 10001:0
 STOPSIGNAL SIGQUIT
 ENTRYPOINT []
 CMD ["/usr/bin/openresty", "-p", "/usr/local/openresty/nginx/", "-c", "/usr/local/openresty/nginx/conf/nginx.conf"]

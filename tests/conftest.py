@@ -42,12 +42,18 @@ def docker_client() -> Iterator[Any]:
 def write_tree(root: Path, files: dict[str, str]) -> None:
     """Write `files` below `root`. A text of the form `@cc FLAGS\nC SOURCE` (or
     `@musl-gcc ...`) is compiled into a shared object (`{root}` in FLAGS is `root`),
-    in the order given."""
+    `@symlink TARGET` makes a symlink and `@fifo` a FIFO, in the order given."""
     import subprocess
 
     for rel, text in files.items():
         path = root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
+        if text.startswith("@symlink "):  # `@symlink TARGET`: a symlink ({root} is `root`)
+            path.symlink_to(text.split(" ", 1)[1].replace("{root}", str(root)))
+            continue
+        if text == "@fifo":
+            os.mkfifo(path)
+            continue
         if text.startswith(("@cc", "@musl-gcc")):
             head, _, source = text[1:].partition("\n")
             compiler, *flags = head.replace("{root}", str(root)).split()

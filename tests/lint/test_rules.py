@@ -239,6 +239,14 @@ CATCHES = [
           "of the image (a secret)",
           "Restyfile:4:1: RB605 warning: lua/tls.pem is inside a declared folder; it is kept out "
           "of the image (a private key)"]),
+    Case("RB606", "fifo-and-link-out",
+         {"Restyfile": LUA_R, "lua/a.lua": "@fifo", "outside.lua": "return 1\n",
+          "lua/b.lua": "@symlink ../outside.lua"},
+         ["Restyfile:3:1: RB606 error: lua/a.lua is not a regular file (a FIFO)"]),
+    Case("RB606", "link-out",
+         {"Restyfile": LUA_R, "lua/b.lua": "@symlink /etc/passwd"},
+         ["Restyfile:3:1: RB606 error: lua/b.lua is a symlink that points outside the project "
+          "(to /etc/passwd)"]),
     Case("RB701", "metrics-without-rock", {"Restyfile": HEAD + "metrics prometheus port 9145\n"},
          ["Restyfile:3:1: RB701 error: `metrics prometheus` needs the nginx-lua-prometheus "
           "rock"]),
@@ -424,6 +432,9 @@ NEAR_MISSES = [
              "    }\n}\n"}, []),
     Case("RB605", "plain-files",
          {"Restyfile": LUA_R, "lua/a.lua": "return 1\n", "lua/README.md": "docs\n"}, []),
+    Case("RB606", "links-inside-the-project",
+         {"Restyfile": LUA_R, "shared/util.lua": "return 1\n", "lua/util.lua":
+          "@symlink ../shared/util.lua", "lua/more": "@symlink ../shared"}, []),
     Case("RB701", "rock-declared",
          {"Restyfile": HEAD + "metrics prometheus port 9145\n" + PROM_ROCK}, []),
     Case("RB702", "init-worker",

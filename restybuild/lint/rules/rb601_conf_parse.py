@@ -1,6 +1,7 @@
 """RB601 nginx conf does not parse.
 
-What: crossplane cannot parse the conf (unbalanced braces, a missing `;`...).
+What: the conf does not parse as nginx reads it (unbalanced braces, a missing `;`, a Lua
+block lua-nginx-module would not read...).
 Why: nginx will refuse it; this finds it before a build.
 Example: `location / { return 200;` with no `}`.
 """

@@ -90,9 +90,8 @@ def test_only_the_edited_spans_change(tmp_path: Path) -> None:
             in out)
     assert "location / { return 200 \"a;b\\n\"; }" in out
     # every output line knows where it comes from
-    n = out.splitlines().index("error_log  stderr  warn ;") + 1
-    assert (effective.origin(n).file, effective.origin(n).line) == (
-        str(tmp_path / "conf/nginx.conf"), 2)
-    added = out.splitlines().index("    lua_shared_dict hits 1m;") + 1
-    assert effective.origin(added).file == str(tmp_path / "Restyfile")
-    assert effective.origin(added).line == 4
+    user_line = effective.origin(out.splitlines().index("error_log  stderr  warn ;") + 1)
+    assert user_line is not None
+    assert (user_line.file, user_line.line) == (str(tmp_path / "conf/nginx.conf"), 2)
+    added = effective.origin(out.splitlines().index("    lua_shared_dict hits 1m;") + 1)
+    assert added is not None and (added.file, added.line) == (str(tmp_path / "Restyfile"), 4)

@@ -33,6 +33,16 @@ class Copy:
 
 
 @dataclass(frozen=True)
+class DataDir:
+    """A folder the app writes at run time: empty in the image, writable (a tmpfs, an
+    emptyDir)."""
+
+    path: str  # absolute, in the image
+    size: int | None  # bytes; the emptyDir's sizeLimit
+    span: Span
+
+
+@dataclass(frozen=True)
 class Native:
     src: str
     dst: str  # folder in the image that is on lua_package_cpath
@@ -143,6 +153,8 @@ class Project:
     metrics: Metrics | None
     env: tuple[EnvVar, ...]
     expose: tuple[int, ...]
+    files: tuple[Copy, ...] = ()  # folders shipped as they are (not Lua)
+    data: tuple[DataDir, ...] = ()  # folders written at run time
 
     @property
     def image_name(self) -> str:

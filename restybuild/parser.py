@@ -284,6 +284,12 @@ class ToSyntax(Transformer[Any, Any]):
     def lua_stmt(self, meta: Any, c: list[Any]) -> ast.LuaStmt:
         return ast.LuaStmt(c[0], c[1], self.span(meta))
 
+    def files_stmt(self, meta: Any, c: list[Any]) -> ast.FilesStmt:
+        return ast.FilesStmt(c[0], c[1], self.span(meta))
+
+    def data_stmt(self, meta: Any, c: list[Any]) -> ast.DataStmt:
+        return ast.DataStmt(c[0], c[1], self.span(meta))
+
     def native_stmt(self, meta: Any, c: list[Any]) -> ast.NativeStmt:
         return ast.NativeStmt(c[0], c[1], tuple(c[2] or ()), self.span(meta))
 

@@ -44,6 +44,14 @@ STATEMENTS: dict[str, StatementInfo] = {s.keyword: s for s in (
                   once=True),
     StatementInfo("lua", "lua SRC -> DST",
                   "a folder of Lua sources; added to `lua_package_path` (`?.lua`, `?/init.lua`)"),
+    StatementInfo("files", "files SRC -> DST",
+                  "a folder that is not Lua (a dashboard's html/js/css, rule files) shipped "
+                  "as is; not put on `lua_package_path`"),
+    StatementInfo("data", "data PATH [SIZE]",
+                  "a folder the app writes at run time (attack logs, saved settings): empty "
+                  "and writable in the image, a tmpfs in the boot check, an `emptyDir` "
+                  "(`sizeLimit` SIZE) in `restybuild k8s`; PATH is relative to the prefix "
+                  "unless absolute"),
     StatementInfo("native", "native SRC -> DST [{ search DIR ... }]",
                   "a prebuilt `.so`; DST is added to `lua_package_cpath`; its ELF closure is "
                   "resolved against the base image as the loader does: what the base provides "

@@ -101,6 +101,24 @@ class LuaStmt:
 
 
 @dataclass(frozen=True)
+class FilesStmt:
+    RULE: ClassVar[str] = "files_stmt"
+    KEYWORD: ClassVar[str] = "files"
+    src: Value
+    dst: Value
+    span: Span
+
+
+@dataclass(frozen=True)
+class DataStmt:
+    RULE: ClassVar[str] = "data_stmt"
+    KEYWORD: ClassVar[str] = "data"
+    path: Value
+    size: Optional[Value]
+    span: Span
+
+
+@dataclass(frozen=True)
 class SearchItem:
     RULE: ClassVar[str] = "search_item"
     KEYWORD: ClassVar[str] = "search"
@@ -236,14 +254,14 @@ class ExposeStmt:
 
 
 Statement = Union[RestyfileStmt, NameStmt, BaseStmt, BaseImageStmt, PrefixStmt, ConfStmt,
-                  LuaStmt, NativeStmt, RocksStmt, SharedDictStmt, WorkersStmt, ResourcesStmt,
-                  ProbeStmt, MetricsStmt, EnvStmt, ExposeStmt]
+                  LuaStmt, FilesStmt, DataStmt, NativeStmt, RocksStmt, SharedDictStmt,
+                  WorkersStmt, ResourcesStmt, ProbeStmt, MetricsStmt, EnvStmt, ExposeStmt]
 
 #: Every statement class, in the order the language page lists them.
 STATEMENT_CLASSES: tuple[type, ...] = (
     RestyfileStmt, NameStmt, BaseStmt, BaseImageStmt, PrefixStmt, ConfStmt, LuaStmt,
-    NativeStmt, RocksStmt, SharedDictStmt, WorkersStmt, ResourcesStmt, ProbeStmt,
-    MetricsStmt, EnvStmt, ExposeStmt)
+    FilesStmt, DataStmt, NativeStmt, RocksStmt, SharedDictStmt, WorkersStmt, ResourcesStmt,
+    ProbeStmt, MetricsStmt, EnvStmt, ExposeStmt)
 
 
 @dataclass(frozen=True)

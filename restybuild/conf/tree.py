@@ -113,7 +113,7 @@ def conf_dst(project: Project) -> str:
 def sources(project: Project) -> list[tuple[str, str]]:
     """(destination in the image, source folder in the project) of every declared folder,
     longest destination first."""
-    out = [(c.dst, c.src) for c in project.lua]
+    out = [(c.dst, c.src) for c in (*project.lua, *project.files)]
     if project.conf:
         out.append((project.conf.dst, project.conf.src))
     return sorted(out, key=lambda d: len(d[0]), reverse=True)

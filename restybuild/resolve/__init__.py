@@ -60,6 +60,8 @@ def resolve(rf: Restyfile, root: Path, tree: SourceTree | None = None) -> Projec
     prefix = header.prefix(ctx, rf, flavor.prefix)
     conf = folders.conf(ctx, rf, prefix)
     lua = folders.lua(ctx, rf, prefix)
+    shipped = folders.files(ctx, rf, prefix)
+    data = folders.data(ctx, rf, prefix)
     natives = native.natives(ctx, rf, prefix)
     rocks_ = rocks.rocks(ctx, rf, prefix)
     resources = runtime.resources(ctx, rf)
@@ -68,7 +70,10 @@ def resolve(rf: Restyfile, root: Path, tree: SourceTree | None = None) -> Projec
         flavor=flavor, prefix=prefix, conf=conf, lua=lua, natives=natives, rocks=rocks_,
         shared_dicts=runtime.shared_dicts(ctx, rf), workers=runtime.workers(ctx, rf, resources),
         resources=resources, probes=runtime.probes(ctx, rf), metrics=runtime.metrics(ctx, rf),
-        env=runtime.env(ctx, rf), expose=runtime.expose(ctx, rf),
+        env=runtime.env(ctx, rf), expose=runtime.expose(ctx, rf), files=shipped, data=data,
     )
-    folders.check_destinations(ctx, conf, lua, natives, rocks_)
+    copies = [("lua", c.dst, c.span) for c in lua] + [("files", c.dst, c.span) for c in shipped]
+    if conf is not None:
+        copies.append(("conf", conf.dst, conf.span))
+    folders.check_destinations(ctx, copies, natives, rocks_, data)
     return project

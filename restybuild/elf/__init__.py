@@ -12,7 +12,8 @@
   a base image's library index, and an overlay of what a plan adds.
 - :mod:`~restybuild.elf.loader`: the search order of glibc's and musl's
   loaders and the closure of an object (its docstring has the order, with the
-  loader sources); :mod:`~restybuild.elf.search` searches one name;
+  loader sources); :mod:`~restybuild.elf.order` has each loader's steps that
+  search folders; :mod:`~restybuild.elf.search` searches one name's folders;
   :mod:`~restybuild.elf.closure` holds what the model knows and answers;
   :mod:`~restybuild.elf.paths` builds path lists (tokens, the working folder).
 - :mod:`~restybuild.elf.host`: the loader environment of this machine.

@@ -60,6 +60,9 @@ musl (``ldso/dynlink.c``: ``load_library``, ``path_open``, ``fixup_rpath``):
 musl takes the first file that opens, whatever it is: a wrong class or
 machine there is an error, not a skip. musl checks no symbol versions.
 
+A :class:`Session` reuses what is loaded and knows musl's own names; the steps that
+search folders are :mod:`restybuild.elf.order`'s (one class for each loader).
+
 Not modelled: glibc-hwcaps and legacy hwcaps subfolders (they depend on the
 CPU the image will run on; ``ld.so.cache`` entries for them are ignored in
 favour of the baseline entry), ``LD_PRELOAD``, audit modules, secure mode.
@@ -69,29 +72,17 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Hashable, Iterable
-from dataclasses import dataclass, field
 
 from restybuild.elf.closure import Closure, Loaded, LoaderEnv, Lookup, VersionProblem
 from restybuild.elf.fs import FileSystem
 from restybuild.elf.ldcache import CacheEntry
-from restybuild.elf.paths import cpu_dependent, expand, glibc_list, in_cwd, musl_list
+from restybuild.elf.order import Mapped, order_of
+from restybuild.elf.paths import in_cwd
 from restybuild.elf.reader import ElfObject, NotElf
-from restybuild.elf.search import Found, Search
 from restybuild.elf.verify import map_error, refusal
 
 _MUSL_RESERVED = ("c.", "pthread.", "rt.", "m.", "dl.", "util.", "xnet.")
 __all__ = ["Closure", "Loaded", "Loader", "LoaderEnv", "Lookup", "Session", "VersionProblem"]
-
-
-@dataclass
-class _Map:
-    path: str
-    name: str
-    obj: ElfObject
-    ident: Hashable
-    loader: _Map | None
-    names: set[str] = field(default_factory=set)
-    origin: str = "/"  # what $ORIGIN expands to in its paths (``l_origin``)
 
 
 class Loader:
@@ -145,10 +136,11 @@ class Session:
     def __init__(self, loader: Loader) -> None:
         self.loader = loader
         self.env = loader.env
-        self.maps: list[_Map] = []
-        self.by_name: dict[str, _Map] = {}
-        self.by_ident: dict[Hashable, _Map] = {}
-        self.main: _Map | None = None
+        self.order = order_of(loader, self.env)  # where names are searched
+        self.maps: list[Mapped] = []
+        self.by_name: dict[str, Mapped] = {}
+        self.by_ident: dict[Hashable, Mapped] = {}
+        self.main: Mapped | None = None
         self.abi: tuple[int, bool, int] | None = None  # class, little-endian, machine
 
     # -- loading -------------------------------------------------------------------------
@@ -210,9 +202,9 @@ class Session:
             self._add(rtld, rtld, got, ident, None)  # a process has its own ABI's ld.so
 
     def _add(self, path: str, name: str, obj: ElfObject, ident: Hashable,
-             loader: _Map | None) -> _Map:
-        m = _Map(path, name, obj, ident, loader, {name, path},
-                 posixpath.dirname(path) or "/")
+             loader: Mapped | None) -> Mapped:
+        m = Mapped(path, name, obj, ident, loader, {name, path},
+                   posixpath.dirname(path) or "/")
         if obj.soname:
             m.names.add(obj.soname)
         self.maps.append(m)
@@ -221,16 +213,14 @@ class Session:
             self.by_name.setdefault(n, m)
         return m
 
-    def _lookup(self, name: str, requester: _Map, mode: str) -> tuple[Lookup, _Map | None]:
+    def _lookup(self, name: str, requester: Mapped, mode: str) -> tuple[Lookup, Mapped | None]:
         if self.env.libc == "musl" and _musl_self(name):
             return Lookup(requester.path, name, "libc.so", "libc"), None
         known = self.by_name.get(name)
         if known is not None:
             return Lookup(requester.path, name, known.path, "loaded"), None
-        if self.env.libc == "musl":
-            found = self._search_musl(name, requester)
-        else:
-            found = self._search_glibc(name, requester)
+        assert self.abi is not None
+        found = self.order.search(name, requester, self.main, self.abi)
         path, via, tried, cpu = found.path, found.via, found.tried, found.cpu_dependent
         if path is None:
             return Lookup(requester.path, name, None, via, tried, found.error, found.skipped,
@@ -251,78 +241,8 @@ class Session:
         return Lookup(requester.path, name, path, via, tried, None, found.skipped, new=True,
                       cpu_dependent=cpu), new
 
-    # -- glibc ---------------------------------------------------------------------------
-    def _search(self, name: str, req: _Map, first_file: bool = False) -> Search:
-        assert self.abi is not None
-        return Search(self.loader, self.abi, name, nodeflib=req.obj.nodeflib,
-                      trusted=self.env.trusted_dirs, first_file=first_file)
-
-    def _search_glibc(self, name: str, req: _Map) -> Found:
-        search = self._search(name, req)
-        if "/" in name:
-            path = expand(name, req.origin, self.env)
-            if path is not None:
-                search.verify(in_cwd(path, self.env.cwd), "path")
-            elif cpu_dependent(name, self.env):
-                search.cpu_dependent.append(name)
-            return search.result("path")
-        if not req.obj.runpath:
-            did_main = False
-            chain: _Map | None = req
-            while chain is not None:
-                if _rpath(chain.obj):
-                    if search.dirs(self._dirs(chain, _rpath(chain.obj), search), "rpath"):
-                        return search.result()
-                    did_main = did_main or chain is self.main
-                chain = chain.loader
-            main = self.main
-            if not did_main and main is not None and main is not req and _rpath(main.obj) \
-                    and search.dirs(self._dirs(main, _rpath(main.obj), search), "rpath"):
-                return search.result()
-        if search.dirs(self._llp(search), "LD_LIBRARY_PATH"):
-            return search.result()
-        if req.obj.runpath and search.dirs(self._dirs(req, req.obj.runpath, search),
-                                           "runpath"):
-            return search.result()
-        if search.cache(name):
-            return search.result()
-        if not req.obj.nodeflib and search.dirs(self.env.trusted_dirs, "default"):
-            return search.result()
-        return search.result()
-
-    def _dirs(self, m: _Map, entries: tuple[str, ...], search: Search) -> tuple[str, ...]:
-        return glibc_list(entries, m.origin, self.env, search.cpu_dependent)
-
-    def _llp(self, search: Search) -> tuple[str, ...]:
-        """LD_LIBRARY_PATH, its tokens expanded for the main program (``_dl_init_paths``;
-        without one, for ld.so itself)."""
-        origin = self.main.origin if self.main is not None else (
-            posixpath.dirname(self.env.rtld) if self.env.rtld else None)
-        return glibc_list(self.env.ld_library_path, origin, self.env, search.cpu_dependent,
-                          separators=":;")
-
-    # -- musl ----------------------------------------------------------------------------
-    def _search_musl(self, name: str, req: _Map) -> Found:
-        search = self._search(name, req, first_file=True)
-        if "/" in name:
-            search.verify(in_cwd(name, self.env.cwd), "path")
-            return search.result("path")
-        llp = musl_list(self.env.ld_library_path, None, self.env, expand_tokens=False)
-        if search.dirs(llp or (), "LD_LIBRARY_PATH"):
-            return search.result()
-        chain: _Map | None = req
-        while chain is not None:
-            entries = chain.obj.runpath or chain.obj.rpath
-            dirs = musl_list(entries, chain.origin, self.env) if entries else None
-            if dirs and search.dirs(dirs, "rpath"):
-                return search.result()
-            chain = chain.loader if chain.loader is not None else (
-                self.main if chain is not self.main else None)
-        search.dirs(musl_list(self.env.musl_path, None, self.env, False) or (), "default")
-        return search.result()
-
     # -- versions ------------------------------------------------------------------------
-    def _versions(self, mapped: Iterable[_Map]) -> tuple[VersionProblem, ...]:
+    def _versions(self, mapped: Iterable[Mapped]) -> tuple[VersionProblem, ...]:
         out: list[VersionProblem] = []
         for m in mapped:
             for need in m.obj.version_needs:
@@ -336,12 +256,6 @@ class Session:
                         out.append(VersionProblem(m.path, need.file, provider.path, version,
                                                   weak))
         return tuple(out)
-
-
-def _rpath(obj: ElfObject) -> tuple[str, ...]:
-    """The DT_RPATH glibc uses: none when the object also has DT_RUNPATH, wherever it is in
-    the loader chain (``elf/get-dynamic-info.h`` clears ``l_info[DT_RPATH]``)."""
-    return () if obj.runpath else obj.rpath
 
 
 def _musl_self(name: str) -> bool:

@@ -14,12 +14,13 @@ import io
 import json
 import posixpath
 import tarfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from restybuild.elf import libindex
 from restybuild.elf.ldcache import (
     FALLBACK_TRUSTED,
+    CacheEntry,
     musl_arch,
     musl_path,
     parse_ld_cache,
@@ -209,21 +210,11 @@ def _read(files: ImageFiles, ref: str, image_id: str, programs: tuple[str, ...],
     if only is not None:
         dirs = [*only, *recursive]
     elif libc == "glibc":
-        rtld_data = files.read_file(rtld) if rtld else None
-        if rtld and rtld_data is not None:
-            trusted = trusted_dirs_from_ldso(rtld_data)
-            add(files.real(rtld) or rtld, rtld_data)
-        trusted = trusted or FALLBACK_TRUSTED.get(machine, ("/lib", "/usr/lib"))
-        cache = parse_ld_cache(files.read_file("/etc/ld.so.cache") or b"")
-        conf_dirs = _conf_dirs(files)
+        trusted, cache, conf_dirs = _read_glibc(files, rtld, machine, add)
         dirs = [*(in_cwd(d, workdir) for d in llp), *trusted, *conf_dirs,
                 *(posixpath.dirname(e.path) for e in cache)]
     else:
-        pfile = f"/etc/ld-musl-{musl_arch(machine, elf_class)}.path"
-        raw = files.read_file(pfile)
-        if raw is not None:
-            texts[pfile] = raw.decode("utf-8", "replace")
-        mpath = musl_path(texts.get(pfile))
+        mpath = _read_musl(files, machine, elf_class, texts)
         dirs = [*(in_cwd(d, workdir) for d in llp if d), *mpath]
     _read_dirs(files, dirs, add, recursive)
     links = dict(files.links)
@@ -236,6 +227,32 @@ def _read(files: ImageFiles, ref: str, image_id: str, programs: tuple[str, ...],
         ld_library_path=llp, cache=cache, musl_path=mpath, conf_dirs=conf_dirs, workdir=workdir,
         programs=found_programs, objects=tuple(sorted(objects.items())),
         links=tuple(sorted(links.items())), texts=tuple(sorted(texts.items())))
+
+
+def _read_glibc(files: ImageFiles, rtld: str | None, machine: int,
+                add: Callable[[str, bytes], ElfObject | None]
+                ) -> tuple[tuple[str, ...], tuple[CacheEntry, ...], tuple[str, ...]]:
+    """What glibc's ld.so knows: its trusted folders (read from `rtld`, which is indexed),
+    ``/etc/ld.so.cache``, and the folders ``/etc/ld.so.conf`` names."""
+    trusted: tuple[str, ...] = ()
+    rtld_data = files.read_file(rtld) if rtld else None
+    if rtld and rtld_data is not None:
+        trusted = trusted_dirs_from_ldso(rtld_data)
+        add(files.real(rtld) or rtld, rtld_data)
+    trusted = trusted or FALLBACK_TRUSTED.get(machine, ("/lib", "/usr/lib"))
+    cache = parse_ld_cache(files.read_file("/etc/ld.so.cache") or b"")
+    return trusted, cache, _conf_dirs(files)
+
+
+def _read_musl(files: ImageFiles, machine: int, elf_class: int,
+               texts: dict[str, str]) -> tuple[str, ...]:
+    """musl's folders: its path file (kept in `texts`) if the image has one, else the
+    defaults."""
+    pfile = f"/etc/ld-musl-{musl_arch(machine, elf_class)}.path"
+    raw = files.read_file(pfile)
+    if raw is not None:
+        texts[pfile] = raw.decode("utf-8", "replace")
+    return musl_path(texts.get(pfile))
 
 
 def _read_dirs(files: ImageFiles, paths: Iterable[str], add: Any,

@@ -92,8 +92,9 @@ def excluded(name: str, is_dir: bool) -> bool:
 
 
 def walk_folder(tree: SourceTree, root: Path, rel: str, arc_prefix: str,
-                span: Span) -> list[ContextEntry]:
-    """Entries for every file below project folder `rel`, placed under `arc_prefix`."""
+                span: Span, skip: set[str] | frozenset[str] = frozenset()) -> list[ContextEntry]:
+    """Entries for every file below project folder `rel`, placed under `arc_prefix`; the
+    files of `skip` (absolute paths: the Restyfile, its lock) never ship."""
     real_root = Path(tree.realpath(str(root)))
     out: list[ContextEntry] = []
     seen: set[str] = set()
@@ -112,7 +113,7 @@ def walk_folder(tree: SourceTree, root: Path, rel: str, arc_prefix: str,
             except OSError:
                 continue
             is_dir = stat.S_ISDIR(st.st_mode) or (stat.S_ISLNK(st.st_mode) and full.is_dir())
-            if kept_out(str(full), is_dir, tree):
+            if kept_out(str(full), is_dir, tree) or str(full) in skip:
                 continue
             if stat.S_ISLNK(st.st_mode):
                 _check_link(tree, full, real_root, root, span)

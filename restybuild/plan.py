@@ -42,6 +42,8 @@ from restybuild.conf.effective import RUN_DIR, RUN_USER, EffectiveConf, effectiv
 from restybuild.context import ContextEntry, walk_folder
 from restybuild.elf.bundle import BUNDLE_DIR
 from restybuild.elf.libindex import LibraryIndex
+from restybuild.errors import ConfigError
+from restybuild.lock import lock_path
 from restybuild.model import Project
 from restybuild.natives import NativesPlan, plan_natives
 from restybuild.source import SourceTree
@@ -95,6 +97,7 @@ class BuildPlan:
     effective: EffectiveConf
     warnings: tuple[str, ...] = ()  # rendered `file:line:col: warning: ...` messages
     user: str = RUN_USER  # the image's USER: non-root, group 0
+    data: tuple[str, ...] = ()  # folders written at run time (a tmpfs, an emptyDir)
 
 
 def _install_cmd(manager: str, pkgs: list[str]) -> str | None:
@@ -117,18 +120,55 @@ def plan(project: Project, index: LibraryIndex | None,
     natives = _natives_layer(p, index, ctx, tree)
     if p.natives:
         layers.append(Layer("natives", "Lua C modules and the libraries bundled for them"))
-    # the effective conf, and the prefix's logs folder nginx expects
-    for f in effective.files:
-        ctx.append(ContextEntry(f"layers/conf{effective.dst}/{f.rel}", data=f.text.encode()))
+    root = Path(p.root)
+    skip = {str(Path(p.restyfile).absolute()), str(lock_path(Path(p.restyfile).absolute()))}
+    # assets (`files`), then the whole conf folder, then the Lua code: it changes most often
+    for name, copies, comment in (("files", p.files, "files shipped as they are"),
+                                  ("conf", (p.conf,) if p.conf else (),
+                                   "the conf folder, with the effective nginx configuration"),
+                                  ("app", p.lua, "the Lua code")):
+        for c in copies:
+            ctx += walk_folder(tree, root, c.src, f"layers/{name}{c.dst}", c.span, skip)
+        if copies or name == "conf":
+            layers.append(Layer(name, comment))
+    _effective_files(ctx, effective)
+    # what nginx expects and writes: the prefix's logs folder, the run folder, data folders
     ctx.append(ContextEntry(f"layers/conf{p.prefix}/logs", is_dir=True))
-    ctx.append(ContextEntry(f"layers/conf{RUN_DIR}", is_dir=True, group_writable=True))
-    layers.append(Layer("conf", "the effective nginx configuration"))
-    # the Lua code, last: it changes most often
-    for c in p.lua:
-        ctx += walk_folder(tree, Path(p.root), c.src, f"layers/app{c.dst}", c.span)
-    if p.lua:
-        layers.append(Layer("app", "the Lua code"))
+    for d in (RUN_DIR, *(d.path for d in p.data)):
+        ctx.append(ContextEntry(f"layers/conf{d}", is_dir=True, group_writable=True))
+    _no_twice(ctx)
     return _assemble(p, tree, effective, rocks, natives, tuple(layers), ctx)
+
+
+def _effective_files(ctx: list[ContextEntry], effective: EffectiveConf) -> None:
+    """The edited conf files in place of the user's (the layer their folder is in)."""
+    by_image = {e.arcname.split("/", 2)[2]: i for i, e in enumerate(ctx)
+                if e.arcname.startswith("layers/")}
+    for f in effective.files:
+        if not f.generated:
+            continue
+        at = by_image.get(f.image_path.lstrip("/"))
+        entry = ContextEntry(ctx[at].arcname if at is not None else
+                             f"layers/conf{f.image_path}", data=f.text.encode())
+        if at is not None:
+            ctx[at] = entry
+        else:
+            ctx.append(entry)
+
+
+def _no_twice(ctx: list[ContextEntry]) -> None:
+    """A path of the image comes from one place only."""
+    seen: dict[str, ContextEntry] = {}
+    for e in ctx:
+        if e.is_dir or not e.arcname.startswith("layers/"):
+            continue
+        image = "/" + e.arcname.split("/", 2)[2]
+        if image in seen:
+            other = seen[image]
+            raise ConfigError(f"{image} would come from two places: {other.source or 'restybuild'}"
+                              f" and {e.source or 'restybuild'}",
+                              hint="rename one of them, or give its folder another destination")
+        seen[image] = e
 
 
 @dataclass(frozen=True)
@@ -224,6 +264,7 @@ def _assemble(p: Project, tree: SourceTree, effective: EffectiveConf, rocks: _Ro
         probes=tuple((pr.kind, pr.path, pr.port) for pr in p.probes),
         context=tuple(sorted(ctx, key=lambda e: e.arcname)),
         effective=effective,
+        data=tuple(d.path for d in p.data),
         warnings=tuple(f.warning().render() for f in natives.findings
                        if f.severity == "warning") if natives else (),
     )

@@ -83,4 +83,4 @@ def render_k8s(project: Project, image: str) -> str:
     return _env().get_template("deployment.yaml.j2").render(
         restyfile=posixpath.basename(project.restyfile), image=image, name=project.name,
         ports=ports, resources=project.resources, probes=project.probes,
-        metrics=project.metrics, run_dir=RUN_DIR)
+        metrics=project.metrics, run_dir=RUN_DIR, data=project.data)

@@ -75,7 +75,8 @@ def as_kubernetes(plan: BuildPlan, read_only: bool = True) -> dict[str, Any]:
     run: dict[str, Any] = {"user": plan.user, "cap_drop": ["ALL"],
                            "security_opt": ["no-new-privileges"]}
     if read_only:
-        run.update(read_only=True, tmpfs={RUN_DIR: "mode=0777"})
+        run.update(read_only=True,
+                   tmpfs={d: "mode=0777" for d in (RUN_DIR, *plan.data)})
     return run
 
 

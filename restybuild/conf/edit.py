@@ -108,6 +108,7 @@ class EffectiveFile:
     text: str
     generated: bool  # False: the user's file, copied unchanged
     origins: tuple[Span, ...] = field(default=(), compare=False)  # per line: where it is from
+    image_path: str = ""  # where nginx reads it
 
     def origin(self, line: int) -> Span | None:
         return self.origins[line - 1] if 0 < line <= len(self.origins) else None
@@ -199,7 +200,8 @@ def _apply(tree: ConfTree, f: ConfFile, pieces: list[_Piece],
         tree.dst.rstrip("/") + "/") else f.image_path.lstrip("/")
     if not pieces and not f.generated:
         origins = tuple(Span(f.shown, n, 1) for n in range(1, f.text.count("\n") + 2))
-        return EffectiveFile(rel, f.text, False, origins[:max(1, len(f.text.splitlines()))])
+        return EffectiveFile(rel, f.text, False, origins[:max(1, len(f.text.splitlines()))],
+                             f.image_path)
     header = HEADER.format(src=f.rel or "the Restyfile")
     pieces = sorted(pieces, key=lambda p: (p.offset, p.order))
     out: list[tuple[str, Span | None, int]] = [(header + "\n", restyfile, -1)]  # text, origin,
@@ -212,7 +214,7 @@ def _apply(tree: ConfTree, f: ConfFile, pieces: list[_Piece],
         pos = max(pos, p.end)
     out.append((f.text[pos:], None, pos))
     text = "".join(t for t, _o, _s in out)
-    return EffectiveFile(rel, text, True, _origins(f, out, restyfile))
+    return EffectiveFile(rel, text, True, _origins(f, out, restyfile), f.image_path)
 
 
 def _origins(f: ConfFile, out: list[tuple[str, Span | None, int]],

@@ -13,9 +13,12 @@ PID = f"{RUN_DIR}/nginx.pid"
 
 
 def writable(c: EditContext, path: str) -> bool:
-    """Whether nginx may write `path` in the running image: below the run folder."""
+    """Whether nginx may write `path` in the running image: below the run folder or a
+    declared `data` folder."""
     image = c.tree.image_path(path)
-    return image == RUN_DIR or image.startswith(RUN_DIR + "/") or image.startswith("/dev/")
+    return image.startswith("/dev/") or any(
+        image == d or image.startswith(d.rstrip("/") + "/")
+        for d in (RUN_DIR, *(x.path for x in c.project.data)))
 
 
 def edits(c: EditContext) -> EditList:

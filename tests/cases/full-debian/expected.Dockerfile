@@ -9,7 +9,7 @@ RUN luarocks --lua-version=5.1 --tree=/usr/share/nginx/luarocks install --only-s
 FROM restybuild/debian-bookworm:runtime
 RUN apt-get update && apt-get install -y --no-install-recommends libfoo1 && rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*.deb
 COPY --from=rocks /usr/share/nginx/luarocks/ /usr/share/nginx/luarocks/
-# the effective nginx configuration
+# the conf folder, with the effective nginx configuration
 COPY layers/conf/ /
 # the Lua code
 COPY layers/app/ /

@@ -5,7 +5,7 @@ RUN /usr/local/openresty/luajit/bin/luarocks --tree=/usr/local/openresty/nginx/l
 
 FROM openresty/openresty:1.21.4.3-bookworm
 COPY --from=rocks /usr/local/openresty/nginx/luarocks/ /usr/local/openresty/nginx/luarocks/
-# the effective nginx configuration
+# the conf folder, with the effective nginx configuration
 COPY layers/conf/ /
 # the Lua code
 COPY layers/app/ /

@@ -247,6 +247,18 @@ CATCHES = [
          {"Restyfile": LUA_R, "lua/b.lua": "@symlink /etc/passwd"},
          ["Restyfile:3:1: RB606 error: lua/b.lua is a symlink that points outside the project "
           "(to /etc/passwd)"]),
+    Case("RB602", "include-outside-the-folders",
+         {"Restyfile": CONF_R,
+          C: "events {}\nhttp {\n    include /etc/nginx/fastcgi_params;\n}\n"},
+         ["conf/nginx.conf:3:5: RB602 warning: `include /etc/nginx/fastcgi_params` reads "
+          "/etc/nginx/fastcgi_params, outside every declared folder: restybuild cannot follow "
+          "it, so the edits and the checks do not see it; the base image must have it"]),
+    Case("RB607", "package-path-without-default",
+         {"Restyfile": CONF_R,
+          C: "events {}\nhttp {\n    lua_package_path '/opt/waf/?.lua';\n}\n"},
+         ["conf/nginx.conf:3:5: RB607 info: `lua_package_path` has no `;;` (the base's default "
+          "path): restybuild appends it, so resty.core and the base's libraries stay "
+          "reachable"]),
     Case("RB701", "metrics-without-rock", {"Restyfile": HEAD + "metrics prometheus port 9145\n"},
          ["Restyfile:3:1: RB701 error: `metrics prometheus` needs the nginx-lua-prometheus "
           "rock"]),
@@ -415,9 +427,11 @@ NEAR_MISSES = [
     Case("RB602", "include-matches",
          {"Restyfile": CONF_R,
           C: "events {}\nhttp {\n    include mime.types;\n"
-             "    include /usr/share/nginx/conf/vhosts/*.conf;\n"
-             "    include /etc/nginx/fastcgi_params;\n}\n",
+             "    include /usr/share/nginx/conf/vhosts/*.conf;\n}\n",
           "conf/mime.types": "types {}\n", "conf/vhosts/a.conf": "server { listen 81; }\n"}, []),
+    Case("RB607", "package-path-with-default",
+         {"Restyfile": CONF_R,
+          C: "events {}\nhttp {\n    lua_package_path '/opt/waf/?.lua;;';\n}\n"}, []),
     Case("RB603", "same-name-http-and-stream",
          {"Restyfile": CONF_R,
           C: "events {}\nhttp {\n    lua_shared_dict a 1m;\n}\n"

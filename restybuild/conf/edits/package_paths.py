@@ -47,21 +47,27 @@ def merge(current: str, want: list[str], prefix: str) -> str:
 
 
 def edits(c: EditContext) -> EditList:
+    """The declared folders' entries merged in; and a conf's own path that lacks `;;` (the
+    base's default path) gets it at the end: without it nginx cannot load `resty.core`
+    (lua-nginx-module requires it at start), nor the base's other libraries."""
     p = c.project
     out: EditList = []
     spans = [c.span for c in p.lua] + [n.span for n in p.natives] + (
         [p.rocks.span] if p.rocks else [])
     origin = spans[0] if spans else None
     for name, want in zip(("lua_package_path", "lua_package_cpath"), wanted(p)):
-        if not want:
-            continue
         found = c.everywhere(name, ("http",))
         if not found:
-            out.append(Insert(Http(), (directive(name, ";".join(want) + ";;"),), origin))
+            if want:
+                out.append(Insert(Http(), (directive(name, ";".join(want) + ";;"),), origin))
             continue
         d = found[0]
         value = d.args[0] if d.args else ""
         merged = merge(value, want, p.prefix)
+        if ";;" not in merged:
+            merged = merged.rstrip(";") + ";;"
+            c.notes.append(f"{name} at {d.span} has no `;;`: restybuild appends it, so the "
+                           "base's own Lua libraries (resty.core) stay reachable")
         if merged != value:
             out.append(c.replace_args(d, quote(merged), origin))
     return out

@@ -3,7 +3,9 @@
 What: an `include` of the conf that names a file the project's conf folder
 does not hold (a glob that matches nothing is a warning).
 Why: nginx fails with `open() ... failed (2: No such file or directory)`.
-Example: `include vhosts/*.conf;` with no `vhosts/` folder.
+Example: `include vhosts/*.conf;` with no `vhosts/` folder. An include outside every
+declared folder (a file of the base image, or a folder the Restyfile does not copy) is a
+warning: restybuild cannot follow it.
 """
 
 from __future__ import annotations
@@ -23,10 +25,16 @@ def check(ctx: LintContext) -> Iterator[Finding]:
     if tree is None or conf is None:
         return
     for u in tree.unfollowed:
-        if u.reason != "missing":
-            continue  # outside every declared folder: a file of the base image
         d = u.directive
-        is_glob = any(c in d.args[0] for c in "*?[")
         span = ctx.find_span(d)
+        if u.reason == "outside":
+            yield Finding(f"`include {d.args[0]}` reads {u.image_pattern}, outside every "
+                          "declared folder: restybuild cannot follow it, so the edits and the "
+                          "checks do not see it; the base image must have it", span,
+                          severity="warning",
+                          hint="declare the folder that holds it (`conf`, `lua` or `files`), "
+                               "or include the file from the conf folder")
+            continue
+        is_glob = any(c in d.args[0] for c in "*?[")
         yield Finding(f"`include {d.args[0]}` matches no file in {conf.src}", span,
                       severity="warning" if is_glob else None)

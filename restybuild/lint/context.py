@@ -13,6 +13,7 @@ from restybuild.conf.tree import ConfFile, ConfTree, Directive, load_conf, to_pr
 from restybuild.elf.libindex import LibraryIndex
 from restybuild.errors import ConfigError, RestyError, RestySyntaxError, Span
 from restybuild.lint.luascan import LuaFacts, scan
+from restybuild.lint.modules import Providers, providers, search_patterns
 from restybuild.model import Project
 from restybuild.source import SourceTree
 
@@ -106,9 +107,10 @@ class LintContext:
 
     @cached_property
     def lua_files(self) -> list[tuple[str, str]]:
-        """(project-relative path, path in the image) of every Lua file in a declared folder."""
+        """(project-relative path, path in the image) of every Lua file in a declared Lua
+        folder and in the conf folder (apps keep Lua inside conf/)."""
         out: list[tuple[str, str]] = []
-        for c in self.project.lua:
+        for c in (*self.project.lua, *((self.project.conf,) if self.project.conf else ())):
             base = os.path.join(self.root, c.src)
             for dirpath, _dirnames, filenames in self.source.walk(base):
                 below = os.path.relpath(dirpath, base).replace(os.sep, "/")
@@ -155,6 +157,17 @@ class LintContext:
                              line_offset=lua.start.line - 1, col_offset=lua.start.col - 1)
                 chunks.append(LuaChunk(d.file, facts, d.name, d.ctx[0] if d.ctx else "main"))
         return chunks
+
+    @cached_property
+    def providers(self) -> Providers:
+        """Who provides a Lua module: declared folders, natives, rocks, the base, and what
+        the conf's own `lua_package_path` / `lua_package_cpath` reach."""
+        search: tuple[str, ...] = ()
+        for name in ("lua_package_path", "lua_package_cpath"):
+            for d in self.find(name, ("http",))[:1]:
+                if d.args:
+                    search += search_patterns(d.args[0], self.project.prefix)
+        return providers(self.project, self.source, search)
 
     def natives_findings(self, check: Any) -> tuple[Any, ...]:
         """The native resolver's findings, computed once for RB501 and RB502."""

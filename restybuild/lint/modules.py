@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import posixpath
 import re
 import sys
 import zipfile
@@ -12,6 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from restybuild.conf.tree import to_project
 from restybuild.data import data_dir
 from restybuild.model import Project
 from restybuild.source import SourceTree
@@ -109,6 +111,8 @@ class Providers:
     unknown_rocks: tuple[str, ...]  # declared rocks whose modules could not be read
     memo: dict[str, str | None] = field(default_factory=dict, compare=False)
     files: list[str] = field(default_factory=list, compare=False)
+    #: the conf's own search entries, as image path patterns (`/opt/waf/?.lua`)
+    search: tuple[str, ...] = ()
 
     def who(self, module: str) -> str | None:
         """A description of what provides `module`, or None (memoized per module)."""
@@ -123,6 +127,10 @@ class Providers:
             for cand in (f"{rel}.lua", f"{rel}.ljbc", f"{rel}/init.lua", f"{rel}/init.ljbc"):
                 if self.tree.is_file(os.path.join(root, c.src, cand)):
                     return f"{c.src}/{cand}"
+        for pattern in self.search:  # the conf's lua_package_path / cpath, as nginx has it
+            src = to_project(self.project, pattern.replace("?", rel))
+            if src is not None and self.tree.is_file(os.path.join(root, src)):
+                return src
         head = module.split(".")[0]
         for n in self.project.natives:
             name = Path(n.src).name.split(".")[0]
@@ -162,7 +170,21 @@ class Providers:
         return None
 
 
-def providers(project: Project, tree: SourceTree) -> Providers:
+def search_patterns(value: str, prefix: str) -> tuple[str, ...]:
+    """The entries of a `lua_package_path`/`cpath` value as absolute image path patterns:
+    `$prefix` is nginx's prefix, a relative entry is relative to nginx's working folder
+    (`/` in the image), `;;` (the base's default path) is left out."""
+    out = []
+    for entry in value.split(";"):
+        if not entry:
+            continue
+        e = entry.replace("${prefix}", prefix.rstrip("/") + "/").replace(
+            "$prefix", prefix.rstrip("/") + "/")
+        out.append(posixpath.normpath(posixpath.join("/", e)))
+    return tuple(out)
+
+
+def providers(project: Project, tree: SourceTree, search: tuple[str, ...] = ()) -> Providers:
     table = _table()
     recipe = table.get("recipes", {}).get(project.flavor.recipe, {}).get("modules", [])
     base = tuple(table.get("luajit", {}).get("modules", [])) + tuple(recipe)
@@ -182,4 +204,4 @@ def providers(project: Project, tree: SourceTree) -> Providers:
                 modules[name] = tuple(known[name])
             else:
                 unknown.append(name)
-    return Providers(project, tree, base, modules, tuple(unknown))
+    return Providers(project, tree, base, modules, tuple(unknown), search=search)

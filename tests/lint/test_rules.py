@@ -92,6 +92,11 @@ CATCHES = [
     Case("RB101", "lua-file",
          {"Restyfile": LUA_R, "lua/a.lua": 'local bp = require "binary_protocol"\n'},
          [f'lua/a.lua:1:12: RB101 error: `require "binary_protocol"`: {UNRESOLVED}']),
+    Case("RB201", "lua-inside-the-conf-folder",
+         {"Restyfile": CONF_R, C: "events {}\nhttp {\n    init_by_lua_file conf/waf/init.lua;\n}\n",
+          "conf/waf/init.lua": "local d = ngx.shared.waf_state\nreturn d\n"},
+         ["conf/waf/init.lua:1:22: RB201 error: shared dict `waf_state` is used but never "
+          "declared"]),
     Case("RB101", "require-forms",
          {"Restyfile": LUA_R,
           "lua/a.lua": 'local a = require("one")\nlocal b = require "two"\n'
@@ -429,6 +434,13 @@ NEAR_MISSES = [
           C: "events {}\nhttp {\n    include mime.types;\n"
              "    include /usr/share/nginx/conf/vhosts/*.conf;\n}\n",
           "conf/mime.types": "types {}\n", "conf/vhosts/a.conf": "server { listen 81; }\n"}, []),
+    Case("RB101", "reached-through-the-confs-own-path",
+         {"Restyfile": CONF_R + "lua app -> /opt/app/lua\n",
+          C: "events {}\nhttp {\n    lua_package_path '$prefix/conf/?.lua;/opt/app/lua/lib/?.lua;"
+             "lualib/?.lua;;';\n    init_by_lua_block { require 'waf.core'; "
+             "require 'util' }\n}\n",
+          "conf/waf/core.lua": "return {}\n", "app/lib/util.lua": "return {}\n",
+          "app/x.lua": "return 1\n"}, []),
     Case("RB607", "package-path-with-default",
          {"Restyfile": CONF_R,
           C: "events {}\nhttp {\n    lua_package_path '/opt/waf/?.lua;;';\n}\n"}, []),

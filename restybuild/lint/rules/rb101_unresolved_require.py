@@ -14,7 +14,6 @@ from collections.abc import Iterator
 
 from restybuild.lint import Finding
 from restybuild.lint.context import LintContext
-from restybuild.lint.modules import providers
 
 CODE = "RB101"
 NAME = "unresolved-require"
@@ -22,7 +21,7 @@ SEVERITY = "error"
 
 
 def check(ctx: LintContext) -> Iterator[Finding]:
-    prov = providers(ctx.project, ctx.source)
+    prov = ctx.providers
     for chunk in ctx.lua_chunks:
         for use in chunk.facts.requires:
             if use.name is None or prov.who(use.name) is not None:

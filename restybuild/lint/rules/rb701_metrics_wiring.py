@@ -11,7 +11,6 @@ from collections.abc import Iterator
 
 from restybuild.lint import Finding
 from restybuild.lint.context import LintContext
-from restybuild.lint.modules import providers
 
 CODE = "RB701"
 NAME = "metrics-wiring"
@@ -20,7 +19,7 @@ SEVERITY = "error"
 
 def check(ctx: LintContext) -> Iterator[Finding]:
     m = ctx.project.metrics
-    if m is None or providers(ctx.project, ctx.source).who("prometheus") is not None:
+    if m is None or ctx.providers.who("prometheus") is not None:
         return
     yield Finding("`metrics prometheus` needs the nginx-lua-prometheus rock", m.span,
                   hint="add `rock nginx-lua-prometheus VERSION` to `rocks`")

@@ -298,3 +298,16 @@ def test_normalize_host(host: str, normal: str) -> None:
 def test_a_host_nginx_refuses(host: str) -> None:
     with pytest.raises(ValueError):
         normalize_host(host)
+
+
+@pytest.mark.parametrize(("body", "how", "proxies", "catch_all"), [
+    ("location / { proxy_pass http://app; }", "prefix", True, True),
+    ("location ~ ^/health { content_by_lua_block { ngx.say('ok') } }\n"
+     "location / { proxy_pass http://app; }", "regex", False, False),
+    ("location /healthz/ { proxy_pass http://app; }", "redirect", True, False),
+])
+def test_a_probe_path_the_app_already_serves(tmp_path_factory: pytest.TempPathFactory,
+                                             body: str, how: str, proxies: bool,
+                                             catch_all: bool) -> None:
+    m = pick(one_server(tmp_path_factory, body), "/healthz")
+    assert m is not None and (m.how, m.proxies, m.catch_all) == (how, proxies, catch_all)

@@ -123,11 +123,15 @@ def test_minimal_adds_the_container_habits() -> None:
                       "-c", "/usr/share/nginx/conf/nginx.conf")
 
 
-def test_full_debian_adds_only_the_missing_probe_location() -> None:
+def test_full_debian_stubs_no_probe_the_app_answers() -> None:
+    """The app's `location /` (Lua, not a proxy) answers /healthz: the probe tests it."""
     bp = plan_case(CASES_DIR / "full-debian")
     vhost = conf_file(bp, "vhosts/app.conf")
-    assert vhost.count("location = /healthz") == 1
-    assert vhost.count("location = /ready") == 1
+    assert "location = /healthz" not in vhost
+    assert vhost.count("location = /ready") == 1  # the app's own
+    assert any(n.startswith("the liveness probe GET /healthz on port 8080 is served by the "
+                            "app: `location /` at ") for n in bp.effective.notes), \
+        bp.effective.notes
     main = conf_file(bp, "nginx.conf")
     assert "worker_processes 2;" in main
     assert "env PRICE;" in main and "env TZ;" in main

@@ -39,10 +39,10 @@ def register(sub: Any) -> None:
 
 def low_ports(plan: Any) -> list[int]:
     """The ports below 1024 the effective conf listens on."""
-    from restybuild.conf.edits.probes import listen_ports
+    from restybuild.conf.servers import listens
 
     tree = plan.effective.tree
-    ports = {p for s in tree.find("server") for p in listen_ports(tree, s)}
+    ports = {x.port for s in tree.find("server", ("http",)) for x in listens(tree, s)}
     return sorted(p for p in ports if p < 1024)
 
 

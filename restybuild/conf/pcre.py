@@ -66,13 +66,88 @@ def _byte(c: str) -> str:
     return c if c.isascii() and c.isalnum() else f"\\x{ord(c):02x}"
 
 
-class _Translator:
+class _Reader:
+    """The escapes of a PCRE pattern (inside and outside a class), read in order."""
+
     def __init__(self, src: str) -> None:
         self.src = src
         self.i = 0
         self.out: list[str] = []
         self.groups = 0  # capturing groups opened so far: what decides \10 (octal or not)
 
+    def escape(self, in_class: bool) -> str:
+        src = self.src
+        if self.i + 1 >= len(src):
+            raise Untranslatable("a pattern ending in a backslash")
+        c = src[self.i + 1]
+        self.i += 2
+        if c in _SIMPLE:
+            return "\\" + c
+        if c in _SPACES:
+            return _SPACES[c] if in_class else f"[{_SPACES[c]}]"
+        if c in "HV" and not in_class:
+            return f"[^{_SPACES[c.lower()]}]"
+        if c == "e":
+            return r"\x1b"
+        if c == "x":
+            return self.hex_escape()
+        if c == "0":
+            digits = re.match(r"[0-7]{0,2}", src[self.i:])
+            assert digits is not None
+            self.i += digits.end()
+            return f"\\x{int('0' + digits.group(), 8):02x}"
+        if c == "Q":
+            end = src.find("\\E", self.i)
+            end = len(src) if end < 0 else end
+            text, self.i = src[self.i:end], min(end + 2, len(src))
+            return "".join(_byte(ch) for ch in text)
+        if c == "E":
+            return ""
+        if not in_class:
+            special = {"b": r"\b", "B": r"\B", "A": r"\A", "z": r"\Z", "Z": r"(?=\n?\Z)"}
+            if c in special:
+                return special[c]
+        elif c == "b":
+            return r"\x08"
+        if c in "123456789":
+            return self.digits(c, in_class)
+        if c.isascii() and c.isalnum():
+            raise Untranslatable(f"the escape \\{c} means something else, or nothing, in Python")
+        return _byte(c)
+
+    def digits(self, first: str, in_class: bool) -> str:
+        """PCRE's \\N: a back reference (not translated) or up to three octal digits."""
+        decimal = re.match(r"\d*", self.src[self.i:])
+        assert decimal is not None
+        number = int(first + decimal.group())
+        if not in_class and (number < 10 or first in "89" or number <= self.groups):
+            raise Untranslatable("back references are not translated")
+        octal = re.match(r"[0-7]{0,2}", self.src[self.i:]) if first in "01234567" else None
+        if octal is None:
+            raise Untranslatable(f"\\{first} is no octal escape")
+        value = int(first + octal.group(), 8)
+        if value > 0xFF:
+            raise Untranslatable("an octal escape beyond one byte needs UTF mode")
+        self.i += octal.end()
+        return f"\\x{value:02x}"
+
+    def hex_escape(self) -> str:
+        src = self.src
+        if src.startswith("{", self.i):
+            m = re.match(r"\{([0-9a-fA-F]+)\}", src[self.i:])
+            if not m or int(m.group(1), 16) > 0xFF:
+                raise Untranslatable("a \\x{...} beyond one byte needs UTF mode")
+            self.i += m.end()
+            return f"\\x{int(m.group(1), 16):02x}"
+        m = re.match(r"[0-9a-fA-F]{1,2}", src[self.i:])
+        if not m:
+            raise Untranslatable("a \\x without hex digits")
+        self.i += m.end()
+        return f"\\x{int(m.group(), 16):02x}"
+
+
+
+class _Translator(_Reader):
     def run(self) -> str:
         src = self.src
         while self.i < len(src):
@@ -148,76 +223,6 @@ class _Translator:
             raise Untranslatable(f"the option {m.group()!r} applies from the middle on in PCRE")
         self.i = m.end()
         return m.group()
-
-    def escape(self, in_class: bool) -> str:
-        src = self.src
-        if self.i + 1 >= len(src):
-            raise Untranslatable("a pattern ending in a backslash")
-        c = src[self.i + 1]
-        self.i += 2
-        if c in _SIMPLE:
-            return "\\" + c
-        if c in _SPACES:
-            return _SPACES[c] if in_class else f"[{_SPACES[c]}]"
-        if c in "HV" and not in_class:
-            return f"[^{_SPACES[c.lower()]}]"
-        if c == "e":
-            return r"\x1b"
-        if c == "x":
-            return self.hex_escape()
-        if c == "0":
-            digits = re.match(r"[0-7]{0,2}", src[self.i:])
-            assert digits is not None
-            self.i += digits.end()
-            return f"\\x{int('0' + digits.group(), 8):02x}"
-        if c == "Q":
-            end = src.find("\\E", self.i)
-            end = len(src) if end < 0 else end
-            text, self.i = src[self.i:end], min(end + 2, len(src))
-            return "".join(_byte(ch) for ch in text)
-        if c == "E":
-            return ""
-        if not in_class:
-            special = {"b": r"\b", "B": r"\B", "A": r"\A", "z": r"\Z", "Z": r"(?=\n?\Z)"}
-            if c in special:
-                return special[c]
-        elif c == "b":
-            return r"\x08"
-        if c in "123456789":
-            return self.digits(c, in_class)
-        if c.isascii() and c.isalnum():
-            raise Untranslatable(f"the escape \\{c} means something else, or nothing, in Python")
-        return _byte(c)
-
-    def digits(self, first: str, in_class: bool) -> str:
-        """PCRE's \\N: a back reference (not translated) or up to three octal digits."""
-        decimal = re.match(r"\d*", self.src[self.i:])
-        assert decimal is not None
-        number = int(first + decimal.group())
-        if not in_class and (number < 10 or first in "89" or number <= self.groups):
-            raise Untranslatable("back references are not translated")
-        octal = re.match(r"[0-7]{0,2}", self.src[self.i:]) if first in "01234567" else None
-        if octal is None:
-            raise Untranslatable(f"\\{first} is no octal escape")
-        value = int(first + octal.group(), 8)
-        if value > 0xFF:
-            raise Untranslatable("an octal escape beyond one byte needs UTF mode")
-        self.i += octal.end()
-        return f"\\x{value:02x}"
-
-    def hex_escape(self) -> str:
-        src = self.src
-        if src.startswith("{", self.i):
-            m = re.match(r"\{([0-9a-fA-F]+)\}", src[self.i:])
-            if not m or int(m.group(1), 16) > 0xFF:
-                raise Untranslatable("a \\x{...} beyond one byte needs UTF mode")
-            self.i += m.end()
-            return f"\\x{int(m.group(1), 16):02x}"
-        m = re.match(r"[0-9a-fA-F]{1,2}", src[self.i:])
-        if not m:
-            raise Untranslatable("a \\x without hex digits")
-        self.i += m.end()
-        return f"\\x{int(m.group(), 16):02x}"
 
     def char_class(self) -> str:
         src = self.src

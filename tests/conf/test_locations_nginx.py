@@ -1,23 +1,23 @@
 """The cases of tests/conf/locations_cases.py asked of a real nginx: its answers must be what
 restybuild.conf.locations says it picks.
 
-Runs only where RESTYBUILD_NGINX names an nginx binary (any build with the rewrite and proxy
-modules, e.g. Debian's ``nginx`` package unpacked with ``dpkg-deb -x``); each conf becomes a
-server on a port of 127.0.0.1, and every location answers its own name.
+The nginx is the one of the debian-bookworm base image (Debian's nginx 1.22, PCRE2), run on
+the test engine with host networking; each conf becomes a server on a port of 127.0.0.1 (the
+only address the test sends to), and every location answers its own name.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import socket
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from restybuild.loopback import port_free
 from tests.conf.locations_cases import (
     LOCATION_CASES,
     LOCATIONS,
@@ -27,8 +27,8 @@ from tests.conf.locations_cases import (
     UNCERTAIN_CASES,
 )
 
-NGINX = os.environ.get("RESTYBUILD_NGINX", "")
-pytestmark = pytest.mark.skipif(not NGINX, reason="RESTYBUILD_NGINX names no nginx binary")
+pytestmark = pytest.mark.e2e
+ROOT = "/tmp/restybuild-locations"  # in the container
 
 BASE = 23080  # the first port used; the server cases' 8080-8082 are moved to BASE+0..2
 CONFS = sorted(LOCATIONS) + sorted(UNCERTAIN)
@@ -50,26 +50,36 @@ def _conf(root: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def nginx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    root = tmp_path_factory.mktemp("nginx")
-    (root / "nginx.conf").write_text(_conf(root))
-    proc = subprocess.Popen([NGINX, "-p", str(root), "-c", str(root / "nginx.conf")],
-                            stderr=subprocess.PIPE)
+def nginx(docker_client: Any) -> Iterator[None]:
+    from restybuild.context import ContextEntry, make_tar
+    from tests.conftest import BASE_RUNTIME
+
+    for port in (*range(BASE, BASE + 3), *(_port(c) for c in CONFS)):
+        if not port_free(port):
+            raise RuntimeError(f"127.0.0.1:{port} is taken; the test needs it")
+    data = make_tar((ContextEntry(ROOT.lstrip("/"), is_dir=True, group_writable=True),
+                     ContextEntry(f"{ROOT.lstrip('/')}/nginx.conf",
+                                  data=_conf(Path(ROOT)).encode())))
+    container = docker_client.containers.create(
+        BASE_RUNTIME, ["nginx", "-p", ROOT, "-c", f"{ROOT}/nginx.conf"], network_mode="host",
+        detach=True)
     try:
-        deadline = time.monotonic() + 10
+        container.put_archive("/", data)
+        container.start()
+        deadline = time.monotonic() + 20
         while True:
             try:
                 socket.create_connection(("127.0.0.1", _port(CONFS[-1])), 0.2).close()
                 break
             except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    err = proc.stderr.read() if proc.stderr else b""
-                    raise RuntimeError(f"nginx did not start: {err!r}") from None
+                container.reload()
+                if container.status != "running" or time.monotonic() > deadline:
+                    raise RuntimeError("nginx did not start: " + container.logs().decode(
+                        errors="replace")) from None
                 time.sleep(0.05)
         yield
     finally:
-        proc.terminate()
-        proc.wait(10)
+        container.remove(force=True)
 
 
 def ask(port: int, uri: str, host: str | None = "localhost") -> str | None:

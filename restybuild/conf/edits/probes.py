@@ -1,48 +1,53 @@
-"""A `location = PATH` answering 200 for each probe whose server lacks one."""
+"""A `location = PATH` answering 200 for each probe nothing of the app answers.
+
+The probe should test the app: when a location of the server that takes the probe's
+request already matches its path (as nginx picks locations: exact, prefix, regex; see
+:mod:`restybuild.conf.locations`), no stub is added and a note says which location serves
+it. A stub is added where nothing matches, or where only a catch-all that passes the
+request to another service matches (the probe would test the upstream, not this pod),
+with a note. The server is the one the kubelet's request reaches: on the probe's port, at
+the pod's address, nginx running as a non-root user (a server with no `listen` is on 8000).
+"""
 
 from __future__ import annotations
 
 from restybuild.conf.edit import BlockEnd, Http, Insert, block, directive
 from restybuild.conf.edits.base import EditContext, EditList
-from restybuild.conf.tree import ConfTree, Directive
+from restybuild.conf.locations import find_location
+from restybuild.conf.servers import default_server
+from restybuild.errors import Span
 
 
-def listen_ports(tree: ConfTree, server: Directive) -> set[int]:
-    """The ports a server listens on (80 when it has no `listen`, as nginx does)."""
-    ports: set[int] = set()
-    listens = [d for d in tree.children(server) if d.name == "listen" and d.args]
-    if not listens:
-        return {80}
-    for d in listens:
-        addr = d.args[0]
-        if addr.startswith("unix:"):
-            continue
-        port_text = addr.rsplit(":", 1)[-1] if (":" in addr and not addr.endswith("]")) else addr
-        if port_text.isascii() and port_text.isdigit():
-            ports.add(int(port_text))
-        elif "." in addr or addr.startswith("[") or addr == "*":
-            ports.add(80)
-    return ports
+def stub(path: str) -> tuple[str, ...]:
+    return block("location", ("=", path), (
+        directive("access_log", "off"), directive("default_type", "text/plain"),
+        directive("return", "200", "ok\n")))
 
 
-def has_location(tree: ConfTree, server: Directive, path: str) -> bool:
-    return any(d.name == "location" and d.args in (["=", path], [path], ["^~", path])
-               for d in tree.children(server))
+def serve(c: EditContext, port: int, path: str, what: str, origin: Span,
+          lines: tuple[str, ...]) -> EditList:
+    """Add `lines` (a stub location) for `what` on `port` unless the app answers `path`."""
+    server = default_server(c.tree, port, None, None, False)
+    if server is None:
+        return [Insert(Http(), block("server", (), (directive("listen", str(port)), *lines)),
+                       origin)]
+    match = find_location(c.tree, server, path)
+    if match is not None and not (match.catch_all and match.proxies):
+        c.notes.append(f"{what} is served by the app: `location "
+                       f"{' '.join(match.location.args)}` at {match.location.span}"
+                       + (" (a regex restybuild cannot read for certain)"
+                          if match.uncertain else ""))
+        return []
+    if match is not None:
+        c.notes.append(f"{what}: only the catch-all `location /` at {match.location.span} "
+                       "matches and it passes the request elsewhere: a stub answers it, so the "
+                       "probe tests this pod, not the upstream")
+    return [Insert(BlockEnd(server), lines, origin)]
 
 
 def edits(c: EditContext) -> EditList:
     out: EditList = []
-    servers = c.everywhere("server", ("http",))
     for probe in c.project.probes:
-        serving = [s for s in servers if probe.port in listen_ports(c.tree, s)]
-        location = block("location", ("=", probe.path), (
-            directive("access_log", "off"), directive("default_type", "text/plain"),
-            directive("return", "200", "ok\n")))
-        if any(has_location(c.tree, s, probe.path) for s in serving):
-            continue
-        if serving:
-            out.append(Insert(BlockEnd(serving[0]), location, probe.span))
-        else:
-            out.append(Insert(Http(), block("server", (), (
-                directive("listen", str(probe.port)), *location)), probe.span))
+        out += serve(c, probe.port, probe.path, f"the {probe.kind} probe GET {probe.path} "
+                     f"on port {probe.port}", probe.span, stub(probe.path))
     return out

@@ -5,8 +5,10 @@ request already matches its path (as nginx picks locations: exact, prefix, regex
 :mod:`restybuild.conf.locations`), no stub is added and a note says which location serves
 it. A stub is added where nothing matches, or where only a catch-all that passes the
 request to another service matches (the probe would test the upstream, not this pod),
-with a note. The server is the one the kubelet's request reaches: on the probe's port, at
-the pod's address, nginx running as a non-root user (a server with no `listen` is on 8000).
+with a note. The server is the one the verification's request reaches: on the probe's
+port at 127.0.0.1, nginx running as a non-root user (a server with no `listen` is on
+8000). Where that server listens on loopback only, the kubelet (which connects to the pod's
+address) reaches another one: lint warns about it.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 from restybuild.conf.edit import BlockEnd, Http, Insert, block, directive
 from restybuild.conf.edits.base import EditContext, EditList
 from restybuild.conf.locations import find_location
-from restybuild.conf.servers import default_server
+from restybuild.conf.servers import PROBE_ADDR, default_server
 from restybuild.errors import Span
 
 
@@ -27,7 +29,7 @@ def stub(path: str) -> tuple[str, ...]:
 def serve(c: EditContext, port: int, path: str, what: str, origin: Span,
           lines: tuple[str, ...]) -> EditList:
     """Add `lines` (a stub location) for `what` on `port` unless the app answers `path`."""
-    server = default_server(c.tree, port, None, None, False)
+    server = default_server(c.tree, port, None, PROBE_ADDR, False)
     if server is None:
         return [Insert(Http(), block("server", (), (directive("listen", str(port)), *lines)),
                        origin)]

@@ -41,7 +41,9 @@ class Progress:
         self.tail: list[str] = []
 
     def line(self, text: str) -> None:
-        text = text.rstrip("\n")
+        from restybuild.nginxlog import strip_ansi
+
+        text = strip_ansi(text).rstrip("\n")
         if not text:
             return
         if text.startswith("Step "):

@@ -37,12 +37,12 @@ from restybuild.conf.edit import directive
 from restybuild.conf.effective import RUN_DIR
 from restybuild.engine import engine_errors, run_once, throwaway
 from restybuild.errors import VerifyFailed
+from restybuild.nginxlog import BAD, interesting
 from restybuild.plan import BuildPlan
 
 if TYPE_CHECKING:
     from restybuild.candidate import LibraryCheck
 
-BAD = re.compile(r"\[(emerg|alert|crit|error)\]")
 WORKER = re.compile(r"start worker process \d+")
 SETTLE = 0.5  # seconds to let init_worker_by_lua* code run after the last worker starts
 VERIFY_DIR = "/tmp/restybuild/verify"  # restybuild's own; put into the container only
@@ -80,12 +80,24 @@ def as_kubernetes(plan: BuildPlan, read_only: bool = True) -> dict[str, Any]:
     return run
 
 
+def failure(what: str, output: str, plan: BuildPlan, hint: str,
+            extra: tuple[str, ...] = ()) -> VerifyFailed:
+    """`what` failed: at the user's line of nginx's first error when it names one (in the
+    user's terms, with the source line), every error line as a note."""
+    lines = interesting(output, plan.effective)
+    first = next((x for x in lines if x.span is not None and BAD.search(f"[{x.level}]")), None)
+    notes = (*extra, *(x.line for x in lines if x is not first))
+    if first is not None:
+        return VerifyFailed(f"{what}: {first.message}", span=first.span, notes=notes,
+                            hint=hint)
+    return VerifyFailed(what, notes=notes, hint=hint)
+
+
 def nginx_test(client: Any, image: str, plan: BuildPlan) -> str:
     result = run_once(client, image, [*plan.cmd, "-t"], **as_kubernetes(plan))
     if result.exit_code != 0:
-        raise VerifyFailed("`nginx -t` failed in the candidate image",
-                           notes=tuple(_interesting(result.output)),
-                           hint="fix the nginx configuration; the tag did not move")
+        raise failure("`nginx -t` failed in the candidate image", result.output, plan,
+                      "fix the nginx configuration; the tag did not move")
     return result.output
 
 
@@ -157,21 +169,17 @@ def boot_check(client: Any, image: str, plan: BuildPlan,
             why = "nginx logged errors while starting"
         else:
             why = f"only {started} of {want} worker(s) started within {timeout:.0f}s"
-        raise VerifyFailed(f"boot check failed: {why}",
-                           notes=tuple(bad or _interesting(log)),
-                           hint="this is what `nginx -t` does not catch (init_by_lua* runs only "
-                                "at start); the tag did not move")
+        hint = ("this is what `nginx -t` does not catch (init_by_lua* runs only at start); "
+                "the tag did not move")
+        if "resty.core" in log:
+            hint = ("nginx could not load resty.core from the base's Lua libraries: a "
+                    "lua_package_path without `;;` drops them; " + hint)
+        raise failure(f"boot check failed: {why}", log, plan, hint)
     if probe_failures:
-        raise VerifyFailed("probe check failed: " + probe_failures[0],
-                           notes=tuple(probe_failures[1:]) + tuple(_interesting(log)[-5:]),
-                           hint="the probe's location must answer 200-399; the tag did not move")
+        raise failure("probe check failed: " + probe_failures[0], log, plan,
+                      "the probe's location must answer 200-399; the tag did not move",
+                      tuple(probe_failures[1:]))
     return log, started, probes
-
-
-def _interesting(output: str) -> list[str]:
-    lines = [ln for ln in output.splitlines() if ln.strip()]
-    bad = [ln for ln in lines if BAD.search(ln)]
-    return (bad or lines)[-15:]
 
 
 def library_check(client: Any, image: str, plan: BuildPlan) -> tuple[LibraryCheck, str]:
@@ -261,7 +269,7 @@ def module_load_check(client: Any, image: str, plan: BuildPlan,
             failed = [f"nginx exited with status {code} before loading "
                       + ", ".join(untried or ["the modules"])]
         raise VerifyFailed(f"Lua C module load check failed: {failed[0]}",
-                           notes=(*failed[1:], *_interesting(log)[-8:]),
+                           notes=(*failed[1:], *(x.line for x in interesting(log, plan.effective))),
                            hint="the module was require()d inside nginx's LuaJIT in the "
                                 "candidate; the tag did not move")
     return log

@@ -495,3 +495,20 @@ def test_base_image_uses_the_image_and_digest(proj: Path) -> None:
         "reg.example/openresty:1.13", digest, "openresty")
     assert p.runtime_image == f"reg.example/openresty:1.13@{digest}"
     assert p.prefix == "/usr/local/openresty/nginx"
+
+
+def test_the_example_on_a_fresh_clone_says_what_builds_its_native(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A fresh clone has no examples/demo/build/: the error says what makes it."""
+    from restybuild.cli import main
+    from tests.conftest import REPO
+
+    (tmp_path / "Restyfile.example").write_text((REPO / "Restyfile.example").read_text())
+    for folder in ("conf", "conf/vhosts", "lua"):
+        (tmp_path / "examples/demo" / folder).mkdir(parents=True, exist_ok=True)
+    (tmp_path / "examples/demo/conf/nginx.conf").write_text("events {}\nhttp {}\n")
+    assert main(["plan", str(tmp_path / "Restyfile.example")]) == 4
+    err = capsys.readouterr().err
+    assert "`examples/demo/build/greeter.so` does not exist" in err
+    assert "# built by examples/demo/build.sh (make demo)" in err
+    assert "hint: a native is a build output: build it first" in err

@@ -28,7 +28,7 @@ class Context:
     def err(msg: str, span: Span, hint: str | None = None) -> ConfigError:
         return ConfigError(msg, span=span, hint=hint)
 
-    def src_path(self, val: Value, *, want: str) -> str:
+    def src_path(self, val: Value, *, want: str, missing_hint: str | None = None) -> str:
         """A project-relative path that must exist inside the project folder."""
         text = val.text
         if text.startswith(("/", "~")):
@@ -59,7 +59,8 @@ class Context:
         if want == "file" and kind != "file":
             what = {"missing": "does not exist", "dir": "is not a file"}.get(
                 kind, "is not a regular file")
-            raise self.err(f"`{text}` {what}", val.span)
+            raise self.err(f"`{text}` {what}", val.span,
+                           hint=missing_hint if kind == "missing" else None)
         return "." if norm == "." else norm
 
     def dst_path(self, val: Value, prefix: str) -> str:

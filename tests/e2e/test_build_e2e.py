@@ -123,8 +123,12 @@ def test_conf_error_fails_with_nginx_message_and_no_tag(
     with pytest.raises(VerifyFailed) as exc:
         build_and_tag(project, tag, quiet=True, client=docker_client)
     text = exc.value.render()
-    assert "`nginx -t` failed" in text
-    assert 'unknown directive "lua_shared_dic"' in text
+    lines = text.splitlines()
+    # at the user's line (line 3 of conf/nginx.conf; the effective conf's line 9), shown
+    assert lines[0] == (f"{tmp_path}/conf/nginx.conf:3:1: error: `nginx -t` failed in the "
+                        'candidate image: unknown directive "lua_shared_dic"'), text
+    assert lines[1] == "        lua_shared_dic cache 1m;"
+    assert "\x1b" not in text and len(set(lines)) == len(lines)
     assert docker_client.images.get(tag).id == before
     assert _candidates(docker_client, tmp_path / "Restyfile") == []
 

@@ -5,7 +5,8 @@ Rows and columns are kept and broken files are tolerated.
 For each chunk (a file, or a `*_by_lua_block` body inside the nginx conf) this
 collects: `require` calls (literal or computed), `ngx.shared` dict uses (also
 through an alias such as `local s = ngx.shared`, and dict names passed to
-known libraries), `os.getenv` names, cosocket use, and `prometheus.init` calls.
+known libraries), `os.getenv` names, cosocket use, `prometheus.init` calls, and files
+opened for writing (`io.open(path, "w")`).
 """
 
 from __future__ import annotations
@@ -47,6 +48,8 @@ class LuaFacts:
     getenv: list[Use] = field(default_factory=list)
     cosockets: list[Use] = field(default_factory=list)
     prometheus_init: list[Use] = field(default_factory=list)
+    #: files opened for writing: the path (`$prefix/` for ngx.config.prefix()), the mode
+    writes: list[Use] = field(default_factory=list)
     suppressions: dict[int, tuple[str, ...]] = field(default_factory=dict)
 
 
@@ -56,7 +59,7 @@ QUERY = """
 (function_call name: (identifier) @_f (#eq? @_f "require")) @call
 (function_call name: (dot_index_expression) @_f
   (#any-of? @_f "os.getenv" "ngx.socket.tcp" "ngx.socket.udp" "ngx.socket.connect"
-                "ngx.socket.stream")) @call
+                "ngx.socket.stream" "io.open")) @call
 (function_call name: (method_index_expression method: (identifier) @_m
   (#any-of? @_m "new" "init"))) @call
 (function_call name: (dot_index_expression field: (identifier) @_m
@@ -108,6 +111,20 @@ def _string_value(node: Any) -> str | None:
     if raw.startswith("[[") or raw.startswith("[="):
         return raw.strip("[]=")
     return raw[1:-1] if len(raw) >= 2 else ""
+
+
+def _path_value(node: Any) -> str | None:
+    """A literal path, or `ngx.config.prefix() .. "x"` as `$prefix/x`; None when computed."""
+    if node.type == "string":
+        return _string_value(node)
+    if node.type == "binary_expression" and node.child_count == 3 \
+            and _text(node.children[1]) == "..":
+        left, right = node.children[0], node.children[2]
+        name = left.child_by_field_name("name") if left.type == "function_call" else None
+        tail = _string_value(right)
+        if name is not None and _dotted(name) == "ngx.config.prefix" and tail is not None:
+            return "$prefix/" + tail.lstrip("/")
+    return None
 
 
 def _dotted(node: Any) -> str | None:
@@ -194,6 +211,11 @@ class _Scanner:
         if fname == "os.getenv":
             if args:
                 self.facts.getenv.append(Use(_string_value(args[0]), self.span(node)))
+            return
+        if fname == "io.open":
+            mode = (_string_value(args[1]) if len(args) > 1 else "r") or ""
+            if args and any(m in mode for m in "wa+"):
+                self.facts.writes.append(Use(_path_value(args[0]), self.span(node), via=mode))
             return
         if fname in COSOCKET_CALLS:
             self.facts.cosockets.append(Use(fname, self.span(node)))

@@ -264,6 +264,14 @@ CATCHES = [
          ["conf/nginx.conf:3:5: RB607 info: `lua_package_path` has no `;;` (the base's default "
           "path): restybuild appends it, so resty.core and the base's libraries stay "
           "reachable"]),
+    Case("RB608", "writes-into-the-prefix",
+         {"Restyfile": LUA_R, "lua/a.lua":
+          'local f = io.open(ngx.config.prefix() .. "logs/attack.log", "a")\n'
+          'local g = io.open("/etc/app.json", "w+")\n'},
+         ["lua/a.lua:1:11: RB608 warning: `io.open(..., 'a')` writes "
+          "/usr/share/nginx/logs/attack.log, but the image's root is read-only there",
+          "lua/a.lua:2:11: RB608 warning: `io.open(..., 'w+')` writes /etc/app.json, but the "
+          "image's root is read-only there"]),
     Case("RB701", "metrics-without-rock", {"Restyfile": HEAD + "metrics prometheus port 9145\n"},
          ["Restyfile:3:1: RB701 error: `metrics prometheus` needs the nginx-lua-prometheus "
           "rock"]),
@@ -461,6 +469,11 @@ NEAR_MISSES = [
     Case("RB606", "links-inside-the-project",
          {"Restyfile": LUA_R, "shared/util.lua": "return 1\n", "lua/util.lua":
           "@symlink ../shared/util.lua", "lua/more": "@symlink ../shared"}, []),
+    Case("RB608", "writes-into-a-data-folder",
+         {"Restyfile": LUA_R + "data logs\n", "lua/a.lua":
+          'local f = io.open(ngx.config.prefix() .. "logs/attack.log", "a")\n'
+          'local g = io.open("/etc/app.json")\nlocal h = io.open(name, "w")\n'
+          'local t = io.open("/run/restybuild/x", "w")\n'}, []),
     Case("RB701", "rock-declared",
          {"Restyfile": HEAD + "metrics prometheus port 9145\n" + PROM_ROCK}, []),
     Case("RB702", "init-worker",

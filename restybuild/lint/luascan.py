@@ -81,7 +81,8 @@ ALIAS_QUERY = """
 
 
 @lru_cache(maxsize=1)
-def _parser() -> Any:
+def parser() -> Any:
+    """The tree-sitter Lua parser (one per process; also used by :mod:`restybuild.luatable`)."""
     import tree_sitter_lua
     from tree_sitter import Language, Parser
 
@@ -263,7 +264,7 @@ class _Scanner:
 
 def scan(source: bytes, file: str, line_offset: int = 0, col_offset: int = 0) -> LuaFacts:
     """Scan one Lua chunk; `line_offset`/`col_offset` place a conf block in its file."""
-    tree = _parser().parse(source)
+    tree = parser().parse(source)
     scanner = _Scanner(file, line_offset, col_offset)
     scanner.walk(tree.root_node)
     return scanner.facts

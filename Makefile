@@ -33,6 +33,7 @@ demo: venv base
 bench: venv base
 	$(PY) bench/bench_plan.py
 	$(PY) bench/bench_lint.py
+	$(PY) bench/bench_luatable.py
 	$(PY) bench/bench_fuzz.py
 	$(PY) bench/bench_elf.py
 	$(PY) bench/bench_elf_fuzz.py

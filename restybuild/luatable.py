@@ -8,8 +8,8 @@ LuaJIT reads too), numbers, booleans, nil and table constructors (:class:`LuaTab
 What only running the chunk would tell (a call, a variable, an operator) is an
 :class:`Unknown` holding its source text. Syntax errors, and escapes or numbers Lua
 would refuse, raise one :class:`LuaDataError` with a line and a column (both from 1;
-the column counts characters). The input is bounded: :data:`MAX_BYTES` of source and
-:data:`MAX_DEPTH` nested tables.
+the column counts characters); see :mod:`restybuild.luasyntax`. The input is bounded:
+``luasyntax.MAX_BYTES`` of source and :data:`MAX_DEPTH` nested tables.
 
 Lua semantics kept: ``local`` names are not globals (assigning one later does not set
 a global); ``function f() end`` makes ``f`` Unknown; ``t.k = v`` / ``t["k"] = v`` at top
@@ -25,21 +25,13 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar, Union
 
 from restybuild.lualiterals import LiteralError, number_value, string_value
+from restybuild.luasyntax import LuaDataError, error_at, parse_chunk
 
-#: Largest source read (bytes); a luarocks.org root manifest is a few MB.
-MAX_BYTES = 64 * 1024 * 1024
+__all__ = ["MAX_DEPTH", "BoolKey", "LuaDataError", "LuaKey", "LuaTable", "LuaValue", "Unknown",
+           "parse_chunk", "read_assignments"]
+
 #: Deepest nesting of tables (and parentheses / unary minus) converted.
 MAX_DEPTH = 100
-
-
-class LuaDataError(Exception):
-    """The chunk is not valid Lua data; ``line`` and ``col`` count from 1."""
-
-    def __init__(self, message: str, line: int, col: int) -> None:
-        super().__init__(f"{line}:{col}: {message}")
-        self.message = message
-        self.line = line
-        self.col = col
 
 
 @dataclass(frozen=True)
@@ -119,57 +111,6 @@ def _key(key: LuaKey | bool) -> LuaKey:
     return key
 
 
-# -- positions ------------------------------------------------------------------------------
-
-
-def position(source: bytes, offset: int) -> tuple[int, int]:
-    """(line, column) of byte ``offset``, from 1; the column counts characters."""
-    line_start = source.rfind(b"\n", 0, offset) + 1
-    col = len(source[line_start:offset].decode("utf-8", "replace")) + 1
-    return source.count(b"\n", 0, offset) + 1, col
-
-
-def _error(source: bytes, offset: int, message: str) -> LuaDataError:
-    line, col = position(source, offset)
-    return LuaDataError(message, line, col)
-
-
-def _first_error(root: Any) -> Any:
-    """The first ERROR or MISSING node of a tree that has an error."""
-    node = root
-    while True:
-        for child in node.children:
-            if child.type == "ERROR" or child.is_missing:
-                return child
-            if child.has_error:
-                node = child
-                break
-        else:
-            return node
-
-
-def _syntax_error(source: bytes, root: Any) -> LuaDataError:
-    """One error for a broken tree: at a MISSING token, or at the last part of the first
-    ERROR (tree-sitter's ERROR holds what it could not fit, the offending token last)."""
-    bad = _first_error(root)
-    if bad.is_missing:
-        wanted = "`,` or `}`" if bad.type == ";" else f"`{bad.type}`"
-        return _error(source, bad.start_byte, f"{wanted} expected")
-    last = bad
-    while last.children:
-        last = last.children[-1]
-    if not source[bad.end_byte:].strip() and last.type in _OPENERS:
-        return _error(source, len(source.rstrip()), "unexpected end of input")
-    text = source[last.start_byte:last.end_byte][:40].decode("utf-8", "replace")
-    near = f" near `{text.splitlines()[0]}`" if text.strip() else ""
-    return _error(source, last.start_byte, f"syntax error{near}")
-
-
-#: Tokens after which the input cannot end.
-_OPENERS = frozenset(("{", "(", "[", "=", ",", ";", ".", ":", '"', "'", "[[", "ERROR",
-                      "..", "+", "-", "*", "/", "and", "or", "not", "local", "return"))
-
-
 # -- expressions ----------------------------------------------------------------------------
 
 _T = TypeVar("_T")
@@ -211,12 +152,12 @@ class Converter:
         try:
             return decode()
         except LiteralError as exc:
-            raise _error(self.source, start + exc.offset, exc.message) from None
+            raise error_at(self.source, start + exc.offset, exc.message) from None
 
     def _wrapped(self, node: Any, depth: int) -> LuaValue:
         """``(literal)`` is the literal; ``-number`` its negation; anything else Unknown."""
         if depth > MAX_DEPTH:
-            raise _error(self.source, node.start_byte, f"nested deeper than {MAX_DEPTH}")
+            raise error_at(self.source, node.start_byte, f"nested deeper than {MAX_DEPTH}")
         inner = [c for c in node.named_children if c.type != "comment"]
         operator = node.children[0].type if node.type == "unary_expression" else "("
         if len(inner) == 1 and operator in ("(", "-"):
@@ -246,7 +187,7 @@ class Converter:
     def _table_at(self, cursor: Any, depth: int) -> LuaTable:
         """The table constructor under ``cursor`` (walked with it: much faster than nodes)."""
         if depth > MAX_DEPTH:
-            raise _error(self.source, cursor.node.start_byte,
+            raise error_at(self.source, cursor.node.start_byte,
                          f"tables nested deeper than {MAX_DEPTH}")
         array: list[LuaValue] = []
         fields: dict[LuaKey, LuaValue] = {}
@@ -284,20 +225,6 @@ class Converter:
 
 
 # -- the chunk ------------------------------------------------------------------------------
-
-
-def parse_chunk(source: bytes) -> Any:
-    """The tree-sitter root of ``source``; LuaDataError if too big or not valid Lua."""
-    from restybuild.lint.luascan import parser
-
-    if len(source) > MAX_BYTES:
-        raise LuaDataError(f"larger than {MAX_BYTES} bytes", 1, 1)
-    # Every CR is parsed as LF (Lua ends a line at either; the grammar does not read a
-    # backslash before CR LF). Same length, so offsets hold; values come from `source`.
-    root = parser().parse(source.replace(b"\r", b"\n")).root_node
-    if root.has_error:
-        raise _syntax_error(source, root)
-    return root
 
 
 def read_assignments(source: bytes) -> dict[str, LuaValue]:

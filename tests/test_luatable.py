@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from restybuild import luatable
+from restybuild import luasyntax, luatable
 from restybuild.luatable import BoolKey, LuaDataError, LuaTable, Unknown, read_assignments
 
 
@@ -81,6 +81,13 @@ def test_malformed_strings_raise(lua: str) -> None:
 def test_crlf_and_cr_line_ends() -> None:
     got = read_assignments(b'a = "x"\r\nb = [[\r\n1\r\n2]]\r\n-- c = 1\rd = 2\r\n')
     assert got == {"a": "x", "b": "1\n2", "d": 2}
+
+
+def test_a_bom_and_a_hash_first_line_are_skipped_as_lua_does() -> None:
+    assert read_assignments(b"\xef\xbb\xbf#!/usr/bin/env lua\nx = 1\n") == {"x": 1}
+    assert read_assignments(b"#x = 1\ny = 2\n") == {"y": 2}
+    with pytest.raises(LuaDataError):
+        read_assignments(b"x = 1\n# not a first line\n")
 
 
 def test_columns_count_characters() -> None:
@@ -272,7 +279,7 @@ def test_depth_is_bounded() -> None:
 
 
 def test_size_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(luatable, "MAX_BYTES", 10)
+    monkeypatch.setattr(luasyntax, "MAX_BYTES", 10)
     with pytest.raises(LuaDataError, match="larger than 10 bytes"):
         read_assignments(b'x = "more than ten bytes"')
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import fnmatch
 import os
 import posixpath
-import re
 import sys
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -15,16 +15,15 @@ from typing import Any
 
 from restybuild.conf.tree import to_project
 from restybuild.data import data_dir
+from restybuild.luatable import LuaDataError
 from restybuild.model import Project
+from restybuild.rockspec import Files, RockspecInfo, read_rock, read_rockspec
 from restybuild.source import SourceTree
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
-
-_MODULE_KEY = re.compile(r"""(?:\[\s*["'](?P<q>[^"']+)["']\s*\]|(?P<b>[A-Za-z_][\w]*))\s*=(?!=)""")
-
 
 @lru_cache(maxsize=1)
 def _table() -> dict[str, Any]:
@@ -36,50 +35,35 @@ def _match(module: str, patterns: list[str] | tuple[str, ...]) -> bool:
     return any(fnmatch.fnmatchcase(module, p) for p in patterns)
 
 
-def rockspec_modules(text: str) -> tuple[str, ...]:
-    """The module names of a rockspec's `build.modules` table (any layout)."""
-    found: list[str] = []
-    for m in re.finditer(r"\bmodules\s*=\s*\{", text):
-        i, depth, start = m.end(), 1, m.end()
-        while i < len(text) and depth:  # the table's extent, strings skipped
-            ch = text[i]
-            if ch in "\"'":
-                end = text.find(ch, i + 1)
-                i = end if end >= 0 else len(text)
-            elif ch == "{":
-                depth += 1
-            elif ch == "}":
-                depth -= 1
-            i += 1
-        body, level, j = text[start:i - 1], 0, 0
-        while j < len(body):  # keys at the table's own level
-            ch = body[j]
-            if ch in "{":
-                level += 1
-            elif ch == "}":
-                level -= 1
-            elif level == 0:
-                key = _MODULE_KEY.match(body, j)
-                if key and (j == 0 or body[j - 1] in " \t\n,;{"):
-                    found.append(key.group("q") or key.group("b"))
-                    j = key.end()
-                    continue
-                if ch in "\"'":
-                    end = body.find(ch, j + 1)
-                    j = end if end >= 0 else len(body)
-            j += 1
-    return tuple(found)
+def rockspec_modules(text: str | bytes, files: Files = None) -> tuple[str, ...]:
+    """The modules luarocks would install from a rockspec (see :mod:`restybuild.rockspec`).
+
+    ``files``: the rock's files relative to its source folder (the members of a
+    ``.src.rock``'s tree, the files beside a rockspec in the project), needed when
+    ``build.modules`` is absent. Raises LuaDataError if the rockspec is not valid Lua.
+    """
+    return read_rockspec(text, files).modules
 
 
-def _rock_files(project: Project, tree: SourceTree) -> dict[str, str]:
-    """rock name -> rockspec text, from the server folder and the `rock PATH` files."""
-    import io
+def _files_beside(tree: SourceTree, folder: str) -> Callable[[], list[str]]:
+    """A lister of the files under ``folder`` (relative to it; .git left out)."""
+    def files() -> list[str]:
+        found: list[str] = []
+        for dirpath, dirnames, filenames in tree.walk(folder):
+            dirnames[:] = sorted(d for d in dirnames if d != ".git")
+            below = os.path.relpath(dirpath, folder).replace(os.sep, "/")
+            found.extend(f if below == "." else f"{below}/{f}" for f in filenames)
+        return sorted(found)
+    return files
 
+
+def _rock_files(project: Project, tree: SourceTree) -> dict[str, RockspecInfo]:
+    """rock name -> what its rockspec says, from the server folder and the `rock PATH` files."""
     root = Path(project.root)
-    texts: dict[str, str] = {}
+    infos: dict[str, RockspecInfo] = {}
     rocks = project.rocks
     if rocks is None:
-        return texts
+        return infos
     candidates: list[Path] = []
     if rocks.server and not rocks.server_is_url:
         candidates += [Path(p) for p in tree.glob(str(root / rocks.server / "*.rock*"))]
@@ -87,19 +71,17 @@ def _rock_files(project: Project, tree: SourceTree) -> dict[str, str]:
     for path in candidates:
         try:
             if path.suffix == ".rockspec":
-                text = tree.read_text(str(path))
+                info = read_rockspec(tree.read_bytes(str(path)),
+                                     _files_beside(tree, str(path.parent)))
             elif path.suffix == ".rock":
-                with zipfile.ZipFile(io.BytesIO(tree.read_bytes(str(path)))) as z:
-                    spec = [n for n in z.namelist() if n.endswith(".rockspec")]
-                    text = z.read(spec[0]).decode("utf-8", "replace") if spec else ""
+                info = read_rock(tree.read_bytes(str(path)))
             else:
                 continue
-        except (OSError, zipfile.BadZipFile, IndexError):
+        except (OSError, zipfile.BadZipFile, ValueError, LuaDataError):
             continue
-        m = re.search(r"""^\s*package\s*=\s*["']([^"']+)["']""", text, re.M)
-        if m:
-            texts[m.group(1).lower()] = text  # luarocks names are case-insensitive
-    return texts
+        if info.name:
+            infos[info.name] = info  # luarocks names are case-insensitive
+    return infos
 
 
 @dataclass(frozen=True)
@@ -198,8 +180,11 @@ def providers(project: Project, tree: SourceTree, search: tuple[str, ...] = ()) 
             if name is None:
                 spec_names = [n for n in specs if r.path and Path(r.path).name.startswith(n)]
                 name = spec_names[0] if spec_names else Path(r.path or "").stem
-            if name in specs:
-                modules[name] = rockspec_modules(specs[name])
+            if name in specs:  # `a.init` (a/init.lua) is what `require "a"` loads
+                found = specs[name].modules
+                modules[name] = found + tuple(m[:-5] for m in found if m.endswith(".init"))
+                if not specs[name].complete:
+                    unknown.append(name)
             elif name in known:
                 modules[name] = tuple(known[name])
             else:

@@ -38,6 +38,8 @@ bench: venv base
 	$(PY) bench/bench_elf.py
 	$(PY) bench/bench_elf_fuzz.py
 	export DOCKER_HOST=$$(scripts/dockerd-up) && $(PY) bench/bench_image.py
+	export DOCKER_HOST=$$(scripts/dockerd-up) && $(PY) bench/bench_apps.py
+	export DOCKER_HOST=$$(scripts/dockerd-up) && $(PY) bench/bench_interrupt.py
 
 clean:
 	rm -rf $(VENV) examples/demo/build dist .pytest_cache .mypy_cache

@@ -74,3 +74,14 @@ def test_quantities_are_exact_and_probe_timings_are_carried(
                               "limits": {"cpu": "1500m", "memory": "1536Mi"}}
     assert c["startupProbe"] == {"httpGet": {"path": "/up", "port": 80},
                                  "initialDelaySeconds": 10, "failureThreshold": 30}
+
+
+def test_k8s_refuses_a_probe_only_loopback_listens_on(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_tree(tmp_path, {
+        "Restyfile": "name lo\nbase debian-bookworm\nconf conf\n"
+                     "probe readiness http /ready port 8080\n",
+        "conf/nginx.conf": "events {}\nhttp { server { listen 127.0.0.1:8080; } }\n"})
+    assert main(["k8s", str(tmp_path / "Restyfile")]) == 4
+    err = capsys.readouterr().err
+    assert "the readiness probe checks port 8080, which only a loopback address listens on" in err

@@ -3,9 +3,10 @@
 
 1. build the demo's natives and its offline rocks server (examples/demo/build.sh);
 2. `restybuild build Restyfile.example -t restydemo:latest` (nginx -t + boot check);
-3. check 127.0.0.1:8089 is free, start the image with host networking (its conf
-   listens on 127.0.0.1 only), send one request that goes through greeter.so;
-4. print the response and the image's size, stop and remove the container.
+3. start the image as Kubernetes runs it (its non-root USER, read-only root with a tmpfs,
+   no capabilities) in a container with no network at all, and send, from inside it
+   (`docker exec`), one request that goes through greeter.so and one to /ready;
+4. print the responses and the image's size, stop and remove the container.
 """
 
 from __future__ import annotations
@@ -20,10 +21,13 @@ sys.path.insert(0, str(ROOT))
 
 from restybuild.cli import main as restybuild  # noqa: E402
 from restybuild.engine import connect  # noqa: E402
-from restybuild.loopback import fetch, port_free  # noqa: E402
+from restybuild.inputs import load  # noqa: E402
+from restybuild.loopback import ask_inside  # noqa: E402
+from restybuild.plan import plan  # noqa: E402
+from restybuild.verify import as_kubernetes  # noqa: E402
 
 TAG = "restydemo:latest"
-HOST, PORT = "127.0.0.1", 8089
+PORT = 8089
 
 
 def main() -> int:
@@ -33,17 +37,15 @@ def main() -> int:
     rc = restybuild(["build", "Restyfile.example", "-t", TAG])
     if rc != 0:
         return rc
-    if not port_free(PORT):
-        print(f"demo: {HOST}:{PORT} is in use; stop what listens there and run again",
-              file=sys.stderr)
-        return 2
     client = connect()
-    container = client.containers.run(TAG, network_mode="host", detach=True)
+    inputs = load("Restyfile.example")
+    run = as_kubernetes(plan(inputs.project, inputs.base.index, inputs.tree))
+    container = client.containers.run(TAG, network_mode="none", detach=True, **run)
     try:
-        body = fetch(PORT)
-        ready = fetch(PORT, "/ready")
+        _status, body = ask_inside(container, PORT)
+        _status, ready = ask_inside(container, PORT, "/ready")
     except OSError as e:
-        print(f"demo: no answer from {HOST}:{PORT}: {e}", file=sys.stderr)
+        print(f"demo: no answer on port {PORT}: {e}", file=sys.stderr)
         print(container.logs().decode(errors="replace"), file=sys.stderr)
         return 1
     finally:
@@ -51,8 +53,8 @@ def main() -> int:
     image = client.images.get(TAG)
     base = client.images.get("restybuild/debian-bookworm:runtime")
     size, added = int(image.attrs["Size"]), int(image.attrs["Size"]) - int(base.attrs["Size"])
-    print(f"\nGET http://{HOST}:{PORT}/      -> {body.strip()}")
-    print(f"GET http://{HOST}:{PORT}/ready -> {ready.strip()}")
+    print(f"\nGET :{PORT}/      -> {body.strip()}   (sent inside the container)")
+    print(f"GET :{PORT}/ready -> {ready.strip()}")
     print(f"image {TAG}: {size / 1e6:.1f} MB, of which {added / 1e3:.1f} kB added on top of "
           "the runtime base")
     return 0

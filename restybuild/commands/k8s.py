@@ -25,9 +25,19 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from restybuild.conf.tree import load_conf
+    from restybuild.errors import ConfigError
+    from restybuild.lint.rules.rb609_loopback_listen import loopback_only
     from restybuild.render import render_k8s
     from restybuild.resolve import load_project
+    from restybuild.source import SourceTree
 
     project = load_project(args.restyfile)
+    for port, what in sorted(loopback_only(load_conf(project, SourceTree()), project).items()):
+        if what.endswith("probe"):
+            raise ConfigError(f"{what} checks port {port}, which only a loopback address "
+                              "listens on: the kubelet would never reach it",
+                              span=next(p.span for p in project.probes if p.port == port),
+                              hint=f"listen on every address in the conf: `listen {port};`")
     sys.stdout.write(render_k8s(project, args.tag or f"{project.name}:latest"))
     return 0

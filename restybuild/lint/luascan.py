@@ -56,7 +56,7 @@ class LuaFacts:
 #: The only nodes the scanner looks at. tree-sitter finds them (predicates
 #: included) without a Python visit of every node, which made the scan ~5x faster.
 QUERY = """
-(function_call name: (identifier) @_f (#eq? @_f "require")) @call
+(function_call name: (identifier) @_f (#any-of? @_f "require" "pcall" "xpcall")) @call
 (function_call name: (dot_index_expression) @_f
   (#any-of? @_f "os.getenv" "ngx.socket.tcp" "ngx.socket.udp" "ngx.socket.connect"
                 "ngx.socket.stream" "io.open")) @call
@@ -126,6 +126,20 @@ def _path_value(node: Any) -> str | None:
         if name is not None and _dotted(name) == "ngx.config.prefix" and tail is not None:
             return "$prefix/" + tail.lstrip("/")
     return None
+
+
+def _in_pcall(node: Any) -> bool:
+    """Whether `node` is inside a function literal passed straight to pcall or xpcall
+    (`pcall(function() require "x" end)`): its failure is caught."""
+    parent = node.parent
+    while parent is not None:
+        if parent.type == "function_definition":
+            args = parent.parent
+            call = args.parent if args is not None and args.type == "arguments" else None
+            name = call.child_by_field_name("name") if call is not None else None
+            return name is not None and _text(name) in ("pcall", "xpcall")
+        parent = parent.parent
+    return False
 
 
 def _dotted(node: Any) -> str | None:
@@ -203,9 +217,16 @@ class _Scanner:
             return
         fname = _dotted(name)
         args = _args(node)
+        if fname in ("pcall", "xpcall"):
+            # pcall(require, "x"): an optional module, the code goes on without it
+            if len(args) > 1 and args[0].type == "identifier" and _text(args[0]) == "require":
+                self.facts.requires.append(Use(_string_value(args[1]), self.span(node),
+                                               via="pcall"))
+            return
         if fname == "require":
             value = _string_value(args[0]) if args else None
-            self.facts.requires.append(Use(value, self.span(node)))
+            self.facts.requires.append(Use(value, self.span(node),
+                                           via="pcall" if _in_pcall(node) else ""))
             if value in COSOCKET_MODULES:
                 self.facts.cosockets.append(Use(value, self.span(node)))
             return

@@ -15,24 +15,15 @@ import pytest
 
 from restybuild.build import build_and_tag
 from restybuild.lint.runner import lint
+from restybuild.loopback import ask_inside
 from restybuild.resolve import load_project
 from restybuild.verify import as_kubernetes
 from tests.apps import APPS, REQUESTS, write_app
 
 pytestmark = pytest.mark.e2e
 
-SEND = "exec 3<>/dev/tcp/127.0.0.1/$PORT && printf '%s' \"$REQUEST\" >&3 && cat <&3"
-
-
 def ask(container: Any, method: str, path: str, body: str, port: int = 8080) -> tuple[int, str]:
-    request = (f"{method} {path} HTTP/1.0\r\nHost: localhost\r\n"
-               f"Content-Length: {len(body)}\r\n\r\n{body}")
-    code, out = container.exec_run(["bash", "-c", SEND],
-                                   environment={"PORT": str(port), "REQUEST": request})
-    text = out.decode("utf-8", "replace")
-    status_line = text.split("\r\n", 1)[0]
-    assert code == 0 and status_line.startswith("HTTP/"), text
-    return int(status_line.split()[1]), text.split("\r\n\r\n", 1)[-1]
+    return ask_inside(container, port, path, method, body)
 
 
 @pytest.mark.parametrize("app", sorted(APPS))

@@ -14,8 +14,9 @@ import pytest
 from restybuild.build import build_and_tag
 from restybuild.cli import main
 from restybuild.errors import VerifyFailed
-from restybuild.loopback import fetch, port_free
+from restybuild.loopback import ask_inside, fetch, port_free
 from restybuild.resolve import load_project
+from restybuild.verify import as_kubernetes
 from tests.conftest import BASE_RUNTIME, REPO, write_tree
 
 pytestmark = pytest.mark.e2e
@@ -49,12 +50,18 @@ def test_example_builds_verifies_and_answers(docker_client: Any) -> None:
         assert "test is successful" in result.report.nginx_t
         assert result.report.workers == 2
         assert result.report.probes == ("readiness probe GET /ready on port 8089: 200",)
-        body = run_and_fetch(docker_client, "rb-e2e/example:test", 8089)
-        assert body.startswith("hello from greeter.so via libgreetfmt: ")
-        assert "Hello, restybuild!" in body  # env DEMO_GREETING reached os.getenv
-        assert "(hits=1)" in body  # the shared dict works
-        ready = run_and_fetch(docker_client, "rb-e2e/example:test", 8089, "/ready")
-        assert ready == "ok\n"  # the probe location the conf lacked was added
+        # as Kubernetes runs it, with no network: the requests are sent from inside
+        container = docker_client.containers.run("rb-e2e/example:test", network_mode="none",
+                                                  detach=True, **as_kubernetes(result.plan))
+        try:
+            status, body = ask_inside(container, 8089)
+            assert status == 200 and body.startswith("hello from greeter.so via libgreetfmt: ")
+            assert "Hello, restybuild!" in body  # env DEMO_GREETING reached os.getenv
+            assert "(hits=1)" in body  # the shared dict works
+            # the probe location the conf lacked was added
+            assert ask_inside(container, 8089, "/ready") == (200, "ok\n")
+        finally:
+            container.remove(force=True)
         img = docker_client.images.get("rb-e2e/example:test")
         assert img.attrs["Config"]["Env"].count("LD_LIBRARY_PATH=/usr/local/lib/restybuild") == 1
     finally:

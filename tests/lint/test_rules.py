@@ -115,6 +115,14 @@ CATCHES = [
     Case("RB101", "broken-lua-file-still-scanned",
          {"Restyfile": LUA_R, "lua/a.lua": 'local x = require("nope")\nfunction (\nend end ((\n'},
          [f'lua/a.lua:1:11: RB101 error: `require "nope"`: {UNRESOLVED}']),
+    Case("RB101", "optional-module",
+         {"Restyfile": LUA_R, "lua/a.lua":
+          'local ok, jit_dump = pcall(require, "jit.p")\nlocal ok2, m = pcall(require, "nope")\n'
+          'pcall(function() local x = require "maybe" end)\n'},
+         ['lua/a.lua:2:16: RB101 info: `require "nope"`: no declared lua folder, native, rock or '
+          "the base image provides this module (optional: its failure is caught with pcall)",
+          'lua/a.lua:3:28: RB101 info: `require "maybe"`: no declared lua folder, native, rock '
+          "or the base image provides this module (optional: its failure is caught with pcall)"]),
     Case("RB102", "computed-require",
          {"Restyfile": LUA_R, "lua/a.lua": 'local drv = require("drivers." .. kind)\n'},
          ["lua/a.lua:1:13: RB102 info: `require` with a computed module name cannot be checked"]),
@@ -272,6 +280,16 @@ CATCHES = [
           "/usr/share/nginx/logs/attack.log, but the image's root is read-only there",
           "lua/a.lua:2:11: RB608 warning: `io.open(..., 'w+')` writes /etc/app.json, but the "
           "image's root is read-only there"]),
+    Case("RB609", "loopback-probe",
+         {"Restyfile": CONF_R + "probe readiness http /ready port 8080\nexpose 8081\n",
+          C: "events {}\nhttp {\n    server {\n        listen 127.0.0.1:8080;\n    }\n"
+             "    server {\n        listen [::1]:8081;\n    }\n}\n"},
+         ["conf/nginx.conf:4:9: RB609 warning: port 8080 (the readiness probe) is listened on "
+          "at a loopback address only: the kubelet and the Service reach the pod at its own "
+          "address, never there",
+          "conf/nginx.conf:7:9: RB609 warning: port 8081 (`expose`) is listened on at a loopback "
+          "address only: the kubelet and the Service reach the pod at its own address, never "
+          "there"]),
     Case("RB701", "metrics-without-rock", {"Restyfile": HEAD + "metrics prometheus port 9145\n"},
          ["Restyfile:3:1: RB701 error: `metrics prometheus` needs the nginx-lua-prometheus "
           "rock"]),
@@ -474,6 +492,10 @@ NEAR_MISSES = [
           'local f = io.open(ngx.config.prefix() .. "logs/attack.log", "a")\n'
           'local g = io.open("/etc/app.json")\nlocal h = io.open(name, "w")\n'
           'local t = io.open("/run/restybuild/x", "w")\n'}, []),
+    Case("RB609", "every-address",
+         {"Restyfile": CONF_R + "probe readiness http /ready port 8080\n",
+          C: "events {}\nhttp {\n    server {\n        listen 8080;\n"
+             "        listen 127.0.0.1:8080;\n    }\n}\n"}, []),
     Case("RB701", "rock-declared",
          {"Restyfile": HEAD + "metrics prometheus port 9145\n" + PROM_ROCK}, []),
     Case("RB702", "init-worker",

@@ -6,6 +6,8 @@ LuaJIT provide.
 Why: `module 'x' not found` at run time; in `init_by_lua*` nginx does not even
 start, and `nginx -t` does not run that code.
 Example: `local bp = require "binary_protocol"` with no `native binary_protocol.so`.
+A `require` whose failure is caught (`pcall(require, "x")`, or inside a function passed
+to `pcall`) is an optional module: info, not an error.
 """
 
 from __future__ import annotations
@@ -32,7 +34,11 @@ def check(ctx: LintContext) -> Iterator[Finding]:
                 severity = "warning"
                 hint = (hint + "; " if hint else "") + "the modules of " + ", ".join(
                     prov.unknown_rocks) + " could not be read offline and may provide it"
+            optional = ""
+            if use.via == "pcall":
+                severity = "info"
+                optional = " (optional: its failure is caught with pcall)"
             yield Finding(f'`require "{use.name}"`: no declared lua folder, native, rock or '
-                          "the base image provides this module", use.span,
+                          f"the base image provides this module{optional}", use.span,
                           hint=hint or "declare the folder, native or rock that provides it",
                           severity=severity)

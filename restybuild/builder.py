@@ -99,7 +99,27 @@ def _chunk(chunk: dict[str, Any], progress: Progress) -> str | None:
                                    "prune), then build again")
         raise BuildFailed(f"the build failed at {step}",
                           notes=(*tuple(progress.tail[-15:]), detail),
-                          hint="the step's output is above; fix the cause and build again")
+                          hint=_hint(step, progress.tail))
     elif "aux" in chunk and isinstance(chunk["aux"], dict) and "ID" in chunk["aux"]:
         image_id = str(chunk["aux"]["ID"])
     return image_id
+
+
+#: What luarocks says when no rocks server answered (no network in the build, or a mirror
+#: that is down).
+UNREACHABLE = ("Failed fetching manifest", "Failed downloading", "No results matching query",
+               "Could not resolve host", "Temporary failure in name resolution",
+               "Network is unreachable")
+
+
+def _hint(step: str, tail: list[str]) -> str:
+    """What to do about a failed step, when its output says."""
+    if "luarocks" in step and any(u in line for line in tail for u in UNREACHABLE):
+        return ("no rocks server was reachable from the build: declare an offline one in the "
+                "rocks block, `server DIR` (a folder `python -m restybuild.rockserver DIR "
+                "ROCK_SOURCES...` makes)")
+    if ("apt-get" in step or "apk add" in step) and any(
+            u in line for line in tail for u in UNREACHABLE[3:]):
+        return ("the build has no network to fetch packages: install them in the base image "
+                "instead, or build where the package mirror is reachable")
+    return "the step's output is above; fix the cause and build again"

@@ -40,6 +40,7 @@ FLAVOR_SCHEMA: dict[str, tuple[type, bool]] = {
     "worker_memory": (str, False),   # memory one nginx worker of this base takes (lint RB401)
     "library_index": (str, False),   # snapshot of the image's library index, below recipes/
     "summary": (str, False),
+    "resolver_local": (bool, False),  # nginx takes `resolver local=on` (OpenResty's)
 }
 BOOTSTRAP_SCHEMA: dict[str, tuple[type, bool]] = {
     "suite": (str, True),
@@ -87,6 +88,7 @@ class FlavorSpec:
     ld_library_path: tuple[str, ...]
     worker_memory: str
     library_index: str  # absolute path of the shipped snapshot, or ""
+    resolver_local: bool = False
 
 
 @dataclass(frozen=True)
@@ -124,6 +126,7 @@ class Flavor:
     ld_library_path: tuple[str, ...]
     worker_memory: str = ""  # e.g. "64Mi"; "" when the recipe does not say
     library_index: str = ""  # absolute path of the shipped library-index snapshot, or ""
+    resolver_local: bool = False  # nginx takes `resolver local=on` (OpenResty's)
 
     @property
     def label(self) -> str:
@@ -190,7 +193,7 @@ class Recipe:
             load_modules=spec.load_modules, lualib=spec.lualib, luarocks=spec.luarocks,
             luarocks_vars=spec.luarocks_vars, stop_signal=spec.stop_signal,
             ld_library_path=spec.ld_library_path, worker_memory=spec.worker_memory,
-            library_index=spec.library_index,
+            library_index=spec.library_index, resolver_local=spec.resolver_local,
         )
 
 
@@ -276,6 +279,7 @@ def _spec(name: str, table: dict[str, object], path: Path) -> FlavorSpec:
         stop_signal=text("stop_signal", "SIGQUIT"),
         ld_library_path=strings("ld_library_path"), worker_memory=text("worker_memory"),
         library_index=str(path.parent.parent / index) if index else "",
+        resolver_local=bool(table.get("resolver_local", False)),
     )
 
 

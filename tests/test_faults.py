@@ -274,3 +274,15 @@ def test_a_daemon_that_accepts_and_never_answers_is_a_bounded_wait(
         f"error: the Docker daemon at unix://{sock_path} accepted the connection but did not "
         "answer within 2s")
     assert "Traceback" not in result.stderr
+
+
+def test_a_rock_that_cannot_be_fetched_says_to_declare_a_server(project_file: Path) -> None:
+    client = FakeClient([
+        {"stream": "Step 2/4 : RUN luarocks --tree=/x install lua-cjson 2.1.0.10-1\n"},
+        {"stream": "Warning: Failed searching manifest: Failed downloading https://x/manifest\n"},
+        {"stream": "Error: No results matching query were found for Lua 5.1.\n"},
+        {"error": "The command '/bin/sh -c luarocks ...' returned a non-zero code: 1"}])
+    with pytest.raises(BuildFailed) as e:
+        build_and_tag(load_project(project_file), "app:1", quiet=True, client=client)
+    assert e.value.hint is not None and "declare an offline one in the rocks block, " \
+        "`server DIR`" in e.value.hint

@@ -839,3 +839,16 @@ def test_ignore_rb004_drops_it(lint_files: LintFiles) -> None:
                          "lua/a.lua": "local x = ngx.shared.d -- restybuild: ignore=RB201\n"},
                         ignore=("RB004",))
     assert report.lines == []
+
+
+@pytest.mark.parametrize(("base", "hint"), [
+    ("debian-bookworm", "add `resolver ADDRESS valid=30s;` with the cluster DNS address"),
+    ("openresty 1.21.4.3 bookworm", "add `resolver local=on;` to the http block")])
+def test_rb802_hint_fits_the_base(lint_files: LintFiles, base: str, hint: str) -> None:
+    from restybuild.lint.runner import lint
+
+    write_tree_files = {"Restyfile": f"name app\nbase {base}\nlua lua -> lua\n",
+                        "lua/a.lua": "local s = ngx.socket.tcp()\n"}
+    lint_files(write_tree_files)
+    result = lint("Restyfile", {}, ("RB802",))
+    assert [d.hint for d in result.diagnostics] and hint in (result.diagnostics[0].hint or "")

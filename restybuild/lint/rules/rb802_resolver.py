@@ -24,7 +24,12 @@ def check(ctx: LintContext) -> Iterator[Finding]:
         return
     for chunk in ctx.lua_chunks:
         for use in chunk.facts.cosockets[:1]:
+            if ctx.project.flavor.resolver_local:
+                hint = "add `resolver local=on;` to the http block (OpenResty reads the "
+                hint += "pod's /etc/resolv.conf then)"
+            else:
+                hint = ("add `resolver ADDRESS valid=30s;` with the cluster DNS address to the "
+                        "http block (this base's nginx has no `local=on`, an OpenResty "
+                        "extension)")
             yield Finding(f"{use.name} connects through cosockets but the conf has no "
-                          "`resolver`", use.span,
-                          hint="add `resolver local=on;` (OpenResty) or the cluster DNS "
-                               "address to the http block")
+                          "`resolver`", use.span, hint=hint)

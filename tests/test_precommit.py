@@ -33,13 +33,16 @@ def git(repo: Path, *args: str) -> None:
                    check=True, capture_output=True)
 
 
-def try_repo(sample: Path, wheelhouse: Path, home: Path) -> subprocess.CompletedProcess[str]:
+def try_repo(sample: Path, wheelhouse: Path, home: Path,
+             *files: str) -> subprocess.CompletedProcess[str]:
+    """`pre-commit try-repo` of this repository's hook in `sample`: on `files`, or on all."""
     env = {**os.environ, "PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(wheelhouse),
            "PRE_COMMIT_HOME": str(home), "RESTYBUILD_NO_CACHE": "1"}
     env.pop("VIRTUAL_ENV", None)
+    which = ["--files", *files] if files else ["--all-files"]
     return subprocess.run(
         [sys.executable, "-m", "pre_commit", "try-repo", str(REPO), "restybuild-lint",
-         "--all-files"], cwd=sample, env=env, capture_output=True, text=True, timeout=600)
+         *which], cwd=sample, env=env, capture_output=True, text=True, timeout=600)
 
 
 def test_hook_fails_on_a_finding_and_passes_when_fixed(tmp_path: Path, wheelhouse: Path) -> None:
@@ -64,3 +67,21 @@ def test_hook_fails_on_a_finding_and_passes_when_fixed(tmp_path: Path, wheelhous
     good = try_repo(sample, wheelhouse, home)
     assert good.returncode == 0, good.stdout + good.stderr
     assert "Passed" in good.stdout
+
+
+def test_the_hook_lints_the_restyfile_each_changed_file_belongs_to(
+        tmp_path: Path, wheelhouse: Path) -> None:
+    """Two apps in subfolders; a change to one app's Lua lints that app's Restyfile only."""
+    sample = tmp_path / "mono"
+    app = {"Restyfile": "name {n}\nbase debian-bookworm\nlua lua -> lua\n",
+           "lua/app.lua": "return ngx.shared.{d}\n"}
+    write_tree(sample, {f"services/{n}/{k}": v.format(n=n, d=d)
+                        for n, d in (("a", "x"), ("b", "y")) for k, v in app.items()})
+    git(sample, "init", "-q")
+    git(sample, "add", ".")
+    git(sample, "commit", "-qm", "two apps")
+    out = try_repo(sample, wheelhouse, tmp_path / "home", "services/b/lua/app.lua")
+    text = out.stdout + out.stderr
+    assert out.returncode == 1, text
+    assert "services/b/lua/app.lua:1:19: RB201 error: shared dict `y`" in text
+    assert "`x`" not in text

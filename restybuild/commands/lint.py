@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,8 @@ example:
 def register(sub: Any) -> None:
     p = sub.add_parser("lint", help="check a Restyfile, its conf and Lua code before a build",
                        description=HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("restyfile", nargs="?", default="Restyfile", help="default: ./Restyfile")
+    p.add_argument("paths", nargs="*", metavar="RESTYFILE",
+                   help="the Restyfile (default: ./Restyfile); with --hook, changed files")
     p.add_argument("--format", choices=("text", "json", "sarif"), default=None)
     p.add_argument("--select", metavar="CODES", help="only these codes or prefixes (RB1,RB201)")
     p.add_argument("--ignore", metavar="CODES", help="skip these codes or prefixes")
@@ -39,6 +41,9 @@ def register(sub: Any) -> None:
                    help="lowest severity that fails (default: error)")
     p.add_argument("--k8s", metavar="DIR", help="also check the Kubernetes manifests in DIR")
     p.add_argument("--list-rules", action="store_true", help="list the rules and exit")
+    p.add_argument("--hook", action="store_true",
+                   help="the paths are changed files (pre-commit): lint the Restyfile each "
+                        "belongs to (itself, or the nearest Restyfile above it)")
     p.set_defaults(func=run)
 
 
@@ -53,7 +58,49 @@ def _codes(text: str | None, configured: list[str] | None, known: set[str]) -> t
     return tuple(items)
 
 
+def restyfiles_of(files: list[str]) -> list[str]:
+    """The Restyfile each of `files` belongs to: itself, or the nearest `Restyfile` in its
+    folder or a folder above it (below the working folder); each once, in order."""
+    top = Path.cwd().resolve()
+    out: list[str] = []
+    for f in files:
+        path = Path(f).resolve()
+        found = path if path.name.startswith("Restyfile") and path.suffix != ".lock" else None
+        folder = path.parent
+        while found is None:
+            if (folder / "Restyfile").is_file():
+                found = folder / "Restyfile"
+            elif folder == top or top not in folder.parents:
+                break
+            else:
+                folder = folder.parent
+        if found is not None and found.is_file():
+            rel = os.path.relpath(found)
+            if rel not in out:
+                out.append(rel)
+    return out
+
+
 def run(args: argparse.Namespace) -> int:
+    from restybuild.errors import Exit
+    from restybuild.lint.runner import all_codes
+
+    if args.list_rules:
+        for code, (name, severity) in sorted(all_codes().items()):
+            print(f"{code}  {severity:8} {name}")
+        return 0
+    if not args.hook:
+        if len(args.paths) > 1:
+            from restybuild.lint.config import LintConfigError
+
+            raise LintConfigError("name one Restyfile (or use --hook FILE... to lint the "
+                                  "Restyfiles those files belong to)")
+        return lint_one(args, args.paths[0] if args.paths else "Restyfile")
+    codes = [lint_one(args, r) for r in restyfiles_of(args.paths)]
+    return max(codes, default=Exit.OK)
+
+
+def lint_one(args: argparse.Namespace, restyfile: str) -> int:
     from restybuild import fastpath
     from restybuild.errors import Exit
     from restybuild.lint import output
@@ -62,11 +109,6 @@ def run(args: argparse.Namespace) -> int:
     from restybuild.source import SourceTree
 
     rules = all_codes()
-    if args.list_rules:
-        for code, (name, severity) in sorted(rules.items()):
-            print(f"{code}  {severity:8} {name}")
-        return 0
-    restyfile = args.restyfile
     if not Path(restyfile).is_file():
         print(f"restybuild: error: cannot read {restyfile}: no such file", file=sys.stderr)
         return Exit.IO
@@ -97,8 +139,9 @@ def run(args: argparse.Namespace) -> int:
         text = output.text(result.diagnostics)
     exit_code = Exit.SYNTAX if result.syntax_error else (
         Exit.FAILED if failing(result.diagnostics, threshold) else Exit.OK)
-    variant = fastpath.lint_variant(args.argv)
-    fastpath.store("lint", restyfile, variant, tree.snapshot(),
-                   {"text": text, "exit": int(exit_code)})
+    if not args.hook:
+        variant = fastpath.lint_variant(args.argv)
+        fastpath.store("lint", restyfile, variant, tree.snapshot(),
+                       {"text": text, "exit": int(exit_code)})
     sys.stdout.write(text)
     return exit_code

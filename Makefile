@@ -1,7 +1,8 @@
 # The two commands: `make demo` (build, verify and run the bundled example) and
 # `make test` (pytest with the end-to-end tests on a real engine, ruff, mypy).
 # Both install what they need (scripts/setup-host), start a Docker daemon when
-# none answers (scripts/dockerd-up) and are idempotent.
+# none answers (scripts/dockerd-up), `make test` also the test registry on
+# 127.0.0.1 (scripts/registry-up), and are idempotent.
 VENV ?= .venv
 PY := $(VENV)/bin/python
 SHELL := /bin/bash
@@ -23,7 +24,8 @@ base: venv
 	export DOCKER_HOST=$$(scripts/dockerd-up) && $(VENV)/bin/restybuild base bootstrap debian-bookworm
 
 test: venv base
-	export DOCKER_HOST=$$(scripts/dockerd-up) && $(PY) -m pytest -q
+	export DOCKER_HOST=$$(scripts/dockerd-up) RESTYBUILD_TEST_REGISTRY=$$(scripts/registry-up) && \
+		$(PY) -m pytest -q
 	$(VENV)/bin/ruff check restybuild tests bench
 	$(VENV)/bin/mypy
 

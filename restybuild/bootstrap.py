@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 from restybuild import recipes
 from restybuild.engine import image_id
 from restybuild.errors import ConfigError
+from restybuild.progress import Progress
 
 HOST_SOURCES = (Path("/etc/apt/sources.list.d/debian.sources"), Path("/etc/apt/sources.list"))
 EXCLUDES = ("/usr/share/doc/*", "/usr/share/man/*", "/usr/share/info/*", "/usr/share/locale/*",
@@ -48,11 +48,11 @@ def mmdebstrap_command(suite: str, variant: str, packages: list[str], target: st
 
 
 def bootstrap(client: Any, name: str, *, force: bool = False, mirror: str | None = None,
-              out: Any = None) -> list[str]:
+              progress: Progress | None = None) -> list[str]:
     """Make the runtime and builder images of recipe `name`; return the tags made."""
     from docker.errors import APIError
 
-    out = out or sys.stderr
+    progress = progress or Progress()
     recipe = recipes.load(name)
     boot = recipe.bootstrap
     if boot is None:
@@ -71,18 +71,20 @@ def bootstrap(client: Any, name: str, *, force: bool = False, mirror: str | None
         (boot.builder_tag, runtime_pkgs + list(boot.builder_packages), '["bash"]'),
     ):
         if not force and image_id(client, tag) is not None:
-            print(f"{tag}: already on this engine (use --force to rebuild)", file=out)
+            progress.note(f"{tag}: already on this engine (use --force to rebuild)")
             continue
         with tempfile.TemporaryDirectory(prefix="restybuild-bootstrap-") as tmp:
             tarball = str(Path(tmp) / "rootfs.tar")
             command = mmdebstrap_command(suite, boot.variant, pkgs,
                                          tarball, mirror)
-            print(f"{tag}: mmdebstrap {suite} with {len(pkgs)} packages", file=out, flush=True)
-            proc = subprocess.run(command, capture_output=True, text=True, check=False)
-            if proc.returncode != 0:
-                tail = "\n".join(proc.stderr.splitlines()[-15:])
-                raise ConfigError(f"mmdebstrap failed for {tag} (exit {proc.returncode})",
-                                  notes=(tail,))
+            progress.begin(f"{tag}: mmdebstrap {suite} with {len(pkgs)} packages")
+            returncode = _run_showing(command, progress)
+            if returncode != 0:
+                progress.close()
+                raise ConfigError(f"mmdebstrap failed for {tag} (exit {returncode})",
+                                  notes=("\n".join(progress.tail[-15:]),))
+            progress.end(f"{tag}: root filesystem made")
+            progress.begin(f"{tag}: importing it into the Docker engine")
             repo, _, version = tag.rpartition(":")
             # `docker import` takes CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, USER, VOLUME and
             # WORKDIR changes (not STOPSIGNAL: the planner sets it in every image)
@@ -92,8 +94,24 @@ def bootstrap(client: Any, name: str, *, force: bool = False, mirror: str | None
                 client.api.import_image_from_file(tarball, repository=repo, tag=version,
                                                   changes=changes)
             except APIError as e:
+                progress.close()
                 raise ConfigError(f"the Docker engine refused to import {tag}: "
                                   f"{e.explanation or e}") from None
-            print(f"{tag}: imported ({image_id(client, tag)})", file=out, flush=True)
+            progress.end(f"{tag}: imported ({image_id(client, tag)})")
             made.append(tag)
     return made
+
+
+def _run_showing(command: list[str], progress: Progress) -> int:
+    """Run `command`, its stderr lines shown as they come (and kept: progress.tail)."""
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            text=True, errors="replace")
+    try:
+        assert proc.stderr is not None
+        for text in proc.stderr:
+            progress.line(text)
+        return proc.wait()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from typing import Any
 
 from restybuild import interrupt
-from restybuild.builder import Progress, build_image
+from restybuild.builder import build_image
 from restybuild.elf.libindex import LibraryIndex
 from restybuild.engine import connect, forget_candidate, image_id, local_image, record_candidate
 from restybuild.errors import ConfigError, DockerUnavailable
 from restybuild.lock import BaseIndex, choose_index
 from restybuild.model import Project
 from restybuild.plan import BuildPlan, plan
+from restybuild.progress import Progress
+from restybuild.push import Pushed, push_image, split_tag
 from restybuild.render import render_dockerfile
 from restybuild.source import SourceTree
 from restybuild.verify import VerifyReport, verify
@@ -25,6 +26,7 @@ class BuildResult:
     tag: str
     plan: BuildPlan
     report: VerifyReport
+    pushed: Pushed | None = None
 
 
 def check_bases(client: Any, bp: BuildPlan, project: Project, pull: bool) -> None:
@@ -62,8 +64,10 @@ def _arch(name: str) -> str:
 
 
 def build_and_tag(project: Project, tag: str, *, quiet: bool = False, pull: bool = False,
-                  client: Any = None, base: BaseIndex | None = None) -> BuildResult:
-    """Plan, build, verify; tag only a verified image; remove a failed candidate.
+                  client: Any = None, base: BaseIndex | None = None,
+                  progress: Progress | None = None, push: bool = False) -> BuildResult:
+    """Plan, build, verify; tag only a verified image; remove a failed candidate; with
+    `push`, push the image once tagged (a candidate that failed is never pushed).
 
     The base facts are the ones `plan` would use (:func:`restybuild.lock.choose_index`);
     a lock must still describe the image the engine has under that name, and a base
@@ -81,27 +85,32 @@ def build_and_tag(project: Project, tag: str, *, quiet: bool = False, pull: bool
     client = client or connect()
     index = _engine_index(client, project, base)
     bp = bp or plan(project, index, tree)
+    progress = progress or Progress(quiet=quiet)
     for warning in bp.warnings:
-        print(warning, file=sys.stderr)
+        progress.warn(warning)
     dockerfile = render_dockerfile(bp)
     check_bases(client, bp, project, pull)
-    progress = Progress(quiet=quiet)
     candidate: str | None = None
     try:
+        progress.begin(f"building {project.name} ({len(bp.context)} context files)")
         candidate = build_image(client, bp, dockerfile, progress, pull=pull)
         record_candidate(candidate)
-        print(f"verifying candidate {candidate[:19]}: nginx -t, boot check", file=sys.stderr)
+        progress.end(f"built candidate {candidate[:19]}")
+        progress.begin(f"verifying candidate {candidate[:19]}: nginx -t, boot check")
         report = verify(client, candidate, bp)
         with interrupt.shielded():
             interrupt.check()
             _move_tag(client, candidate, tag)
+        progress.end(f"verified {candidate[:19]}")
     except BaseException:
+        progress.close()
         with interrupt.shielded():
             if _discard(client, candidate, bp):
                 forget_candidate()  # else the next run removes it (engine.remove_stale)
         raise
     forget_candidate()
-    return BuildResult(candidate, tag, bp, report)
+    pushed = push_image(client, tag, progress) if push else None
+    return BuildResult(candidate, tag, bp, report, pushed)
 
 
 def _engine_index(client: Any, project: Project, base: BaseIndex) -> LibraryIndex | None:
@@ -120,15 +129,10 @@ def _engine_index(client: Any, project: Project, base: BaseIndex) -> LibraryInde
     return base.index
 
 
-def _split_tag(tag: str) -> tuple[str, str]:
-    repo, _, version = tag.rpartition(":") if ":" in tag.split("/")[-1] else (tag, "", "latest")
-    return repo, version or "latest"
-
-
 def _move_tag(client: Any, candidate: str, tag: str) -> None:
     """Point `tag` at `candidate`; if a signal arrived meanwhile, point it back and raise."""
     before = image_id(client, tag)
-    repo, version = _split_tag(tag)
+    repo, version = split_tag(tag)
     client.api.tag(candidate, repo, version)
     if interrupt.received() is not None:
         if before is not None:

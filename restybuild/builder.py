@@ -1,15 +1,16 @@
-"""Run a build plan through the Docker SDK (classic builder) and report its progress."""
+"""Run a build plan through the Docker SDK (classic builder); its steps go to a
+:class:`restybuild.progress.Progress`."""
 
 from __future__ import annotations
 
-import sys
 import tempfile
-from typing import Any, BinaryIO, TextIO
+from typing import Any, BinaryIO
 
 from restybuild.context import ContextEntry, make_tar, write_tar
 from restybuild.engine import BUILD_TIMEOUT, engine_errors
 from restybuild.errors import BuildFailed, DockerUnavailable
 from restybuild.plan import BuildPlan
+from restybuild.progress import Progress
 
 
 def context_entries(plan: BuildPlan, dockerfile: str) -> tuple[ContextEntry, ...]:
@@ -28,35 +29,6 @@ def context_file(plan: BuildPlan, dockerfile: str) -> BinaryIO:
     write_tar(context_entries(plan, dockerfile), out)
     out.seek(0)
     return out
-
-
-class Progress:
-    """Plain lines in CI and pipes; on a terminal, step output is indented and dimmed."""
-
-    def __init__(self, stream: TextIO | None = None, quiet: bool = False) -> None:
-        self.stream = stream or sys.stderr
-        self.tty = self.stream.isatty()
-        self.quiet = quiet
-        self.step = ""
-        self.tail: list[str] = []
-
-    def line(self, text: str) -> None:
-        from restybuild.nginxlog import strip_ansi
-
-        text = strip_ansi(text).rstrip("\n")
-        if not text:
-            return
-        if text.startswith("Step "):
-            self.step = text
-            self.tail = []
-            if not self.quiet:
-                self.stream.write(("\x1b[1m" + text + "\x1b[0m" if self.tty else text) + "\n")
-        else:
-            self.tail = ([*self.tail, text])[-40:]
-            if not self.quiet:
-                self.stream.write(("\x1b[2m  " + text + "\x1b[0m" if self.tty else "  " + text)
-                                  + "\n")
-        self.stream.flush()
 
 
 def build_image(client: Any, plan: BuildPlan, dockerfile: str, progress: Progress,

@@ -39,6 +39,43 @@ def docker_client() -> Iterator[Any]:
     client.close()
 
 
+def registry_answers(addr: str) -> bool:
+    """Whether a registry answers on `addr` (127.0.0.1:PORT): /v2/ is 200, or 401 with auth."""
+    import urllib.error
+    import urllib.request
+
+    try:
+        urllib.request.urlopen(f"http://{addr}/v2/", timeout=2).close()
+    except urllib.error.HTTPError as e:
+        return e.code == 401
+    except OSError:
+        return False
+    return True
+
+
+def registry_up(env: dict[str, str] | None = None) -> str:
+    """Start (or reuse) a registry with scripts/registry-up; its 127.0.0.1:PORT."""
+    import subprocess
+
+    proc = subprocess.run([str(REPO / "scripts/registry-up")], capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, check=False, timeout=60)
+    if proc.returncode != 0:
+        pytest.fail(f"scripts/registry-up failed: {proc.stderr.strip()}", pytrace=False)
+    addr = proc.stdout.strip()
+    assert addr.startswith("127.0.0.1:"), addr  # the tests push to this machine only
+    return addr
+
+
+@pytest.fixture(scope="session")
+def registry() -> str:
+    """The test registry on 127.0.0.1 (`make test` starts it; else it is started here and
+    left running, as the daemon is: scripts/registry-down stops it)."""
+    addr = os.environ.get("RESTYBUILD_TEST_REGISTRY", "")
+    if addr.startswith("127.0.0.1:") and registry_answers(addr):
+        return addr
+    return registry_up()
+
+
 def write_tree(root: Path, files: dict[str, str]) -> None:
     """Write `files` below `root`. A text of the form `@cc FLAGS\nC SOURCE` (or
     `@musl-gcc ...`) is compiled into a shared object (`{root}` in FLAGS is `root`),

@@ -25,11 +25,14 @@ def register(sub: Any) -> None:
         "bootstrap", help="build a recipe's runtime and builder images with mmdebstrap",
         description="Build the runtime and builder images of a package-built recipe with "
                     "mmdebstrap and import them into the Docker engine; no registry needed. "
-                    "Images already present are kept unless --force.")
+                    "Images already present are kept unless --force. Progress (mmdebstrap's "
+                    "output, each phase's time) goes to stderr: drawn on a terminal, plain "
+                    "lines otherwise or with NO_COLOR; -q shows none.")
     bs.add_argument("recipe", help="e.g. debian-bookworm")
     bs.add_argument("--force", action="store_true", help="rebuild images that already exist")
     bs.add_argument("--mirror", help="Debian mirror URL or sources file (default: the host's "
                                      "apt sources when they are for the recipe's suite)")
+    bs.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     bs.set_defaults(func=run_bootstrap)
 
 
@@ -48,6 +51,10 @@ def run_list(args: argparse.Namespace) -> int:
 def run_bootstrap(args: argparse.Namespace) -> int:
     from restybuild.bootstrap import bootstrap
     from restybuild.engine import connect
+    from restybuild.progress import Progress
 
-    bootstrap(connect(), args.recipe, force=args.force, mirror=args.mirror)
+    made = bootstrap(connect(), args.recipe, force=args.force, mirror=args.mirror,
+                     progress=Progress(quiet=args.quiet))
+    for tag in made:
+        print(tag)
     return 0

@@ -13,8 +13,19 @@ it with `nginx -t` and a boot check (nginx started with no network; any
 A failed build or verification leaves the previous image under the tag and
 removes the candidate.
 
-example:
+With --push, the verified and tagged image is then pushed to the registry the
+tag names (HOST[:PORT]/NAME:TAG; a tag naming no registry is refused), with the
+credentials the docker CLI uses (DOCKER_CONFIG or ~/.docker/config.json, its
+credential helpers too), and its digest printed as REPO@sha256:...; a candidate
+that failed is never pushed.
+
+Progress (steps, their output, layers pushed, time) goes to stderr: drawn live
+on a terminal, plain lines when stderr is not one or NO_COLOR is set; -q shows
+none of it, and stdout has the result only.
+
+examples:
   restybuild build Restyfile.example -t restydemo:dev
+  restybuild build Restyfile.example -t 127.0.0.1:5000/restydemo:1.0 --push
 """
 
 
@@ -28,7 +39,10 @@ def register(sub: Any) -> None:
                        description=HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("restyfile", nargs="?", default="Restyfile", help="default: ./Restyfile")
     p.add_argument("-t", "--tag", help="image tag (default: NAME:latest from the Restyfile)")
-    p.add_argument("-q", "--quiet", action="store_true", help="hide the build steps' output")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="no progress on stderr (warnings and errors only); the result on stdout")
+    p.add_argument("--push", action="store_true",
+                   help="push the verified image to the tag's registry; print its digest")
     p.add_argument("--pull", action="store_true",
                    help="let the engine pull missing or newer base images from a registry")
     p.add_argument("--index", metavar="FILE",
@@ -58,8 +72,15 @@ def run(args: argparse.Namespace) -> int:
 
         raise ConfigError(f"`{tag}` is not an image tag",
                           hint="write NAME[:TAG], e.g. registry.example/team/app:1.0")
-    result = build_and_tag(project, tag, quiet=args.quiet, pull=args.pull, base=inputs.base)
+    if args.push:
+        from restybuild.push import check_pushable
+
+        check_pushable(tag)  # before the build, not after it
+    result = build_and_tag(project, tag, quiet=args.quiet, pull=args.pull, base=inputs.base,
+                           push=args.push)
     print(f"verified and tagged {tag} ({result.image_id[:19]})")
+    if result.pushed is not None:
+        print(result.pushed.reference)
     low = low_ports(result.plan)
     if low:
         import sys

@@ -1,0 +1,140 @@
+"""Push a local image to its registry through the engine; return the digest it got there.
+
+The engine does the pushing (`POST /images/NAME/push`); the Docker SDK sends it the
+credentials the docker CLI would use for that registry: the Docker config
+(``$DOCKER_CONFIG/config.json``, else ``~/.docker/config.json``), its ``auths`` and its
+credential helpers (``credsStore``, ``credHelpers``). The engine answers with a stream of
+progress events; an ``error`` event in it is the registry's refusal (or the engine's), and
+becomes a :class:`PushFailed` naming the registry and what to do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from restybuild.engine import engine_errors, require_image
+from restybuild.errors import ConfigError, Exit, RestyError
+from restybuild.progress import Progress
+
+
+class PushFailed(RestyError):
+    """The registry refused the push or could not be reached: an output not written."""
+
+    exit_code = Exit.IO
+
+
+@dataclass(frozen=True)
+class Pushed:
+    tag: str
+    digest: str  # sha256:...
+    reference: str  # REPO@sha256:...
+    sent: int  # bytes of the layers the registry did not have
+
+
+def split_tag(tag: str) -> tuple[str, str]:
+    """`host:5000/team/app:1.0` -> (`host:5000/team/app`, `1.0`); no tag means `latest`."""
+    repo, _, version = tag.rpartition(":") if ":" in tag.split("/")[-1] else (tag, "", "latest")
+    return repo, version or "latest"
+
+
+def registry_of(tag: str) -> str | None:
+    """The registry a tag names (`HOST[:PORT]` or `localhost`), or None when it names none."""
+    first, sep, _ = tag.partition("/")
+    if sep and ("." in first or ":" in first or first == "localhost"):
+        return first
+    return None
+
+
+def check_pushable(tag: str) -> str:
+    """The registry of `tag`; refuse a tag without one (the engine would pick a public one)."""
+    registry = registry_of(tag)
+    if registry is None:
+        raise ConfigError(f"`{tag}` names no registry to push to",
+                          hint="tag the image HOST[:PORT]/NAME[:TAG], e.g. "
+                               "registry.example:5000/team/app:1.0 (-t)")
+    return registry
+
+
+def push_image(client: Any, tag: str, progress: Progress) -> Pushed:
+    """Push local image `tag`; its digest in the registry. Never pushes anything else."""
+    from docker.errors import APIError
+
+    registry = check_pushable(tag)
+    require_image(client, tag, "build it first: restybuild build RESTYFILE -t " + tag)
+    repo, version = split_tag(tag)
+    progress.begin(f"pushing {tag}")
+    state = _PushState(registry, progress)
+    try:
+        with engine_errors(f"the push of {tag}"):
+            for event in client.api.push(repo, tag=version, stream=True, decode=True):
+                state.event(event)
+    except APIError as e:
+        raise PushFailed(f"the Docker engine refused to push {tag}: {e.explanation or e}",
+                         hint=_hint(registry, str(e.explanation or e))) from None
+    finally:
+        progress.close()
+    if state.digest is None:
+        raise PushFailed(f"the push of {tag} ended without a digest",
+                         hint=f"check the registry at {registry} (its log, its disk)")
+    reference = f"{repo}@{state.digest}"
+    progress.end(f"pushed {reference}", _sent(progress.sent))
+    return Pushed(tag, state.digest, reference, progress.sent)
+
+
+def _sent(n: int) -> str:
+    from restybuild.progress import human
+
+    return f"{human(n)} sent" if n else "nothing sent: the registry had every layer"
+
+
+class _PushState:
+    """The engine's push events, read one by one."""
+
+    def __init__(self, registry: str, progress: Progress) -> None:
+        self.registry = registry
+        self.progress = progress
+        self.digest: str | None = None
+        self.sizes: dict[str, int] = {}
+
+    def event(self, event: dict[str, Any]) -> None:
+        if "error" in event or "errorDetail" in event:
+            detail = str((event.get("errorDetail") or {}).get("message")
+                         or event.get("error") or "").strip()
+            raise PushFailed(f"the push to {self.registry} failed: {detail}",
+                             hint=_hint(self.registry, detail))
+        aux = event.get("aux")
+        if isinstance(aux, dict) and "Digest" in aux:
+            self.digest = str(aux["Digest"])
+            return
+        layer, status = str(event.get("id", "")), str(event.get("status", ""))
+        if not layer:
+            return
+        label = f"layer {layer}"
+        moved = event.get("progressDetail") or {}
+        if status == "Pushing" and "current" in moved:
+            total = moved.get("total")
+            self.sizes[layer] = max(self.sizes.get(layer, 0), int(moved["current"]))
+            self.progress.transfer(layer, label, int(moved["current"]),
+                                   int(total) if total else None)
+        elif status == "Pushed":
+            self.progress.transferred(layer, label, self.sizes.get(layer) or None)
+        elif status == "Layer already exists" or status.startswith("Mounted from"):
+            self.progress.transferred(layer, label, None)
+
+
+def _hint(registry: str, detail: str) -> str:
+    low = detail.lower()
+    if any(w in low for w in ("unauthorized", "authentication required", "no basic auth",
+                              "denied", "authorization")):
+        return (f"log in to {registry} (docker login {registry}): restybuild uses the Docker "
+                "config the docker CLI uses ($DOCKER_CONFIG/config.json, else "
+                "~/.docker/config.json, with its credential helpers)")
+    if "server gave http response to https client" in low:
+        return (f"the engine speaks TLS to {registry}, which answers plain HTTP: give it TLS, "
+                "or list it in the daemon's insecure-registries")
+    if any(w in low for w in ("connection refused", "no such host", "i/o timeout", "dial tcp")):
+        return f"no registry answers at {registry}: start it, or check the tag's HOST:PORT"
+    if "no space left" in low:
+        return f"the registry at {registry} is out of disk space"
+    return f"check the registry at {registry} and push again: restybuild push TAG"

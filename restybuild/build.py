@@ -103,8 +103,8 @@ def build_and_tag(project: Project, tag: str, *, quiet: bool = False, pull: bool
             _move_tag(client, candidate, tag)
         progress.end(f"verified {candidate[:19]}")
     except BaseException:
-        progress.close()
         with interrupt.shielded():
+            progress.close()
             if _discard(client, candidate, bp):
                 forget_candidate()  # else the next run removes it (engine.remove_stale)
         raise

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
 from typing import Any, TextIO
 
@@ -42,6 +43,68 @@ def human(n: float) -> str:
     return f"{n:.1f} GB"  # pragma: no cover - the loop returns
 
 
+class Screen:
+    """The terminal drawing (rich): lines printed above a live area of tasks, one per key
+    (a phase, a layer, an app) with a spinner, a bar, bytes and the time elapsed."""
+
+    def __init__(self, stream: TextIO) -> None:
+        from rich.console import Console
+
+        self.console = Console(file=stream, force_terminal=True, highlight=False)
+        self.live: Any = None
+        self.tasks: dict[str, Any] = {}
+
+    def print(self, text: str, style: str | None) -> None:
+        from rich.text import Text
+
+        self.console.print(Text(text, style=style or ""), highlight=False, soft_wrap=True)
+
+    def task(self, key: str, description: str | None = None, done: int | None = None,
+             total: int | None = None) -> None:
+        """Show (or update) the live line of `key`."""
+        live = self._ensure_live()
+        if key not in self.tasks:
+            self.tasks[key] = live.add_task(description or key, total=total)
+        fields: dict[str, Any] = {}
+        if description is not None:
+            fields["description"] = description
+        if done is not None:
+            fields.update(completed=min(done, total) if total else done, total=total)
+        live.update(self.tasks[key], **fields)
+
+    def remove(self, key: str) -> None:
+        task = self.tasks.pop(key, None)
+        if task is not None and self.live is not None:
+            self.live.remove_task(task)
+
+    def stop(self) -> None:
+        if self.live is not None:
+            self.live.stop()
+        self.live = None
+        self.tasks = {}
+
+    def _ensure_live(self) -> Any:
+        if self.live is None:
+            from rich.progress import (
+                BarColumn,
+                DownloadColumn,
+                Progress,
+                SpinnerColumn,
+                TextColumn,
+                TimeElapsedColumn,
+            )
+
+            class Bytes(DownloadColumn):  # nothing on a phase's line (it has no total)
+                def render(self, task: Any) -> Any:
+                    return "" if task.total is None else super().render(task)
+
+            self.live = Progress(SpinnerColumn(), TextColumn("{task.description}"),
+                                 BarColumn(), Bytes(), TimeElapsedColumn(),
+                                 console=self.console, transient=True)
+            self.live.start()
+        return self.live
+
+
 class Progress:
     """Phases (begin/end), build steps and their output, byte transfers; see the module."""
 
@@ -54,33 +117,36 @@ class Progress:
         self.tail: list[str] = []
         self.started = time.monotonic()
         self._phase_start = self.started
-        self._console: Any = None  # rich.console.Console on a terminal
-        self._live: Any = None  # its rich.progress.Progress while a phase runs
-        self._phase: Any = None  # its task ID of the phase line
-        self._layers: dict[str, Any] = {}
+        self._screen: Screen | None = None  # on a terminal, once something is drawn
         self.sent = 0  # bytes of the layers pushed (not those the registry had)
+        self._lock = threading.Lock()  # apps' lines come from one thread each
+
+    @property
+    def screen(self) -> Screen:
+        if self._screen is None:
+            self._screen = Screen(self.stream)
+        return self._screen
 
     # -- phases ----------------------------------------------------------------------------
     def begin(self, what: str) -> None:
         """A phase starts (`what`: e.g. "verifying candidate ...: nginx -t, boot check")."""
         self._phase_start = time.monotonic()
         if self.fancy:
-            live = self._ensure_live()
-            if self._phase is not None:
-                live.remove_task(self._phase)
-            self._phase = live.add_task(what, total=None)
+            self.screen.remove("phase")
+            self.screen.task("phase", what)
         else:
-            self._plain(what)
+            self._print(what, None)
 
     def end(self, summary: str, detail: str = "") -> None:
         """The phase ended well: `summary`, the time it took, and `detail`."""
         took = time.monotonic() - self._phase_start
-        self._stop_live()
+        self.close()
         self._print(f"{summary} ({took:.1f}s{', ' + detail if detail else ''})", "green")
 
     def close(self) -> None:
         """Stop drawing (an error or an interrupt ends the phase)."""
-        self._stop_live()
+        if self._screen is not None:
+            self._screen.stop()
 
     def elapsed(self) -> float:
         return time.monotonic() - self.started
@@ -96,8 +162,8 @@ class Progress:
         if text.startswith("Step "):
             self.step = text
             self.tail = []
-            if self.fancy and self._phase is not None:
-                self._live.update(self._phase, description=text)
+            if self.fancy and "phase" in self.screen.tasks:
+                self.screen.task("phase", text)
             self._print(text, "bold")
         else:
             self.tail = [*self.tail, text][-TAIL:]
@@ -118,71 +184,45 @@ class Progress:
     # -- bytes -----------------------------------------------------------------------------
     def transfer(self, key: str, label: str, done: int, total: int | None) -> None:
         """`done` of `total` bytes of `key` (a layer) moved; drawn on a terminal only."""
-        if not self.fancy:
-            return
-        live = self._ensure_live()
-        task = self._layers.get(key)
-        if task is None:
-            task = self._layers[key] = live.add_task(label, total=total)
-        live.update(task, completed=min(done, total) if total else done, total=total)
+        if self.fancy:
+            self.screen.task("bytes " + key, label, done, total)
 
     def transferred(self, key: str, label: str, size: int | None) -> None:
         """`key` is done: `size` bytes sent, or None when the other side had it already."""
         if size:
             self.sent += size
-        task = self._layers.pop(key, None)
-        if task is not None and self._live is not None:
-            self._live.remove_task(task)
+        if self._screen is not None:
+            self._screen.remove("bytes " + key)
         self._print(f"  {label}: " + (human(size) if size else "already there"), "dim")
 
-    # -- output ----------------------------------------------------------------------------
-    def _plain(self, text: str) -> None:
-        if not self.quiet:
-            self.stream.write(text + "\n")
-            self.stream.flush()
+    # -- many apps at once (restybuild.fleet): their lines, prefixed ----------------------
+    def app_line(self, app: str, text: str, always: bool = False) -> None:
+        """A line of app `app`'s own progress; `always`: shown even when quiet (an error)."""
+        from restybuild.nginxlog import strip_ansi
 
+        text = strip_ansi(text).rstrip()
+        if not text or (self.quiet and not always):
+            return
+        with self._lock:
+            if not self.fancy:
+                self.stream.write(f"{app} | {text}\n")
+                self.stream.flush()
+                return
+            self.screen.task("app " + app, f"{app}: {text.strip()[:90]}")
+            if not text.startswith((" ", "Step ")):
+                self.screen.print(f"{app} | {text}", None)
+
+    def app_done(self, app: str) -> None:
+        with self._lock:
+            if self._screen is not None:
+                self._screen.remove("app " + app)
+
+    # -- output ----------------------------------------------------------------------------
     def _print(self, text: str, style: str | None) -> None:
         if self.quiet:
             return
-        if not self.fancy:
-            self._plain(text)
-            return
-        from rich.text import Text
-
-        self._ensure_console().print(Text(text, style=style or ""), highlight=False,
-                                     soft_wrap=True)
-
-    def _ensure_console(self) -> Any:
-        if self._console is None:
-            from rich.console import Console
-
-            self._console = Console(file=self.stream, force_terminal=True, highlight=False)
-        return self._console
-
-    def _ensure_live(self) -> Any:
-        if self._live is None:
-            from rich.progress import (
-                BarColumn,
-                DownloadColumn,
-                Progress,
-                SpinnerColumn,
-                TextColumn,
-                TimeElapsedColumn,
-            )
-
-            class Bytes(DownloadColumn):  # nothing on a phase's line (it has no total)
-                def render(self, task: Any) -> Any:
-                    return "" if task.total is None else super().render(task)
-
-            self._live = Progress(SpinnerColumn(), TextColumn("{task.description}"),
-                                  BarColumn(), Bytes(), TimeElapsedColumn(),
-                                  console=self._ensure_console(), transient=True)
-            self._live.start()
-        return self._live
-
-    def _stop_live(self) -> None:
-        if self._live is not None:
-            self._live.stop()
-        self._live = None
-        self._phase = None
-        self._layers = {}
+        if self.fancy:
+            self.screen.print(text, style)
+        else:
+            self.stream.write(text + "\n")
+            self.stream.flush()

@@ -23,9 +23,20 @@ Progress (steps, their output, layers pushed, time) goes to stderr: drawn live
 on a terminal, plain lines when stderr is not one or NO_COLOR is set; -q shows
 none of it, and stdout has the result only.
 
+Several Restyfiles are built as a fleet: all are linted first (an app with
+lint errors is not built), then each is built, verified (and with --push
+pushed) by a build process of its own, --jobs N at a time; one app's failure
+never stops the others nor moves its own tag. -t is then a pattern with
+{name} (default {name}:latest). It ends with a table on stdout: app, result,
+image size, bytes added over the base, digest, time. Ctrl-C starts no new app,
+stops the running ones (no tag of an unfinished app moves) and still prints
+the table. The exit code is the first failed app's (in the order given), 0
+when all are ok, 130 after Ctrl-C.
+
 examples:
   restybuild build Restyfile.example -t restydemo:dev
   restybuild build Restyfile.example -t 127.0.0.1:5000/restydemo:1.0 --push
+  restybuild build apps/*/Restyfile -t 127.0.0.1:5000/team/{name}:1.0 --jobs 2 --push
 """
 
 
@@ -37,8 +48,12 @@ TAG_RE = re.compile(r"(?:[a-z0-9.-]+(?::\d+)?/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-
 def register(sub: Any) -> None:
     p = sub.add_parser("build", help="build, verify and tag the image",
                        description=HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("restyfile", nargs="?", default="Restyfile", help="default: ./Restyfile")
-    p.add_argument("-t", "--tag", help="image tag (default: NAME:latest from the Restyfile)")
+    p.add_argument("restyfiles", nargs="*", metavar="RESTYFILE",
+                   help="default: ./Restyfile; several: build them all (see above)")
+    p.add_argument("-t", "--tag", help="image tag (default: NAME:latest from the Restyfile); "
+                                       "with several Restyfiles a pattern with {name}")
+    p.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
+                   help="with several Restyfiles: build N at a time (default 1)")
     p.add_argument("-q", "--quiet", action="store_true",
                    help="no progress on stderr (warnings and errors only); the result on stdout")
     p.add_argument("--push", action="store_true",
@@ -60,22 +75,30 @@ def low_ports(plan: Any) -> list[int]:
     return sorted(p for p in ports if p < 1024)
 
 
+def check_tag(tag: str, push: bool) -> None:
+    """Refuse a bad tag, and with --push one naming no registry, before any build."""
+    from restybuild.errors import ConfigError
+
+    if not TAG_RE.fullmatch(tag):
+        raise ConfigError(f"`{tag}` is not an image tag",
+                          hint="write NAME[:TAG], e.g. registry.example/team/app:1.0")
+    if push:
+        from restybuild.push import check_pushable
+
+        check_pushable(tag)
+
+
 def run(args: argparse.Namespace) -> int:
+    restyfiles = args.restyfiles or ["Restyfile"]
+    if len(restyfiles) > 1:
+        return _run_many(args, restyfiles)
     from restybuild.build import build_and_tag
     from restybuild.inputs import load
 
-    inputs = load(args.restyfile, args.index)
+    inputs = load(restyfiles[0], args.index)
     project = inputs.project
-    tag = args.tag or f"{project.name}:latest"
-    if not TAG_RE.fullmatch(tag):
-        from restybuild.errors import ConfigError
-
-        raise ConfigError(f"`{tag}` is not an image tag",
-                          hint="write NAME[:TAG], e.g. registry.example/team/app:1.0")
-    if args.push:
-        from restybuild.push import check_pushable
-
-        check_pushable(tag)  # before the build, not after it
+    tag = (args.tag or "{name}:latest").replace("{name}", project.name)
+    check_tag(tag, args.push)  # before the build, not after it
     result = build_and_tag(project, tag, quiet=args.quiet, pull=args.pull, base=inputs.base,
                            push=args.push)
     print(f"verified and tagged {tag} ({result.image_id[:19]})")
@@ -90,3 +113,16 @@ def run(args: argparse.Namespace) -> int:
               "(Docker and Kubernetes allow it there), but with --network host it needs root",
               file=sys.stderr)
     return 0
+
+
+def _run_many(args: argparse.Namespace, restyfiles: list[str]) -> int:
+    from restybuild.errors import ConfigError
+    from restybuild.fleet import build_many
+
+    if args.index:
+        raise ConfigError("--index names one base index: give it with one Restyfile",
+                          hint="or write each app's Restyfile.lock (restybuild lock)")
+    if args.jobs < 1:
+        raise ConfigError(f"--jobs {args.jobs}: give 1 or more")
+    return build_many(restyfiles, template=args.tag or "{name}:latest", jobs=args.jobs,
+                      push=args.push, pull=args.pull, quiet=args.quiet)

@@ -42,6 +42,7 @@ bench: venv base
 	export DOCKER_HOST=$$(scripts/dockerd-up) && $(PY) bench/bench_image.py
 	export DOCKER_HOST=$$(scripts/dockerd-up) && $(PY) bench/bench_apps.py
 	export DOCKER_HOST=$$(scripts/dockerd-up) && $(PY) bench/bench_interrupt.py
+	export DOCKER_HOST=$$(scripts/dockerd-up) && $(PY) bench/bench_fleet.py
 
 clean:
 	rm -rf $(VENV) examples/demo/build dist .pytest_cache .mypy_cache

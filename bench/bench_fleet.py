@@ -83,7 +83,7 @@ def main() -> int:
             for name in NAMES:
                 with contextlib.suppress(docker.errors.ImageNotFound):
                     ref = f"{registry}/bench/{name}:1"
-                    made.add(client.images.get(ref).id)
+                    made.add(str(client.images.get(ref).id))
                     client.images.remove(ref, noprune=True)
             for image in made:
                 with contextlib.suppress(docker.errors.APIError):

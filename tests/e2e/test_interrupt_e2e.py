@@ -33,8 +33,9 @@ def test_sigint_at_random_moments_never_moves_the_tag(docker_client: Any,
 
 
 def _build(root: Path, tag: str, env: dict[str, str]) -> subprocess.Popen[str]:
+    # not -q: the test follows the progress lines (plain: stderr is a pipe)
     return subprocess.Popen([sys.executable, "-m", "restybuild", "build", str(root / "Restyfile"),
-                             "-t", tag, "-q"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             "-t", tag], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, env=env)
 
 

@@ -18,7 +18,10 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from restybuild.recipes import Flavor
 
 FORMAT = 1
 _VERSION = re.compile(r"nginx version: (\S+)")
@@ -110,6 +113,25 @@ class BaseFacts:
 def load_facts(path: str) -> BaseFacts:
     """A snapshot a base recipe ships (``base_facts``)."""
     return BaseFacts.from_json(json.loads(Path(path).read_text(encoding="utf-8")))
+
+
+def flavor_facts(flavor: Flavor) -> BaseFacts | None:
+    """The base facts `flavor`'s recipe ships (``base_facts`` of the flavor), or None when it
+    ships none; a damaged snapshot is a ConfigError naming the file."""
+    if not flavor.base_facts:
+        return None
+    try:
+        return load_facts(flavor.base_facts)
+    except OSError as e:
+        from restybuild.errors import InputError
+
+        raise InputError(f"cannot read {flavor.base_facts}: {e.strerror}") from None
+    except (ValueError, KeyError, TypeError) as e:
+        from restybuild.errors import ConfigError
+
+        raise ConfigError(f"{flavor.base_facts} is not a base-facts snapshot: {e}",
+                          hint=f"write it again: restybuild base snapshot {flavor.recipe} -o "
+                               f"{flavor.base_facts}") from None
 
 
 def parse_nginx_v(text: str) -> tuple[str, tuple[str, ...], tuple[str, ...]]:

@@ -12,6 +12,11 @@ from, in order:
 4. nothing: natives are bundled from their search folders unchecked, and
    verification proves the image.
 
+The base facts (:mod:`restybuild.basefacts`: nginx, its directives, accounts,
+packages) are chosen the same way by :func:`choose_facts`: the lock (which pins
+their digest, and holds the facts themselves unless they are the ones the
+recipe ships), then the recipe's snapshot (``base_facts``), then none.
+
 Nothing under ``~/.cache`` is read here: what ``deps`` and ``build`` cached of
 an image stays theirs.
 """
@@ -23,6 +28,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from restybuild.basefacts import BaseFacts, flavor_facts
 from restybuild.elf.libindex import LibraryIndex
 from restybuild.errors import ConfigError, InputError
 from restybuild.model import Project
@@ -37,6 +43,8 @@ class Lock:
     image_id: str
     digest: str  # sha256 of the index as written
     index: LibraryIndex
+    facts_digest: str = ""  # sha256 of the base facts as written; "" in a lock without them
+    facts: BaseFacts | None = None  # in full unless they are the recipe's snapshot
 
 
 @dataclass(frozen=True)
@@ -46,6 +54,14 @@ class BaseIndex:
     index: LibraryIndex | None
     source: str  # "--index FILE", "Restyfile.lock", "the recipe's snapshot", "none"
     lock: Lock | None = None
+
+
+@dataclass(frozen=True)
+class ChosenFacts:
+    """The base facts a run uses and where they came from (for messages)."""
+
+    facts: BaseFacts | None
+    source: str  # "Restyfile.lock", "the snapshot recipe R ships", "none"
 
 
 def lock_path(restyfile: str | Path) -> Path:
@@ -58,13 +74,24 @@ def index_digest(index: LibraryIndex) -> str:
     return "sha256:" + hashlib.sha256(index.dumps().encode()).hexdigest()
 
 
-def dumps(ref: str, index: LibraryIndex) -> str:
-    """The text of a lock file pinning `ref` to the image `index` was read from."""
-    head = {"lock": FORMAT, "ref": ref, "image_id": index.image_id,
-            "index_digest": index_digest(index)}
-    body = index.dumps()
+def facts_digest(facts: BaseFacts) -> str:
+    return "sha256:" + hashlib.sha256(facts.dumps().encode()).hexdigest()
+
+
+def dumps(ref: str, index: LibraryIndex, facts: BaseFacts | None = None,
+          shipped: BaseFacts | None = None) -> str:
+    """The text of a lock file pinning `ref` to the image `index` was read from, and to its
+    base `facts`: their digest, and the facts themselves unless they are `shipped` (the
+    recipe's snapshot)."""
+    head: dict[str, str | int] = {"lock": FORMAT, "ref": ref, "image_id": index.image_id,
+                                  "index_digest": index_digest(index)}
+    parts = []
+    if facts is not None:
+        head["facts_digest"] = facts_digest(facts)
+        if shipped is None or facts_digest(shipped) != head["facts_digest"]:
+            parts.append('"facts": ' + facts.dumps().rstrip("\n") + ",\n")
     return ("{\n" + "".join(f"{json.dumps(k)}: {json.dumps(v)},\n" for k, v in head.items())
-            + '"index": ' + body.rstrip("\n") + "\n}\n")
+            + "".join(parts) + '"index": ' + index.dumps().rstrip("\n") + "\n}\n")
 
 
 def read_lock(path: Path, tree: SourceTree) -> Lock | None:
@@ -76,7 +103,9 @@ def read_lock(path: Path, tree: SourceTree) -> Lock | None:
         if data.get("lock") != FORMAT:
             raise ValueError(f"format {data.get('lock')} (this restybuild reads {FORMAT})")
         index = LibraryIndex.from_json(data["index"])
-        lock = Lock(str(data["ref"]), str(data["image_id"]), str(data["index_digest"]), index)
+        facts = BaseFacts.from_json(data["facts"]) if "facts" in data else None
+        lock = Lock(str(data["ref"]), str(data["image_id"]), str(data["index_digest"]), index,
+                    str(data.get("facts_digest", "")), facts)
     except OSError as e:
         raise InputError(f"cannot read {path}: {e.strerror}") from None
     except (ValueError, KeyError, TypeError) as e:
@@ -85,7 +114,22 @@ def read_lock(path: Path, tree: SourceTree) -> Lock | None:
     if index_digest(index) != lock.digest or index.image_id != lock.image_id:
         raise ConfigError(f"{path} was edited: its index does not match its digest",
                           hint="write it again: restybuild lock")
+    if facts is not None and (facts_digest(facts) != lock.facts_digest
+                              or facts.image_id != lock.image_id):
+        raise ConfigError(f"{path} was edited: its base facts do not match their digest",
+                          hint="write it again: restybuild lock")
     return lock
+
+
+def _project_lock(project: Project, tree: SourceTree) -> tuple[Path, Lock | None]:
+    """The lock beside `project`'s Restyfile, refused when it pins another base."""
+    path = lock_path(project.restyfile)
+    lock = read_lock(path, tree)
+    if lock is not None and lock.ref != project.runtime_image:
+        raise ConfigError(f"{path} pins {lock.ref}, but the Restyfile's base is "
+                          f"{project.runtime_image}", span=project.base.span,
+                          hint="write the lock again: restybuild lock")
+    return path, lock
 
 
 def shipped_index(project: Project) -> LibraryIndex | None:
@@ -111,15 +155,34 @@ def choose_index(project: Project, tree: SourceTree,
                               hint="write one with: restybuild deps --base IMAGE "
                                    "--save-index FILE") from None
         return BaseIndex(index, f"--index {index_file}")
-    path = lock_path(project.restyfile)
-    lock = read_lock(path, tree)
+    path, lock = _project_lock(project, tree)
     if lock is not None:
-        if lock.ref != project.runtime_image:
-            raise ConfigError(f"{path} pins {lock.ref}, but the Restyfile's base is "
-                              f"{project.runtime_image}", span=project.base.span,
-                              hint="write the lock again: restybuild lock")
         return BaseIndex(lock.index, path.name, lock)
     shipped = shipped_index(project)
     if shipped is not None:
         return BaseIndex(shipped, f"the snapshot recipe {project.flavor.recipe} ships")
     return BaseIndex(None, "none")
+
+
+def shipped_facts(project: Project) -> BaseFacts | None:
+    """The base facts the recipe ships, for a recipe base (not for `base image`)."""
+    return None if project.base.image else flavor_facts(project.flavor)
+
+
+def choose_facts(project: Project, tree: SourceTree) -> ChosenFacts:
+    """The base facts for `project`: the lock's, the recipe's snapshot, or none. A lock
+    that pins facts the recipe no longer ships is refused (write the lock again)."""
+    path, lock = _project_lock(project, tree)
+    shipped = shipped_facts(project)
+    if lock is not None and lock.facts_digest:
+        if lock.facts is not None:
+            return ChosenFacts(lock.facts, path.name)
+        if shipped is not None and facts_digest(shipped) == lock.facts_digest:
+            return ChosenFacts(shipped, f"{path.name} (the snapshot recipe "
+                                        f"{project.flavor.recipe} ships)")
+        raise ConfigError(f"{path} pins base facts {lock.facts_digest[:19]}, which are not "
+                          f"the snapshot recipe {project.flavor.recipe} ships now",
+                          hint="write the lock again: restybuild lock")
+    if shipped is not None:
+        return ChosenFacts(shipped, f"the snapshot recipe {project.flavor.recipe} ships")
+    return ChosenFacts(None, "none")

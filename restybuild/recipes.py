@@ -39,6 +39,7 @@ FLAVOR_SCHEMA: dict[str, tuple[type, bool]] = {
     "ld_library_path": (list, False),  # LD_LIBRARY_PATH the image sets
     "worker_memory": (str, False),   # memory one nginx worker of this base takes (lint RB401)
     "library_index": (str, False),   # snapshot of the image's library index, below recipes/
+    "base_facts": (str, False),      # snapshot of the image's base facts, below recipes/
     "summary": (str, False),
     "resolver_local": (bool, False),  # nginx takes `resolver local=on` (OpenResty's)
 }
@@ -89,6 +90,7 @@ class FlavorSpec:
     worker_memory: str
     library_index: str  # absolute path of the shipped snapshot, or ""
     resolver_local: bool = False
+    base_facts: str = ""  # absolute path of the shipped base-facts snapshot, or ""
 
 
 @dataclass(frozen=True)
@@ -127,6 +129,7 @@ class Flavor:
     worker_memory: str = ""  # e.g. "64Mi"; "" when the recipe does not say
     library_index: str = ""  # absolute path of the shipped library-index snapshot, or ""
     resolver_local: bool = False  # nginx takes `resolver local=on` (OpenResty's)
+    base_facts: str = ""  # absolute path of the shipped base-facts snapshot (basefacts), or ""
 
     @property
     def label(self) -> str:
@@ -194,6 +197,7 @@ class Recipe:
             luarocks_vars=spec.luarocks_vars, stop_signal=spec.stop_signal,
             ld_library_path=spec.ld_library_path, worker_memory=spec.worker_memory,
             library_index=spec.library_index, resolver_local=spec.resolver_local,
+            base_facts=spec.base_facts,
         )
 
 
@@ -261,11 +265,14 @@ def _spec(name: str, table: dict[str, object], path: Path) -> FlavorSpec:
     for key in ("prefix", "nginx"):
         if not text(key).startswith("/"):
             raise ConfigError(f"{where}: `{key}` must be an absolute path")
-    index = text("library_index")
-    if index and (index.startswith("/") or ".." in index.split("/")
-                  or not (path.parent.parent / index).is_file()):
-        raise ConfigError(f"{where}: `library_index` must name a file below "
-                          f"{path.parent.parent}: {index}")
+    shipped = {}
+    for key in ("library_index", "base_facts"):  # snapshots the recipe ships
+        rel = text(key)
+        if rel and (rel.startswith("/") or ".." in rel.split("/")
+                    or not (path.parent.parent / rel).is_file()):
+            raise ConfigError(f"{where}: `{key}` must name a file below "
+                              f"{path.parent.parent}: {rel}")
+        shipped[key] = str(path.parent.parent / rel) if rel else ""
     variables = table.get("luarocks_vars", {})
     assert isinstance(variables, dict)
     return FlavorSpec(
@@ -278,8 +285,8 @@ def _spec(name: str, table: dict[str, object], path: Path) -> FlavorSpec:
         luarocks_vars=tuple(sorted((str(k), str(v)) for k, v in variables.items())),
         stop_signal=text("stop_signal", "SIGQUIT"),
         ld_library_path=strings("ld_library_path"), worker_memory=text("worker_memory"),
-        library_index=str(path.parent.parent / index) if index else "",
-        resolver_local=bool(table.get("resolver_local", False)),
+        library_index=shipped["library_index"],
+        resolver_local=bool(table.get("resolver_local", False)), base_facts=shipped["base_facts"],
     )
 
 

@@ -4,13 +4,15 @@
 fixtures (where each one's headers, dynamic section and version tables are,
 found with pyelftools); :func:`mutate` changes a copy: random bytes, a
 truncation, huge or small values in the ELF header, a program header, a
-dynamic entry or a version table, or a crafted version table that loops or
-runs for megabytes. :func:`check` runs one mutant through the reader (bytes
-and a file) and the loader model (a dependency found by RUNPATH, by a path,
-in an LD_LIBRARY_PATH folder, ``dlopen``'d, loaded as the program, found by
-musl, and a ``--search`` folder candidate); every exception but
-:class:`~restybuild.elf.reader.NotElf` from the reader, and any from the
-loader, is an internal error.
+dynamic entry, a version table, a relocation or a data word (where nginx's
+command arrays are), or a crafted version table that loops or runs for
+megabytes. :func:`check` runs one mutant through the reader and the nginx
+directive reader (:mod:`restybuild.elf.ngxcmds`, on bytes; both say NotElf of
+the same bytes), then through the reader on a file and the loader model (a
+dependency found by RUNPATH, by a path, in an LD_LIBRARY_PATH folder,
+``dlopen``'d, loaded as the program, found by musl, and a ``--search`` folder
+candidate); every exception but :class:`~restybuild.elf.reader.NotElf` from the
+readers, and any from the loader, is an internal error.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from restybuild.elf.bundle import SearchDir, find_in_search
 from restybuild.elf.facts import ElfObject
 from restybuild.elf.fs import HostFS
 from restybuild.elf.loader import Loader, LoaderEnv
+from restybuild.elf.ngxcmds import commands
 from restybuild.elf.reader import NotElf, parse_elf
 
 HOST_LIBS = ("libz.so.1", "libgcc_s.so.1", "libresolv.so.2", "libdl.so.2", "libffi.so.8",
@@ -45,6 +48,7 @@ class Seed:
     phnum: int
     dynamic: tuple[int, int] | None  # offset, size
     versions: tuple[tuple[int, int], ...]  # offset, size of .gnu.version_r and _d
+    words: tuple[tuple[int, int], ...] = ()  # offset, size of .rela.dyn, .rel.dyn, .data*
 
 
 def seed(path: Path) -> Seed:
@@ -57,8 +61,11 @@ def seed(path: Path) -> Seed:
                     if s["p_type"] == "PT_DYNAMIC"), None)
         versions = tuple((s["sh_offset"], s["sh_size"]) for s in elf.iter_sections()
                          if s.name in (".gnu.version_r", ".gnu.version_d"))
+        words = tuple((s["sh_offset"], s["sh_size"]) for s in elf.iter_sections()
+                      if s.name in (".rela.dyn", ".rel.dyn", ".data", ".data.rel.ro")
+                      and s["sh_size"] and s["sh_type"] != "SHT_NOBITS")
         return Seed(path.name, data, "<" if elf.little_endian else ">", elf.elfclass == 64,
-                    elf["e_phoff"], elf["e_phnum"], dyn, versions)
+                    elf["e_phoff"], elf["e_phnum"], dyn, versions, words)
 
 
 def seeds(fixtures: Path | None = None) -> list[Seed]:
@@ -70,8 +77,10 @@ def seeds(fixtures: Path | None = None) -> list[Seed]:
 
 
 def build_fixtures(folder: Path) -> Path:
-    """Versioned, RPATH, RUNPATH+NODEFLIB, 32-bit and musl libraries (gcc, musl-gcc)."""
+    """Versioned, RPATH, RUNPATH+NODEFLIB, 32-bit and musl libraries (gcc, musl-gcc), and
+    nginx-module-shaped ones (64- and 32-bit)."""
     from tests.test_elf_fixtures import LIBC_USER, cc, lib
+    from tests.test_elf_ngxcmds import SOURCE
 
     script = folder / "v.map"
     folder.mkdir(parents=True, exist_ok=True)
@@ -84,6 +93,8 @@ def build_fixtures(folder: Path) -> Path:
         flags=["-Wl,-z,nodefaultlib"])
     lib(folder / "32", "lib32.so.1", flags=["-m32"])
     cc(folder / "m" / "libm.so", LIBC_USER, compiler="musl-gcc")
+    cc(folder / "n" / "libngx.so", SOURCE)
+    cc(folder / "n" / "lib32ngx.so", SOURCE, flags=["-m32"])
     script.unlink()
     return folder
 
@@ -193,7 +204,19 @@ def crafted(s: Seed, loop: bool = False) -> bytes:
     return bytes(data)
 
 
-MUTATIONS = (_flip, _truncate, _header, _phdr, _dynamic, _versions)
+def _words(rng: random.Random, data: bytearray, s: Seed) -> bytearray:
+    if not s.words:
+        return data
+    off, size = rng.choice(s.words)
+    width = 8 if s.wide else 4
+    for _ in range(rng.randint(1, 4)):
+        at = off + rng.randrange(max(1, size // width)) * width
+        _put(data, s.end, at, width, rng.choice((0, 1, 8, 64, 65, 0x50545448, 0xFF000002))
+             if rng.random() < 0.4 else _value(rng, data, width))
+    return data
+
+
+MUTATIONS = (_flip, _truncate, _header, _phdr, _dynamic, _versions, _words)
 
 
 def mutate(rng: random.Random, s: Seed) -> bytes:
@@ -236,6 +259,15 @@ def check(data: bytes, root: Path, abi: tuple[int, bool, int] = (64, True, 62),
     except NotElf:
         elf = False
     except Exception as e:  # what a user would see as "internal error"
+        return e, time.perf_counter() - start, 0.0
+    try:
+        commands(data)
+        if not elf:
+            raise AssertionError("the directive reader read what the reader calls not ELF")
+    except NotElf:
+        if elf:
+            return AssertionError("the directive reader calls ELF bytes not ELF"), 0.0, 0.0
+    except Exception as e:
         return e, time.perf_counter() - start, 0.0
     read_s = time.perf_counter() - start
     folder = root / "fuzz"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from restybuild.basefacts import BaseFacts, accounts, packages, parse_nginx_v
 
 NGINX_V = """\
@@ -45,3 +47,57 @@ def test_facts_round_trip_and_answer_questions() -> None:
     assert facts.known("echo", ("/usr/lib/nginx/modules/ngx_http_echo_module.so",)) is True
     assert facts.providers("echo") == ("/usr/lib/nginx/modules/ngx_http_echo_module.so",)
     assert '"users": [\n  "root"\n]' in facts.dumps()
+
+
+def test_the_shipped_snapshot_parses_and_fits_the_recipe() -> None:
+    """recipes/facts/debian-bookworm-runtime.json: canonical (a re-snapshot diffs line by
+    line), and true to the flavor's image contract."""
+    from pathlib import Path
+
+    from restybuild import recipes
+    from restybuild.basefacts import flavor_facts
+
+    fl = recipes.load("debian-bookworm").flavor(None, None)
+    facts = flavor_facts(fl)
+    assert facts is not None and fl.base_facts.endswith("facts/debian-bookworm-runtime.json")
+    assert Path(fl.base_facts).read_text(encoding="utf-8") == facts.dumps()
+    assert facts.image == fl.image and facts.nginx == fl.nginx
+    assert set(fl.load_modules) <= set(facts.dynamic_modules)
+    assert list(facts.directives) == sorted(set(facts.directives))
+    for field in (facts.users, facts.groups, facts.packages, facts.files):
+        assert list(field) == sorted(set(field))
+    lua = "/usr/lib/nginx/modules/ngx_http_lua_module.so"
+    assert facts.known("worker_processes", ()) and facts.known("proxy_pass", ())
+    assert facts.known("content_by_lua_block", ()) is False
+    assert facts.known("content_by_lua_block", fl.load_modules) is True
+    assert facts.providers("lua_shared_dict") == (lua,)
+    assert ("content_by_lua_block", lua, ("http_lif", "http_loc")) in facts.directives
+    assert ("include", fl.nginx, ("any",)) in facts.directives
+    assert {"root", "www-data", "nobody"} <= set(facts.users)
+    assert "nogroup" in facts.groups and "nobody" not in facts.groups
+    assert f"{facts.conf_dir}/mime.types" in facts.files
+    assert {"nginx", "libnginx-mod-http-lua"} <= set(facts.packages)
+
+
+def test_the_base_facts_key_is_checked(tmp_path: Path) -> None:
+    import pytest
+
+    from restybuild import recipes
+    from restybuild.errors import ConfigError
+
+    bases = tmp_path / "bases"
+    bases.mkdir()
+    text = Path(recipes.recipe_path("debian-bookworm")).read_text()
+    (bases / "debian-bookworm.toml").write_text(
+        text.replace('library_index = "indexes/debian-bookworm-runtime.json"\n', ""))
+    with pytest.raises(ConfigError, match="`base_facts` must name a file below"):
+        recipes.load_recipe_file(bases / "debian-bookworm.toml")
+    (tmp_path / "facts").mkdir()
+    (tmp_path / "facts" / "debian-bookworm-runtime.json").write_text("{}")
+    recipe = recipes.load_recipe_file(bases / "debian-bookworm.toml")
+    fl = recipe.flavor(None, None)
+    assert fl.base_facts == str(tmp_path / "facts" / "debian-bookworm-runtime.json")
+    from restybuild.basefacts import flavor_facts
+
+    with pytest.raises(ConfigError, match="is not a base-facts snapshot"):
+        flavor_facts(fl)

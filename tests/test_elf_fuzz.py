@@ -1,4 +1,5 @@
-"""Corrupt ELF files: the reader raises only NotElf or returns facts, quickly; the loader copes.
+"""Corrupt ELF files: the reader and the nginx directive reader raise only NotElf or return
+facts, quickly; the loader copes.
 
 A seeded sample of mutants of this machine's libraries and of the fixtures
 (``tests/elf_fuzzing.py``; ``bench/bench_elf_fuzz.py`` runs 100,000).
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from restybuild.elf.ngxcmds import commands
 from restybuild.elf.reader import parse_elf
 from tests.elf_fuzzing import build_fixtures, check, crafted, mutate, seeds
 
@@ -39,7 +41,8 @@ def fixture_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_mutants_raise_only_not_elf_and_read_quickly(fixture_dir: Path, tmp_path: Path) -> None:
     pool = seeds(fixture_dir)
-    assert len(pool) >= 8
+    assert len(pool) >= 10
+    assert [len(commands(s.data)) for s in pool if "ngx" in s.name] == [7, 7]  # worth mutating
     rng = random.Random(20240611)
     slowest = (0.0, "")
     for i in range(MUTANTS):

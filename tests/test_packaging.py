@@ -22,6 +22,7 @@ def test_wheel_installs_and_plans_in_a_fresh_venv(tmp_path: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     assert "restybuild/_data/grammar/restyfile.lark" in names
     assert "restybuild/_data/recipes/bases/debian-bookworm.toml" in names
+    assert "restybuild/_data/recipes/facts/debian-bookworm-runtime.json" in names
     assert "restybuild/templates/Dockerfile.j2" in names
 
     env_dir = tmp_path / "venv"

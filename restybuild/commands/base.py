@@ -11,6 +11,7 @@ libraries are, which libc, which package manager.
 
   restybuild base list
   restybuild base bootstrap debian-bookworm   # build it offline from Debian packages
+  restybuild base snapshot debian-bookworm -o facts.json   # what lint knows of a base
 """
 
 
@@ -34,6 +35,19 @@ def register(sub: Any) -> None:
                                      "apt sources when they are for the recipe's suite)")
     bs.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     bs.set_defaults(func=run_bootstrap)
+    sn = bsub.add_parser(
+        "snapshot", help="read a base image's facts: nginx, modules, directives, accounts",
+        description="Read what a local base image has (nginx -V, its modules and the "
+                    "directives they define, /etc/passwd and /etc/group, its packages, the "
+                    "files of nginx's conf folder) and write them as JSON: the base facts lint "
+                    "predicts the build with. Nothing is pulled; only `nginx -V` runs, with no "
+                    "network. A recipe's shipped snapshot is made this way.")
+    sn.add_argument("base", metavar="RECIPE|IMAGE",
+                    help="a recipe (debian-bookworm, openresty:1.21.4.3-bookworm) or a local "
+                         "image")
+    sn.add_argument("--nginx", help="the image's nginx (default: the recipe's, else found)")
+    sn.add_argument("-o", "--output", metavar="FILE", help="write here (default: stdout)")
+    sn.set_defaults(func=run_snapshot)
 
 
 def run_list(args: argparse.Namespace) -> int:
@@ -57,4 +71,37 @@ def run_bootstrap(args: argparse.Namespace) -> int:
                      progress=Progress(quiet=args.quiet))
     for tag in made:
         print(tag)
+    return 0
+
+
+def run_snapshot(args: argparse.Namespace) -> int:
+    import sys
+
+    from restybuild.commands.deps import _recipe_flavor
+    from restybuild.elf.image import NGINX_PATHS
+    from restybuild.engine import connect
+    from restybuild.snapshot import read_facts
+
+    flavor = _recipe_flavor(args.base)
+    ref = flavor.image if flavor is not None else args.base
+    nginx = args.nginx or (flavor.nginx if flavor is not None else None)
+    client = connect()
+    if nginx is None:
+        from restybuild.elf.image import ImageFiles
+        from restybuild.engine import throwaway
+
+        with throwaway(client, ref, ["/restybuild-snapshot"], entrypoint=[]) as container:
+            files = ImageFiles(client, container)
+            nginx = next((p for p in NGINX_PATHS if files.real(p)), None)
+        if nginx is None:
+            from restybuild.errors import ConfigError
+
+            raise ConfigError(f"no nginx found in {ref}", hint="name it: --nginx PATH")
+    text = read_facts(client, ref, nginx).dumps()
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        print(f"wrote {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
     return 0

@@ -1,4 +1,5 @@
-"""`restybuild lock`: pin the base image and its library index in Restyfile.lock."""
+"""`restybuild lock`: pin the base image, its library index and its base facts in
+Restyfile.lock."""
 
 from __future__ import annotations
 
@@ -9,10 +10,13 @@ from typing import Any
 HELP = """\
 Read the Restyfile's base image from the Docker engine (never pulled) and write
 Restyfile.lock beside the Restyfile: the image's ID and its library index, with
-the index's digest. plan, lint and build then use the lock instead of the
-recipe's snapshot, so the same Restyfile and lock give the same Dockerfile on
-any machine; build refuses to run when the engine's image is no longer the one
-the lock pins. Commit the lock; write it again when the base image moves.
+the index's digest, and its base facts (nginx -V, run with no network, the
+directives its modules define, accounts, packages: restybuild base snapshot)
+with their digest; the facts themselves too unless they are the snapshot the
+recipe ships. plan, lint and build then use the lock instead of the recipe's
+snapshots, so the same Restyfile and lock give the same Dockerfile on any
+machine; build refuses to run when the engine's image is no longer the one the
+lock pins. Commit the lock; write it again when the base image moves.
 
 example:
   restybuild lock Restyfile
@@ -20,7 +24,7 @@ example:
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("lock", help="pin the base image and its library index",
+    p = sub.add_parser("lock", help="pin the base image, its library index and base facts",
                        description=HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("restyfile", nargs="?", default="Restyfile", help="default: ./Restyfile")
     p.set_defaults(func=run)
@@ -29,8 +33,9 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from restybuild.elf.image import read_index
     from restybuild.engine import connect, require_image
-    from restybuild.lock import dumps, index_digest, lock_path
+    from restybuild.lock import dumps, facts_digest, index_digest, lock_path, shipped_facts
     from restybuild.resolve import load_project
+    from restybuild.snapshot import read_facts
 
     project = load_project(args.restyfile)
     ref = project.runtime_image
@@ -39,10 +44,15 @@ def run(args: argparse.Namespace) -> int:
                   "bootstrap, docker pull); restybuild lock never pulls")
     fl = project.flavor
     index = read_index(client, ref, (fl.nginx, *fl.load_modules), use_cache=False)
+    facts = read_facts(client, ref, fl.nginx)
+    shipped = shipped_facts(project)
     path = lock_path(args.restyfile)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(dumps(ref, index), encoding="utf-8")
+    tmp.write_text(dumps(ref, index, facts, shipped), encoding="utf-8")
     tmp.replace(path)
+    same = shipped is not None and facts_digest(shipped) == facts_digest(facts)
     print(f"wrote {path}: {ref} is {index.image_id[:19]}, library index "
-          f"{index_digest(index)[:19]} ({len(index.objects)} files)", file=sys.stderr)
+          f"{index_digest(index)[:19]} ({len(index.objects)} files), base facts "
+          f"{facts_digest(facts)[:19]} ({len(facts.directives)} directives"
+          f"{', the recipe snapshot' if same else ''})", file=sys.stderr)
     return 0

@@ -268,3 +268,15 @@ def test_objects_restybuild_no_longer_writes_are_removed(
     assert f"removed {out / 'hpa.yaml'}" in err and f"removed {out / 'pdb.yaml'}" in err
     assert sorted(p.name for p in out.iterdir()) == [
         "deployment.yaml", "kustomization.yaml", "networkpolicy.yaml", "service.yaml"]
+
+
+def test_a_missing_memory_limit_is_named_at_the_resources_block(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_tree(tmp_path, {"Restyfile": "name half\nbase debian-bookworm\n"
+                                       "resources {\n  request cpu 1\n  limit cpu 2\n}\n"})
+    rc, _, err = k8s(capsys, str(tmp_path / "Restyfile"))
+    assert rc == 4
+    assert err.splitlines()[0] == (
+        f"{tmp_path / 'Restyfile'}:3:1: error: the Restyfile gives the container no memory "
+        "limit: restybuild k8s writes no container without limits (checkov and lint --k8s "
+        "flag one)")

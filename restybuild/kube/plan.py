@@ -140,8 +140,9 @@ def _check_limits(project: Project, options: K8sOptions) -> None:
     missing = [what for what, limit in zip(("cpu", "memory"), limits) if limit is None]
     if missing and not options.allow_unbounded:
         what = " and no ".join(f"{m} limit" for m in missing)
-        raise ConfigError(f"the Restyfile gives the container no {what}: restybuild k8s does "
-                          "not write a container a node cannot bound (lint --k8s would flag it)",
+        raise ConfigError(f"the Restyfile gives the container no {what}: restybuild k8s "
+                          "writes no container without limits (checkov and lint --k8s flag "
+                          "one)",
                           span=res.span if res else None,
                           hint="add: resources { limit cpu 2 memory 1Gi } (with requests), or "
                                "pass --allow-unbounded to write it anyway")

@@ -7,7 +7,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 SHELL := /bin/bash
 
-.PHONY: venv test demo lint-code bench clean base
+.PHONY: venv checkov test demo lint-code bench clean base
 
 venv: $(VENV)/.installed
 
@@ -19,13 +19,22 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip wheel -q --no-build-isolation -w $(VENV)/wheelhouse . hatchling
 	touch $@
 
+# checkov in its own venv: it pins packaging<24, which pytest and hatchling outgrew
+CHECKOV_VENV ?= .venv-checkov
+checkov: $(CHECKOV_VENV)/.installed
+
+$(CHECKOV_VENV)/.installed:
+	python3 -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install -q 'checkov>=3.2,<4'
+	touch $@
+
 base: venv
 	scripts/setup-host
 	export DOCKER_HOST=$$(scripts/dockerd-up) && $(VENV)/bin/restybuild base bootstrap debian-bookworm
 
-test: venv base
+test: venv checkov base
 	export DOCKER_HOST=$$(scripts/dockerd-up) RESTYBUILD_TEST_REGISTRY=$$(scripts/registry-up) && \
-		$(PY) -m pytest -q
+		RESTYBUILD_CHECKOV=$(CHECKOV_VENV)/bin/checkov $(PY) -m pytest -q
 	$(VENV)/bin/ruff check restybuild tests bench
 	$(VENV)/bin/mypy
 
@@ -45,4 +54,4 @@ bench: venv base
 	export DOCKER_HOST=$$(scripts/dockerd-up) && $(PY) bench/bench_fleet.py
 
 clean:
-	rm -rf $(VENV) examples/demo/build dist .pytest_cache .mypy_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) examples/demo/build dist .pytest_cache .mypy_cache

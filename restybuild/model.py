@@ -125,6 +125,16 @@ class Metrics:
 
 
 @dataclass(frozen=True)
+class Scale:
+    """`scale MIN..MAX cpu PERCENT`: the HorizontalPodAutoscaler of `restybuild k8s`."""
+
+    min_replicas: int
+    max_replicas: int
+    cpu_percent: int  # average CPU use, as a percentage of the CPU request
+    span: Span
+
+
+@dataclass(frozen=True)
 class EnvVar:
     key: str
     value: str
@@ -155,6 +165,7 @@ class Project:
     expose: tuple[int, ...]
     files: tuple[Copy, ...] = ()  # folders shipped as they are (not Lua)
     data: tuple[DataDir, ...] = ()  # folders written at run time
+    scale: Scale | None = None  # the autoscaler's bounds and target
 
     @property
     def image_name(self) -> str:

@@ -338,6 +338,12 @@ class ToSyntax(Transformer[Any, Any]):
     def metrics_stmt(self, meta: Any, c: list[Any]) -> ast.MetricsStmt:
         return ast.MetricsStmt(c[0], tuple(c[1:]), self.span(meta))
 
+    def scale_stmt(self, meta: Any, c: list[Any]) -> ast.ScaleStmt:
+        tok = c[1]  # RESOURCE_NAME: `cpu` (or `memory`, which the resolver refuses)
+        line, col = tok.line or 1, tok.column or 1
+        metric = ast.Value(str(tok), str(tok), Span(self.file, line, col, line, col + len(tok)))
+        return ast.ScaleStmt(c[0], metric, c[2], self.span(meta))
+
     def env_stmt(self, meta: Any, c: list[Any]) -> ast.EnvStmt:
         return ast.EnvStmt(c[0], c[1], self.span(meta))
 

@@ -7,12 +7,15 @@ import posixpath
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from restybuild.model import Project
 from restybuild.plan import ROCKS_STAGE, BuildPlan
 from restybuild.units import k8s_cpu, k8s_memory
 
+KUSTOMIZATION = "kustomization.yaml"
+
 if TYPE_CHECKING:
     from jinja2 import Environment
+
+    from restybuild.kube.plan import K8sPlan
 
 
 def dockerfile_quote(value: str) -> str:
@@ -73,14 +76,15 @@ def render_dockerfile(plan: BuildPlan) -> str:
     return text
 
 
-def render_k8s(project: Project, image: str) -> str:
-    """A Deployment (and a Service for exposed ports) that runs `image` as the Restyfile says:
-    its resources, probes, metrics scrape annotations, non-root with a read-only root
-    filesystem and a memory-backed /run/restybuild."""
-    from restybuild.conf.effective import RUN_DIR
+def render_k8s(plan: K8sPlan) -> dict[str, str]:
+    """The files of `restybuild k8s -o DIR`: one object per file (:attr:`K8sPlan.files`),
+    then `kustomization.yaml` listing them."""
+    env = _env()
+    out = {f: env.get_template(f"k8s/{f}.j2").render(plan=plan) for f in plan.files}
+    out[KUSTOMIZATION] = env.get_template(f"k8s/{KUSTOMIZATION}.j2").render(plan=plan)
+    return out
 
-    ports = sorted(set(project.expose) | ({project.metrics.port} if project.metrics else set()))
-    return _env().get_template("deployment.yaml.j2").render(
-        restyfile=posixpath.basename(project.restyfile), image=image, name=project.name,
-        ports=ports, resources=project.resources, probes=project.probes,
-        metrics=project.metrics, run_dir=RUN_DIR, data=project.data)
+
+def k8s_stream(files: dict[str, str]) -> str:
+    """The objects as one multi-document YAML stream (`restybuild k8s` without -o)."""
+    return "---\n".join(text for name, text in files.items() if name != KUSTOMIZATION)

@@ -50,8 +50,8 @@ STATEMENTS: dict[str, StatementInfo] = {s.keyword: s for s in (
     StatementInfo("data", "data PATH [SIZE]",
                   "a folder the app writes at run time (attack logs, saved settings): empty "
                   "and writable in the image, a tmpfs in the boot check, an `emptyDir` "
-                  "(`sizeLimit` SIZE) in `restybuild k8s`; PATH is relative to the prefix "
-                  "unless absolute"),
+                  "(`sizeLimit` SIZE, 1Gi without one) in `restybuild k8s`; PATH is relative "
+                  "to the prefix unless absolute"),
     StatementInfo("native", "native SRC -> DST [{ search DIR ... }]",
                   "a prebuilt `.so`; DST is added to `lua_package_cpath`; its ELF closure is "
                   "resolved against the base image as the loader does: what the base provides "
@@ -99,6 +99,10 @@ STATEMENTS: dict[str, StatementInfo] = {s.keyword: s for s in (
                   "serving `prometheus:collect()` at the path (default `/metrics`), and the port "
                   "exposed",
                   options=METRICS_OPTIONS, once=True),
+    StatementInfo("scale", "scale MIN..MAX cpu PERCENT",
+                  "a HorizontalPodAutoscaler in `restybuild k8s`: from MIN to MAX replicas, "
+                  "keeping the average CPU use at PERCENT of the CPU request (which it needs), "
+                  "and a PodDisruptionBudget when MAX is above 1", once=True),
     StatementInfo("env", "env NAME=VALUE  or  env NAME=\"a value\"",
                   "image environment, plus `env NAME;` in nginx's main context so "
                   "`os.getenv` sees it"),

@@ -237,6 +237,16 @@ class MetricsStmt:
 
 
 @dataclass(frozen=True)
+class ScaleStmt:
+    RULE: ClassVar[str] = "scale_stmt"
+    KEYWORD: ClassVar[str] = "scale"
+    replicas: Value  # MIN..MAX
+    metric: Value  # cpu
+    target: Value  # PERCENT of the CPU request
+    span: Span
+
+
+@dataclass(frozen=True)
 class EnvStmt:
     RULE: ClassVar[str] = "env_stmt"
     KEYWORD: ClassVar[str] = "env"
@@ -255,13 +265,14 @@ class ExposeStmt:
 
 Statement = Union[RestyfileStmt, NameStmt, BaseStmt, BaseImageStmt, PrefixStmt, ConfStmt,
                   LuaStmt, FilesStmt, DataStmt, NativeStmt, RocksStmt, SharedDictStmt,
-                  WorkersStmt, ResourcesStmt, ProbeStmt, MetricsStmt, EnvStmt, ExposeStmt]
+                  WorkersStmt, ResourcesStmt, ProbeStmt, MetricsStmt, ScaleStmt, EnvStmt,
+                  ExposeStmt]
 
 #: Every statement class, in the order the language page lists them.
 STATEMENT_CLASSES: tuple[type, ...] = (
     RestyfileStmt, NameStmt, BaseStmt, BaseImageStmt, PrefixStmt, ConfStmt, LuaStmt,
     FilesStmt, DataStmt, NativeStmt, RocksStmt, SharedDictStmt, WorkersStmt, ResourcesStmt,
-    ProbeStmt, MetricsStmt, EnvStmt, ExposeStmt)
+    ProbeStmt, MetricsStmt, ScaleStmt, EnvStmt, ExposeStmt)
 
 
 @dataclass(frozen=True)

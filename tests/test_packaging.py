@@ -24,6 +24,7 @@ def test_wheel_installs_and_plans_in_a_fresh_venv(tmp_path: Path) -> None:
     assert "restybuild/_data/recipes/bases/debian-bookworm.toml" in names
     assert "restybuild/_data/recipes/facts/debian-bookworm-runtime.json" in names
     assert "restybuild/templates/Dockerfile.j2" in names
+    assert "restybuild/templates/k8s/deployment.yaml.j2" in names
 
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=False)
@@ -52,3 +53,8 @@ def test_wheel_installs_and_plans_in_a_fresh_venv(tmp_path: Path) -> None:
     listed = subprocess.run([str(py), "-c", code, "base", "list"], capture_output=True,
                             text=True, env={"PATH": "/usr/bin:/bin"})
     assert "debian-bookworm" in listed.stdout and "openresty" in listed.stdout
+    k8s = subprocess.run([str(py), "-c", code, "k8s", "Restyfile", "--allow-unbounded"],
+                         cwd=tmp_path / "app", capture_output=True, text=True,
+                         env={"PATH": "/usr/bin:/bin", "RESTYBUILD_NO_CACHE": "1"})
+    assert k8s.returncode == 0, k8s.stderr
+    assert "kind: Deployment" in k8s.stdout and "kind: NetworkPolicy" in k8s.stdout

@@ -214,7 +214,7 @@ def fast_lint(argv: list[str]) -> int | None:
     """Serve `lint [RESTYFILE] [options]` from the cache; None when the slow path must run."""
     if not argv or argv[0] != "lint" or not enabled():
         return None
-    if any(a in ("-h", "--help", "--list-rules", "--hook") for a in argv):
+    if any(a in ("-h", "--help", "--list-rules", "--hook", "--json-schema") for a in argv):
         return None
     positional, _options = _split(argv[1:], LINT_VALUED)
     if len(positional) > 1:

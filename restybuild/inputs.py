@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from restybuild.lock import BaseIndex, choose_index
+from restybuild.basefacts import BaseFacts
+from restybuild.lock import BaseIndex, choose_facts, choose_index
 from restybuild.model import Project
 from restybuild.resolve import load_project
 from restybuild.source import SourceTree
@@ -16,6 +17,7 @@ class Inputs:
     tree: SourceTree  # every look at a file, for the result cache
     project: Project
     base: BaseIndex
+    facts: BaseFacts | None = None  # what the base has besides its libraries (lint's checks)
 
 
 def load(restyfile: str | Path, index_file: str | None = None,
@@ -24,4 +26,5 @@ def load(restyfile: str | Path, index_file: str | None = None,
     recipe's snapshot), recording every read in `tree`."""
     tree = tree if tree is not None else SourceTree()
     project = load_project(restyfile, tree)
-    return Inputs(tree, project, choose_index(project, tree, index_file))
+    return Inputs(tree, project, choose_index(project, tree, index_file),
+                  choose_facts(project, tree).facts)

@@ -41,6 +41,8 @@ def register(sub: Any) -> None:
                    help="lowest severity that fails (default: error)")
     p.add_argument("--k8s", metavar="DIR", help="also check the Kubernetes manifests in DIR")
     p.add_argument("--list-rules", action="store_true", help="list the rules and exit")
+    p.add_argument("--json-schema", action="store_true",
+                   help="print the JSON Schema of `--format json` and exit")
     p.add_argument("--hook", action="store_true",
                    help="the paths are changed files (pre-commit): lint the Restyfile each "
                         "belongs to (itself, or the nearest Restyfile above it)")
@@ -85,6 +87,13 @@ def run(args: argparse.Namespace) -> int:
     from restybuild.errors import Exit
     from restybuild.lint.runner import all_codes
 
+    if args.json_schema:
+        import json
+
+        from restybuild.lint.output import JSON_SCHEMA
+
+        print(json.dumps(JSON_SCHEMA, indent=2))
+        return 0
     if args.list_rules:
         for code, (name, severity) in sorted(all_codes().items()):
             print(f"{code}  {severity:8} {name}")
@@ -105,7 +114,7 @@ def lint_one(args: argparse.Namespace, restyfile: str) -> int:
     from restybuild.errors import Exit
     from restybuild.lint import output
     from restybuild.lint.config import load_config
-    from restybuild.lint.runner import all_codes, failing, lint
+    from restybuild.lint.runner import all_codes, failing, lint, rule_docs
     from restybuild.source import SourceTree
 
     rules = all_codes()
@@ -134,7 +143,7 @@ def lint_one(args: argparse.Namespace, restyfile: str) -> int:
     if fmt == "json":
         text = output.as_json(result.diagnostics)
     elif fmt == "sarif":
-        text = output.sarif(result.diagnostics, rules)
+        text = output.sarif(result.diagnostics, rules, rule_docs())
     else:
         text = output.text(result.diagnostics)
     exit_code = Exit.SYNTAX if result.syntax_error else (

@@ -9,6 +9,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from restybuild.basefacts import BaseFacts
 from restybuild.conf.tree import ConfFile, ConfTree, Directive, load_conf, to_project
 from restybuild.elf.libindex import LibraryIndex
 from restybuild.errors import ConfigError, RestyError, RestySyntaxError, Span
@@ -63,6 +64,7 @@ class LintContext:
     index: LibraryIndex | None = None  # the base's library index, as plan would choose it
     source: SourceTree = field(default_factory=SourceTree)
     conf_error: RestyError | None = None
+    facts: BaseFacts | None = None  # what the base image has, as plan would choose it
     _natives: tuple[Any, ...] | None = None
 
     @property
@@ -104,6 +106,13 @@ class LintContext:
         tree = self.conf_tree
         assert tree is not None
         return [ConfDirective(self.absolute(c.file), c) for c in tree.children(d.directive)]
+
+    @cached_property
+    def loaded_modules(self) -> tuple[str, ...]:
+        """The dynamic modules nginx loads in the image (paths): the recipe's and the conf's
+        own `load_module` lines."""
+        own = tuple(self.image_path(d.args[0]) for d in self.find("load_module", ()) if d.args)
+        return (*self.project.flavor.load_modules, *own)
 
     @cached_property
     def lua_files(self) -> list[tuple[str, str]]:
@@ -192,8 +201,10 @@ def show_path(path: str) -> str:
 
 def build_context(project: Project, options: dict[str, Any],
                   index: LibraryIndex | None = None,
-                  source: SourceTree | None = None) -> LintContext:
-    ctx = LintContext(project, options, index=index, source=source or SourceTree())
+                  source: SourceTree | None = None,
+                  facts: BaseFacts | None = None) -> LintContext:
+    ctx = LintContext(project, options, index=index, source=source or SourceTree(),
+                      facts=facts)
     try:
         _ = ctx.conf_tree
     except RestyError as e:  # pragma: no cover - parse_main reports ConfigError

@@ -68,7 +68,26 @@ def as_json(diags: tuple[Diagnostic, ...]) -> str:
 _SARIF_LEVEL = {"error": "error", "warning": "warning", "info": "note"}
 
 
-def sarif(diags: tuple[Diagnostic, ...], rules: dict[str, tuple[str, str]]) -> str:
+def _sarif_rule(code: str, rule: tuple[str, str], doc: tuple[str, str, str] | None
+                ) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": code, "name": rule[0],
+                           "defaultConfiguration": {"level": _SARIF_LEVEL[rule[1]]}}
+    if doc is not None:
+        title, full, example = doc
+        out["shortDescription"] = {"text": title}
+        out["fullDescription"] = {"text": full}
+        help_text = full + (f" Example: {example}" if example else "")
+        out["help"] = {"text": help_text,
+                       "markdown": f"**{code} {rule[0]}**: {full}"
+                                   + (f"\n\nExample: {example}" if example else "")}
+    return out
+
+
+def sarif(diags: tuple[Diagnostic, ...], rules: dict[str, tuple[str, str]],
+          docs: dict[str, tuple[str, str, str]] | None = None) -> str:
+    """SARIF 2.1.0; each rule used carries its descriptions and help from `docs`
+    (:func:`restybuild.lint.runner.rule_docs`)."""
+    docs = docs or {}
     used = sorted({d.code for d in diags})
     doc = {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
@@ -76,9 +95,7 @@ def sarif(diags: tuple[Diagnostic, ...], rules: dict[str, tuple[str, str]]) -> s
         "runs": [{
             "tool": {"driver": {
                 "name": "restybuild", "version": __version__,
-                "rules": [{"id": c, "name": rules[c][0],
-                           "defaultConfiguration": {"level": _SARIF_LEVEL[rules[c][1]]}}
-                          for c in used if c in rules]}},
+                "rules": [_sarif_rule(c, rules[c], docs.get(c)) for c in used if c in rules]}},
             "results": [{
                 "ruleId": d.code, "level": _SARIF_LEVEL[d.severity],
                 "message": {"text": d.message + (f" ({d.hint})" if d.hint else "")},

@@ -24,6 +24,30 @@ META_RULES = {
 SUPPRESS = re.compile(r"(?:#|--)\s*restybuild:\s*ignore=(?P<codes>[A-Z0-9,]+)(?P<reason>[^\n]*)")
 
 
+#: What the framework's own diagnostics are about, for SARIF readers.
+META_DOCS = {
+    "RB001": "The Restyfile does not parse.",
+    "RB002": "The Restyfile parses but says something impossible (a missing folder, a bad "
+             "size, two statements for one destination).",
+    "RB003": "A Restyfile declaration conflicts with the nginx conf (both places are named).",
+    "RB004": "A `restybuild: ignore=CODES` comment gives no reason.",
+}
+
+
+def rule_docs() -> dict[str, tuple[str, str, str]]:
+    """code -> (title, What and Why, Example) from each rule's docstring."""
+    out = {code: (doc, doc, "") for code, doc in META_DOCS.items()}
+    for rule in RULES:
+        doc = rule.__doc__ or ""
+        title = doc.splitlines()[0].split(" ", 1)[-1].rstrip(".") + "."
+        title = title[:1].upper() + title[1:]
+        body = re.split(r"^Example:", doc, maxsplit=1, flags=re.M)
+        full = " ".join(body[0].split("\n", 1)[-1].split()) if body else ""
+        example = " ".join(body[1].split()) if len(body) > 1 else ""
+        out[rule.CODE] = (title, full, example)
+    return out
+
+
 def all_codes() -> dict[str, tuple[str, str]]:
     codes = dict(META_RULES)
     for rule in RULES:
@@ -77,7 +101,7 @@ def lint(restyfile: str, options: dict[str, Any], select: tuple[str, ...] = (),
     def wanted(code: str) -> bool:
         return (not select or _matches(code, select)) and not _matches(code, ignore)
 
-    ctx = build_context(project, options, loaded.base.index, loaded.tree)
+    ctx = build_context(project, options, loaded.base.index, loaded.tree, loaded.facts)
     for rule in RULES:
         if wanted(rule.CODE):
             diags.extend(_diag(rule.CODE, rule.SEVERITY, f) for f in rule.check(ctx))

@@ -330,6 +330,10 @@ def test_sarif_output(project: Path, capsys: pytest.CaptureFixture[str]) -> None
     rules = {r["id"]: r for r in driver["rules"]}
     assert rules["RB201"]["name"] == "undeclared-shared-dict"
     assert rules["RB102"]["defaultConfiguration"] == {"level": "note"}
+    assert rules["RB201"]["shortDescription"]["text"].endswith(".")
+    assert rules["RB201"]["fullDescription"]["text"].startswith("What: ")
+    assert "Why: " in rules["RB201"]["help"]["text"]
+    assert "Example: " in rules["RB201"]["help"]["text"]
     results = {r["ruleId"]: r for r in run["results"]}
     assert len(results) == len(run["results"]) == 4
     for r in run["results"]:

@@ -25,6 +25,8 @@ CONF_R = HEAD + "conf conf\n"
 LUA_R = HEAD + "lua lua -> lua\n"
 BOTH_R = HEAD + "conf conf\nlua lua -> lua\n"
 OPENRESTY = "name app\nbase openresty\nlua lua -> lua\n"
+#: stream blocks need a base with the stream modules (Debian's nginx lacks them: RB611)
+STREAM_R = "name app\nbase openresty\nconf conf\n"
 EMPTY_CONF = "events {}\nhttp {}\n"
 PROM_ROCK = "rocks -> luarocks {\n    rock nginx-lua-prometheus 0.20240525-1\n}\n"
 UNRESOLVED = "no declared lua folder, native, rock or the base image provides this module"
@@ -163,7 +165,7 @@ CATCHES = [
           "lua/a.lua:4:42: RB201 error: shared dict `limit_req_store` is used (through "
           "resty.limit.req) but never declared"]),
     Case("RB201", "http-dict-from-stream-block",
-         {"Restyfile": CONF_R,
+         {"Restyfile": STREAM_R,
           C: "events {}\nhttp {\n    lua_shared_dict h 1m;\n}\nstream {\n    server {\n"
              "        listen 9000;\n        content_by_lua_block {\n"
              "            local b = ngx.shared.h\n        }\n    }\n}\n"},
@@ -262,9 +264,9 @@ CATCHES = [
           "(to /etc/passwd)"]),
     Case("RB602", "include-outside-the-folders",
          {"Restyfile": CONF_R,
-          C: "events {}\nhttp {\n    include /etc/nginx/fastcgi_params;\n}\n"},
-         ["conf/nginx.conf:3:5: RB602 warning: `include /etc/nginx/fastcgi_params` reads "
-          "/etc/nginx/fastcgi_params, outside every declared folder: restybuild cannot follow "
+          C: "events {}\nhttp {\n    include /opt/shared/fastcgi_params;\n}\n"},
+         ["conf/nginx.conf:3:5: RB602 warning: `include /opt/shared/fastcgi_params` reads "
+          "/opt/shared/fastcgi_params, outside every declared folder: restybuild cannot follow "
           "it, so the edits and the checks do not see it; the base image must have it"]),
     Case("RB607", "package-path-without-default",
          {"Restyfile": CONF_R,
@@ -290,6 +292,19 @@ CATCHES = [
           "conf/nginx.conf:7:9: RB609 warning: port 8081 (`expose`) is listened on at a loopback "
           "address only: the kubelet and the Service reach the pod at its own address, never "
           "there"]),
+    Case("RB610", "centos-user",
+         {"Restyfile": CONF_R, C: "user nginx;\nevents {}\nhttp {}\n"},
+         ["conf/nginx.conf:1:1: RB610 info: `user nginx` is ignored (the base lacks account "
+          "`nginx` and lacks group `nginx`): the image runs nginx as the non-root 10001:0, "
+          "and nginx applies `user` only to a master running as root"]),
+    Case("RB611", "modules-the-base-lacks",
+         {"Restyfile": CONF_R,
+          C: "events {}\nhttp {\n    more_set_headers \"Server: app\";\n    server {\n"
+             "        location / {\n            echo hello;\n        }\n    }\n}\n"},
+         ["conf/nginx.conf:3:5: RB611 error: unknown directive `more_set_headers`: the base's "
+          "nginx and the modules the image loads do not define it (nginx -t fails)",
+          "conf/nginx.conf:6:13: RB611 error: unknown directive `echo`: the base's nginx and "
+          "the modules the image loads do not define it (nginx -t fails)"]),
     Case("RB701", "metrics-without-rock", {"Restyfile": HEAD + "metrics prometheus port 9145\n"},
          ["Restyfile:3:1: RB701 error: `metrics prometheus` needs the nginx-lua-prometheus "
           "rock"]),
@@ -418,12 +433,12 @@ NEAR_MISSES = [
          {"Restyfile": LUA_R + "metrics prometheus port 9145\n" + PROM_ROCK,
           "lua/a.lua": 'local p = require("prometheus").init("prometheus_metrics")\n'}, []),
     Case("RB201", "stream-dict-from-stream-block",
-         {"Restyfile": CONF_R,
+         {"Restyfile": STREAM_R,
           C: "events {}\nhttp {}\nstream {\n    lua_shared_dict sd 1m;\n    server {\n"
              "        listen 9000;\n        content_by_lua_block {\n"
              "            local a = ngx.shared.sd\n        }\n    }\n}\n"}, []),
     Case("RB201", "stream-dict-from-stream-lua-file",
-         {"Restyfile": BOTH_R,
+         {"Restyfile": STREAM_R + "lua lua -> lua\n",
           C: "events {}\nhttp {}\nstream {\n    lua_shared_dict sd 1m;\n    server {\n"
              "        listen 9000;\n        content_by_lua_file lua/stream.lua;\n    }\n}\n",
           "lua/stream.lua": "local a = ngx.shared.sd\n"}, []),
@@ -471,7 +486,7 @@ NEAR_MISSES = [
          {"Restyfile": CONF_R,
           C: "events {}\nhttp {\n    lua_package_path '/opt/waf/?.lua;;';\n}\n"}, []),
     Case("RB603", "same-name-http-and-stream",
-         {"Restyfile": CONF_R,
+         {"Restyfile": STREAM_R,
           C: "events {}\nhttp {\n    lua_shared_dict a 1m;\n}\n"
              "stream {\n    lua_shared_dict a 1m;\n}\n"}, []),
     Case("RB604", "file-in-image",
@@ -496,6 +511,15 @@ NEAR_MISSES = [
          {"Restyfile": CONF_R + "probe readiness http /ready port 8080\n",
           C: "events {}\nhttp {\n    server {\n        listen 8080;\n"
              "        listen 127.0.0.1:8080;\n    }\n}\n"}, []),
+    Case("RB610", "no-user-line", {"Restyfile": CONF_R, C: EMPTY_CONF}, []),
+    Case("RB611", "directives-of-the-base",
+         {"Restyfile": CONF_R,
+          C: "events {}\nhttp {\n    include /etc/nginx/mime.types;\n"
+             "    types {\n        text/x-app app;\n    }\n"
+             "    map $uri $x {\n        default 0;\n        /a 1;\n    }\n"
+             "    lua_shared_dict cache 1m;\n    server {\n        location / {\n"
+             "            add_header X-A 1;\n            content_by_lua_block { ngx.say(1) }\n"
+             "        }\n    }\n}\n"}, []),
     Case("RB701", "rock-declared",
          {"Restyfile": HEAD + "metrics prometheus port 9145\n" + PROM_ROCK}, []),
     Case("RB702", "init-worker",
@@ -594,7 +618,7 @@ def test_rb201_hint_for_a_stream_use_names_the_stream_block(lint_files: LintFile
     # The Restyfile's shared_dict goes to the http block only: a stream use needs a
     # lua_shared_dict in the conf's stream block, and the hint must say so.
     report = lint_files({
-        "Restyfile": CONF_R,
+        "Restyfile": STREAM_R,
         C: "events {}\nhttp {\n    lua_shared_dict h 1m;\n}\nstream {\n    server {\n"
            "        listen 9000;\n        content_by_lua_block {\n"
            "            local b = ngx.shared.h\n        }\n    }\n}\n"})
@@ -852,3 +876,21 @@ def test_rb802_hint_fits_the_base(lint_files: LintFiles, base: str, hint: str) -
     lint_files(write_tree_files)
     result = lint("Restyfile", {}, ("RB802",))
     assert [d.hint for d in result.diagnostics] and hint in (result.diagnostics[0].hint or "")
+
+
+def test_rb602_an_include_the_base_keeps_elsewhere_says_where(lint_files: LintFiles) -> None:
+    report = lint_files({"Restyfile": CONF_R,
+                         C: "events {}\nhttp {\n    include mime.types;\n}\n"})
+    line, = report.of("RB602")
+    assert line.startswith("conf/nginx.conf:3:5: RB602 error: `include mime.types` matches no ")
+    assert report.hint(line) == ("the base keeps it at /etc/nginx/mime.types: include that "
+                                 "path, or put a copy in the conf folder")
+
+
+def test_rb602_a_base_file_the_base_lacks_is_an_error(lint_files: LintFiles) -> None:
+    report = lint_files({"Restyfile": CONF_R,
+                         C: "events {}\nhttp {\n    include /etc/nginx/app.types;\n}\n"})
+    assert report.of("RB602") == [
+        "conf/nginx.conf:3:5: RB602 error: `include /etc/nginx/app.types` reads "
+        "/etc/nginx/app.types, which neither a declared folder nor the base image has "
+        "(nginx -t fails)"]

@@ -5,11 +5,16 @@ does not hold (a glob that matches nothing is a warning).
 Why: nginx fails with `open() ... failed (2: No such file or directory)`.
 Example: `include vhosts/*.conf;` with no `vhosts/` folder. An include outside every
 declared folder (a file of the base image, or a folder the Restyfile does not copy) is a
-warning: restybuild cannot follow it.
+warning: restybuild cannot follow it, unless the base facts say whether the base has it
+(no finding when it does, an error when it does not). An include the conf folder lacks but
+the base keeps elsewhere (`include mime.types;` where Debian keeps `/etc/nginx/mime.types`)
+says where.
 """
 
 from __future__ import annotations
 
+import fnmatch
+import posixpath
 from collections.abc import Iterator
 
 from restybuild.lint import Finding
@@ -24,9 +29,22 @@ def check(ctx: LintContext) -> Iterator[Finding]:
     tree, conf = ctx.conf_tree, ctx.project.conf
     if tree is None or conf is None:
         return
+    facts = ctx.facts
+    base = facts.files if facts is not None and facts.files else None
+    known = facts.conf_dir.rstrip("/") + "/" if facts is not None else ""  # what it lists
     for u in tree.unfollowed:
         d = u.directive
         span = ctx.find_span(d)
+        in_base = None if base is None or not u.image_pattern.startswith(known) else \
+            fnmatch.filter(base, u.image_pattern)
+        if u.reason == "outside" and in_base is not None:
+            if not in_base and not any(c in d.args[0] for c in "*?["):
+                yield Finding(f"`include {d.args[0]}` reads {u.image_pattern}, which neither a "
+                              "declared folder nor the base image has (nginx -t fails)", span,
+                              hint=_elsewhere(base or (), u.image_pattern))
+            continue
+        if in_base:  # the conf folder is copied over the base's, whose file stays
+            continue
         if u.reason == "outside":
             yield Finding(f"`include {d.args[0]}` reads {u.image_pattern}, outside every "
                           "declared folder: restybuild cannot follow it, so the edits and the "
@@ -37,4 +55,15 @@ def check(ctx: LintContext) -> Iterator[Finding]:
             continue
         is_glob = any(c in d.args[0] for c in "*?[")
         yield Finding(f"`include {d.args[0]}` matches no file in {conf.src}", span,
-                      severity="warning" if is_glob else None)
+                      severity="warning" if is_glob else None,
+                      hint=None if base is None else _elsewhere(base, u.image_pattern))
+
+
+def _elsewhere(base: tuple[str, ...], image: str) -> str | None:
+    """Where the base keeps a file of the same name, as a hint."""
+    name = posixpath.basename(image)
+    there = [f for f in base if posixpath.basename(f) == name]
+    if not there:
+        return None
+    return (f"the base keeps it at {there[0]}: include that path, or put a copy in the "
+            "conf folder")

@@ -1,0 +1,58 @@
+"""The contract corpus: one small project per way a build's verification can fail, and
+the shapes that look as if they would but do not (an account, no `;;`).
+
+Each case names the cause lint must report as an error, at the user's line, or None
+when verification passes (and lint then reports no error). Written from scratch here;
+tests/test_contract.py lints them, tests/e2e/test_contract_e2e.py builds them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+HEAD = "name case\nbase debian-bookworm\nconf conf\n"
+NEEDS = ("@cc -L{root}/dep -l:libneeded.so.1\nint needed(void);\n"
+         "int luaopen_mod(void *L) { (void)L; return needed(); }\n")
+
+
+def conf(http: str, server: str = "") -> str:
+    """A conf with `http` lines at the top of the http block (line 3 on) and a server."""
+    return ("events {}\nhttp {\n" + http + "    server {\n        listen 8080;\n"
+            + server + "        location / { return 200 ok; }\n    }\n}\n")
+
+
+@dataclass(frozen=True)
+class Case:
+    files: dict[str, str]
+    cause: tuple[str, str, int] | None  # (code, file, line) lint must report; None: passes
+
+
+CASES: dict[str, Case] = {
+    "failing-directive": Case(
+        {"Restyfile": HEAD, "conf/nginx.conf": conf("", "        echo_status 200;\n")},
+        ("RB611", "conf/nginx.conf", 5)),
+    "failing-missing-file": Case(
+        {"Restyfile": HEAD, "conf/nginx.conf": conf("    include mime.types;\n")},
+        ("RB602", "conf/nginx.conf", 3)),
+    "failing-no-dict-at-init": Case(
+        {"Restyfile": HEAD, "conf/nginx.conf": conf(
+            '    init_by_lua_block {\n        ngx.shared.sessions:set("boot", 1)\n    }\n')},
+        ("RB201", "conf/nginx.conf", 4)),
+    "failing-module-at-init": Case(
+        {"Restyfile": HEAD + "lua lua -> lua\n", "lua/app/init.lua": "return {}\n",
+         "conf/nginx.conf": conf('    init_by_lua_block {\n        require("app.settings")\n'
+                                 "    }\n")},
+        ("RB101", "conf/nginx.conf", 4)),
+    "failing-native-dependency": Case(
+        {"Restyfile": HEAD + "native natives/mod.so -> lua\n",
+         "dep/libneeded.so.1": "@cc -Wl,-soname,libneeded.so.1\nint needed(void) { return 1; }\n",
+         "natives/mod.so": NEEDS, "conf/nginx.conf": conf("")},
+        ("RB501", "Restyfile", 4)),
+    "passing-account": Case(
+        {"Restyfile": HEAD,
+         "conf/nginx.conf": "user nginx nginx;\n" + conf("")}, None),
+    "passing-no-default-path": Case(
+        {"Restyfile": HEAD + "lua lua -> lua\n", "lua/app.lua": "return {}\n",
+         "conf/nginx.conf": conf('    lua_package_path "/usr/share/nginx/lua/?.lua";\n'
+                                 '    init_by_lua_block { require("app") }\n')}, None),
+}

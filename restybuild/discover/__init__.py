@@ -20,7 +20,7 @@ from restybuild.discover.conf import find_conf, read_conf
 from restybuild.discover.launch import Launch, find_launch
 from restybuild.discover.model import ConfFacts, Discovery, Finding, NativeFacts, RocksFacts
 from restybuild.discover.natives import native_files, resolve_native
-from restybuild.discover.nginx import nginx_v_text, read_nginx
+from restybuild.discover.nginx import module_findings, nginx_v_text, read_nginx
 from restybuild.discover.rocks import find_trees, read_tree
 from restybuild.elf.libindex import LibraryIndex, load_snapshot
 from restybuild.recipes import Flavor
@@ -62,6 +62,7 @@ def discover(opts: Options) -> Discovery:
     main, prefix = find_conf(root, host, nginx, launch)
     conf, more = read_conf(root, main, prefix, host)
     findings += more
+    findings += module_findings(nginx, conf.directives if conf else ())
     flavor = base_flavor(nginx.recipe, nginx.flavor, nginx.base_version)
     rocks: list[RocksFacts] = []
     for tree in find_trees(root, conf):

@@ -54,7 +54,8 @@ def scan_project(root: Path, main: str, prefix: str, host: bool) -> Project:
     span = Span(str(root / main.lstrip("/")), 1, 1)
     conf_dir = posixpath.dirname(main)
     files = (Copy(".", "/", span),) if host else ()
-    return Project(restyfile=str(root / "Restyfile"), root=str(root), version=1,
+    # shown paths are the host's ("/usr/local/...") or the checkout's ("conf/nginx.conf")
+    return Project(restyfile="/Restyfile" if host else "Restyfile", root=str(root), version=1,
                    name="discover", base=Base("debian-bookworm", None, None, None, None, span),
                    flavor=fl, prefix=prefix, conf=Copy(conf_dir.lstrip("/") or ".", conf_dir,
                                                        span),
@@ -73,7 +74,13 @@ def read_conf(root: Path, main: str, prefix: str, host: bool
     except (ConfigError, RestySyntaxError) as e:
         return None, [Finding("conf", "error", f"the conf cannot be read: {e.message}",
                               str(e.span or main), e.hint or "")]
+    loops: set[frozenset[str]] = set()
     for p in problems:
+        if p.message.startswith("include loop: "):  # one loop, met from each of its files
+            members = frozenset(p.message.removeprefix("include loop: ").split(" -> "))
+            if members in loops:
+                continue
+            loops.add(members)
         findings.append(Finding("conf", "error", p.message, str(p.span or ""), p.hint or ""))
     for u in tree.unfollowed:
         findings.append(Finding("conf", "warning", f"`include {u.directive.args[0]}` "
@@ -122,4 +129,5 @@ def facts_of(tree: ConfTree, root: Path, prefix: str) -> ConfFacts:
         user=" ".join(user.args) if user is not None else None,
         listens=tuple(Listen(p, lo) for p, lo in sorted(ports)),
         exact_locations=tuple(dict.fromkeys(exact)), lua_files=tuple(dict.fromkeys(lua_files)),
-        static_dirs=tuple(dict.fromkeys(static)), referenced=tuple(dict.fromkeys(refs)))
+        static_dirs=tuple(dict.fromkeys(static)), referenced=tuple(dict.fromkeys(refs)),
+        directives=tuple({d.name: str(d.span) for d in reversed(tree.directives)}.items()))

@@ -62,10 +62,14 @@ def lay_out(d: Discovery, root: Path, rocks_server: str | None) -> Layout:
     out = Layout()
     conf_dir = posixpath.dirname(d.conf.main)
     dst = m.dst(conf_dir)
-    out.folders.append(Line(f"conf {m.rel(conf_dir)}" + ("" if dst == "conf" else f" -> {dst}"),
-                            f"the conf folder of {d.conf.main}, shipped whole"))
-    out.copies.append((conf_dir, m.rel(conf_dir), True))
-    out.shipped.append(conf_dir)
+    line = f"conf {m.rel(conf_dir)}" + ("" if dst == "conf" else f" -> {dst}")
+    if not d.conf.files:  # it could not be read: the image gets restybuild's own for now
+        out.folders.append(Line(f"# {line}", f"{d.conf.main} could not be read: see the "
+                                "findings, then put this line back"))
+    else:
+        out.folders.append(Line(line, f"the conf folder of {d.conf.main}, shipped whole"))
+        out.copies.append((conf_dir, m.rel(conf_dir), True))
+        out.shipped.append(conf_dir)
     _outside_conf(d, m, out, conf_dir)
     _lua_folders(d, root, m, out)
     _assets(d, root, m, out)

@@ -67,6 +67,7 @@ class ConfFacts:
     lua_files: tuple[str, ...]  # *_by_lua_file targets, host paths
     static_dirs: tuple[str, ...]  # root/alias folders, host paths
     referenced: tuple[str, ...]  # other files named (certificates, mime.types...), host paths
+    directives: tuple[tuple[str, str], ...] = ()  # (name, where) of the first use of each
 
 
 @dataclass(frozen=True)

@@ -47,10 +47,11 @@ def host_modules(configure: tuple[str, ...], compiled: tuple[str, ...]) -> tuple
     their version left off (`--add-module=../echo-nginx-module-0.61` is
     `echo-nginx-module`)."""
     out = [m for m in compiled if m.endswith("_module") and "/" not in m]
+    aliases = table().get("module_aliases", {})
     for arg in configure:
         if arg.startswith(("--add-module=", "--add-dynamic-module=")):
-            name = posixpath.basename(arg.split("=", 1)[1].rstrip("/"))
-            out.append(_VERSIONED.sub("", name))
+            name = _VERSIONED.sub("", posixpath.basename(arg.split("=", 1)[1].rstrip("/")))
+            out.append(aliases.get(name, name))
     return tuple(dict.fromkeys(out))
 
 
@@ -79,16 +80,36 @@ def read_nginx(text: str | None, root: Path, base: str | None) -> tuple[NginxFac
     mods = host_modules(configure, compiled)
     have = base_modules(recipe)
     lacking = tuple(m for m in mods if m not in have)
-    for m in lacking:
-        findings.append(Finding("nginx", "warning", f"the old nginx had the module {m}, which "
-                                f"the base {recipe} lacks", hint="drop what the conf uses of "
-                                "it, or build a base image with it (`base image REF recipe "
-                                f"{recipe}`)"))
     words = [w for w in ("base", recipe, bversion, flavor) if w]
     facts = NginxFacts(version, compiler, openssl_m.group(1).strip() if openssl_m else "",
                        configure, fam[0] if fam else "", recipe, flavor, bversion,
                        " ".join(words), tuple(c for c in comments if c), lacking)
     return facts, findings
+
+
+def module_findings(nginx: NginxFacts, used: tuple[tuple[str, str], ...]) -> list[Finding]:
+    """What the modules the base lacks break: each directive of theirs the conf uses (an
+    error: `nginx -t` says "unknown directive"), and the others as one note."""
+    known = table().get("module_directives", {})
+    out: list[Finding] = []
+    quiet = []
+    for module in nginx.lacking:
+        names = known.get(module, ())
+        hits = [(n, where) for n, where in used
+                if any(n == x or (x.endswith("_") and n.startswith(x)) for x in names)]
+        for n, where in hits:
+            out.append(Finding("nginx", "error", f"the conf uses `{n}` of {module}, which the "
+                               f"base {nginx.recipe} lacks: nginx -t will say unknown "
+                               "directive", where, "rewrite it without the module (often in "
+                               "Lua), or use a base image that has it: base image REF recipe "
+                               f"{nginx.recipe}"))
+        if not hits:
+            quiet.append(module)
+    if quiet:
+        out.append(Finding("nginx", "info", "the old nginx had modules the base "
+                           f"{nginx.recipe} lacks, which the conf does not use: "
+                           + ", ".join(quiet)))
+    return out
 
 
 def _named_base(base: str) -> tuple[str, str | None, str | None, str]:

@@ -51,9 +51,9 @@ def render(d: Discovery, name: str, layout: Layout, data: list[Line],
     lines.append(Line(""))
     lines += layout.folders + data
     conf = d.conf
-    if conf is not None and conf.dicts:
-        lines.append(Line("# shared dicts the conf declares (kept there): " + ", ".join(
-            f"{n} {s}" for n, s in conf.dicts)))
+    for n, s in conf.dicts if conf is not None else ():
+        lines.append(Line(f"shared_dict {n} {s}", "as the conf declares it (merged with it, "
+                          "not added twice)"))
     if conf is not None and conf.user:
         lines.append(Line(f"# the conf's `user {conf.user}` is ignored: the image runs as a "
                           "non-root user"))

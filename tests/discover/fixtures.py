@@ -258,3 +258,43 @@ def centos_host(root: Path) -> Path:
     nginx_v = root.parent / f"{root.name}-nginx-V.txt"
     nginx_v.write_text(NGINX_V, encoding="utf-8")
     return nginx_v
+
+
+CHECKOUT = {
+    "conf/nginx.conf": """\
+worker_processes 1;
+events { worker_connections 128; }
+http {
+    lua_package_path "$prefix/lua/?.lua;$prefix/lua/?/init.lua;;";
+    lua_shared_dict quotes 1m;
+    include vhosts/*.conf;
+}
+""",
+    "conf/vhosts/quotes.conf": f"""\
+server {{
+    listen {PORT};
+    location = /ready {{ return 200 "ready\\n"; }}
+    location /quote {{ content_by_lua_block {{ require("quotes").serve() }} }}
+}}
+""",
+    "lua/quotes/init.lua": """\
+local store = require "quotes.store"
+local _M = {}
+function _M.serve()
+    local n = ngx.shared.quotes:incr("n", 1, 0)
+    ngx.say(store.pick(n))
+end
+return _M
+""",
+    "lua/quotes/store.lua": """\
+local QUOTES = { "simplicity is prerequisite for reliability", "measure, then cut" }
+return { pick = function(n) return QUOTES[(n - 1) % #QUOTES + 1] end }
+""",
+    "README.md": "# quotes\nA small OpenResty app.\n",
+}
+
+
+def checkout(root: Path) -> Path:
+    """An app's checkout: conf + Lua + its own lua_package_path, no host files."""
+    write_tree(root, CHECKOUT)
+    return root

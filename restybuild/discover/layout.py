@@ -201,6 +201,9 @@ def _rocks(d: Discovery, out: Layout, server: str | None) -> None:
     if server:
         out.rocks.append(Line(f"    server {server}", "the offline rocks server given with "
                               "--rocks-server"))
+    else:
+        out.rocks.append(Line("    # no server: the builder fetches from luarocks' default "
+                              "server; offline, name a rocks server folder: server DIR"))
     seen: set[str] = set()
     systems: list[tuple[str, str]] = []
     for facts in d.rocks:

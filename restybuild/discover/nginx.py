@@ -26,6 +26,7 @@ from restybuild.errors import ConfigError
 
 _COMPILER = re.compile(r"^built by (.+)$", re.M)
 _OPENSSL = re.compile(r"^built with (OpenSSL .+?)(?: \(running with .*\))?$", re.M)
+FAMILIES = {"centos": "CentOS-family", "debian": "Debian-family", "alpine": "Alpine"}
 _VERSIONED = re.compile(r"-v?\d[\w.]*$")
 
 
@@ -137,7 +138,7 @@ def _chosen_base(version: str, fam: tuple[str, str] | None,
         ok = bool(number) and bool(re.fullmatch(openresty.version_pattern, number))
         seen = f"the old host runs {version}" if version else \
             "the old host has /usr/local/openresty"
-        how = f", built with {fam[0]}'s compiler" if fam else ""
+        how = f", built on a {FAMILIES.get(fam[0], fam[0])} host" if fam else ""
         return ("openresty", flavor, number if ok else None,
                 f"{seen}{how}: the official image of that release and family")
     if name == "nginx":

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 def build_parser() -> argparse.ArgumentParser:
     import argparse
 
-    from restybuild.commands import base, build, deps, k8s, lint, lock, plan, push
+    from restybuild.commands import base, build, deps, discover, k8s, lint, lock, plan, push
     from restybuild.errors import exit_table
 
     parser = argparse.ArgumentParser(
@@ -31,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"restybuild {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for module in (plan, build, push, lint, lock, deps, k8s, base):
+    for module in (plan, build, push, lint, lock, deps, k8s, base, discover):
         module.register(sub)
     return parser
 

@@ -129,8 +129,10 @@ def to_project(project: Project, image_path: str) -> str | None:
 
 
 class _Loader:
-    def __init__(self, project: Project, tree: SourceTree) -> None:
+    def __init__(self, project: Project, tree: SourceTree,
+                 problems: list[ConfigError | RestySyntaxError] | None = None) -> None:
         self.project = project
+        self.problems = problems  # lenient: an include that fails is recorded here, skipped
         self.tree = tree
         self.root = Path(project.root)
         self.real_root = Path(tree.realpath(project.root))
@@ -201,12 +203,18 @@ class _Loader:
             sub_rel = os.path.relpath(host, self.root).replace(os.sep, "/")
             sub_image = posixpath.join(posixpath.dirname(image), posixpath.basename(host)) \
                 if any(c in pattern for c in "*?[") else image
-            if sub_image in stack:
-                chain = " -> ".join(self.shown_of(s) for s in (*stack, sub_image))
-                raise ConfigError(f"include loop: {chain}", span=d.span,
-                                  hint="an included file may not include itself, directly or "
-                                       "through others")
-            inc = self.load(sub_image, sub_rel, d)
+            try:
+                if sub_image in stack:
+                    chain = " -> ".join(self.shown_of(s) for s in (*stack, sub_image))
+                    raise ConfigError(f"include loop: {chain}", span=d.span,
+                                      hint="an included file may not include itself, directly "
+                                           "or through others")
+                inc = self.load(sub_image, sub_rel, d)
+            except (ConfigError, RestySyntaxError) as e:
+                if self.problems is None:
+                    raise
+                self.problems.append(e)
+                continue
             self.walk(inc, inc.nodes, d.ctx, d.parent, d, (*stack, sub_image))
 
     def shown_of(self, image_path: str) -> str:
@@ -214,9 +222,14 @@ class _Loader:
         return f.shown if f else image_path
 
 
-def load_conf(project: Project, tree: SourceTree) -> ConfTree:
-    """Parse the project's conf and everything it includes (see the module docstring)."""
-    loader = _Loader(project, tree)
+def load_conf(project: Project, tree: SourceTree,
+              problems: list[ConfigError | RestySyntaxError] | None = None) -> ConfTree:
+    """Parse the project's conf and everything it includes (see the module docstring).
+
+    With `problems`, an included file that cannot be read or parsed, or that closes an
+    include loop, is recorded there and skipped instead of raised (``discover`` reads a
+    legacy host's conf that way, to say everything at once)."""
+    loader = _Loader(project, tree, problems)
     main_image = posixpath.join(loader.dst, MAIN)
     if project.conf is None:
         main = loader._parsed(main_image, "", "the Restyfile", "", DEFAULT_CONF)

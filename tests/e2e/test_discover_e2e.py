@@ -1,0 +1,79 @@
+"""End to end, on the real daemon: what `restybuild discover` writes builds, verifies and
+answers, unchanged (the Restyfile is not edited between discover and the build)."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from restybuild.build import build_and_tag
+from restybuild.cli import main
+from restybuild.loopback import ask_inside
+from restybuild.resolve import load_project
+from restybuild.rockserver import make_server
+from restybuild.verify import as_kubernetes
+from tests.conftest import planned
+from tests.discover.fixtures import PORT, centos_host, checkout, rock_sources
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture()
+def tag(docker_client: Any) -> Iterator[str]:
+    name = "rb-e2e/discover:test"
+    yield name
+    with contextlib.suppress(Exception):
+        docker_client.images.remove(name, noprune=True)
+
+
+def test_a_centos_host_on_the_debian_base_builds_and_verifies(
+        docker_client: Any, tmp_path: Path, tag: str, capsys: pytest.CaptureFixture[str]) -> None:
+    root = tmp_path / "host"
+    nginx_v = centos_host(root)
+    server = tmp_path / "rocks-server"
+    make_server(server, rock_sources(tmp_path / "rock-src"))
+    out = tmp_path / "adserver"
+    rc = main(["discover", str(root), "--nginx-v", str(nginx_v), "--base", "debian-bookworm",
+               "--rocks-server", str(server), "-o", str(out), "--build", tag])
+    text = capsys.readouterr().out
+    assert rc == 0, text
+    assert "lint of the written Restyfile" not in text  # nothing left to fix
+    assert docker_client.images.get(tag).labels["org.opencontainers.image.title"] == "adserver"
+    container = docker_client.containers.run(tag, network_mode="none", detach=True,
+                                             **as_kubernetes(planned(out / "Restyfile")))
+    try:
+        _started(container)
+        # the native, its two libraries bundled from the old host, rocks and the data folder
+        assert ask_inside(container, PORT, "/ad") == (200, "ad ad-1 [frame logged]\n")
+        assert ask_inside(container, PORT, "/healthz") == (200, "ok\n")
+    finally:
+        container.remove(force=True)
+
+
+def _started(container: Any) -> None:
+    deadline = time.monotonic() + 20
+    while b"start worker process" not in container.logs() and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
+def test_a_checkout_builds_and_answers_a_request(docker_client: Any, tmp_path: Path,
+                                                 tag: str) -> None:
+    root = checkout(tmp_path / "quotes")
+    assert main(["discover", str(root)]) == 0
+    result = build_and_tag(load_project(root / "Restyfile"), tag, quiet=True,
+                           client=docker_client)
+    container = docker_client.containers.run(tag, network_mode="none", detach=True,
+                                             **as_kubernetes(result.plan))
+    try:
+        _started(container)
+        assert ask_inside(container, PORT, "/quote") == (
+            200, "simplicity is prerequisite for reliability\n")
+        assert ask_inside(container, PORT, "/quote")[1] == "measure, then cut\n"
+        assert ask_inside(container, PORT, "/ready")[0] == 200
+    finally:
+        container.remove(force=True)

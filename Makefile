@@ -50,6 +50,7 @@ bench: venv base
 	$(PY) bench/bench_elf_fuzz.py
 	export DOCKER_HOST=$$(scripts/dockerd-up) && $(PY) bench/bench_image.py
 	export DOCKER_HOST=$$(scripts/dockerd-up) && $(PY) bench/bench_apps.py
+	export DOCKER_HOST=$$(scripts/dockerd-up) && $(PY) bench/bench_contract.py
 	export DOCKER_HOST=$$(scripts/dockerd-up) && $(PY) bench/bench_interrupt.py
 	export DOCKER_HOST=$$(scripts/dockerd-up) && $(PY) bench/bench_fleet.py
 

@@ -35,9 +35,10 @@ from __future__ import annotations
 import hashlib
 import posixpath
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from restybuild.basefacts import BaseFacts
 from restybuild.conf.effective import RUN_DIR, RUN_USER, EffectiveConf, effective_conf
 from restybuild.context import ContextEntry, walk_folder
 from restybuild.elf.bundle import BUNDLE_DIR
@@ -107,15 +108,19 @@ def _install_cmd(manager: str, pkgs: list[str]) -> str | None:
 
 
 def plan(project: Project, index: LibraryIndex | None,
-         tree: SourceTree | None = None) -> BuildPlan:
+         tree: SourceTree | None = None, facts: BaseFacts | None = None) -> BuildPlan:
     """Turn a resolved project into a build plan. Pure: what it reads of the project goes
-    through `tree`, what it knows of the base comes from `index` (the command layer chose
-    it, :func:`restybuild.lock.choose_index`); no Docker, no machine-local cache."""
+    through `tree`, what it knows of the base comes from `index` and `facts` (the command
+    layer chose them, :mod:`restybuild.lock`); no Docker, no machine-local cache. A runtime
+    package the base facts say the base has gets no package step."""
     p = project
     tree = tree if tree is not None else SourceTree()
     effective = effective_conf(p, tree)
     ctx: list[ContextEntry] = []
     rocks = _rocks_stage(p, tree, ctx)
+    if facts is not None:
+        rocks = replace(rocks, runtime_packages=tuple(
+            pkg for pkg in rocks.runtime_packages if pkg not in facts.packages))
     layers: list[Layer] = []
     natives = _natives_layer(p, index, ctx, tree)
     if p.natives:

@@ -71,7 +71,8 @@ STATEMENTS: dict[str, StatementInfo] = {s.keyword: s for s in (
     StatementInfo("rock", "rock NAME VERSION  or  rock PATH.rockspec  or  rock PATH.rock",
                   "one pinned rock", parent="rocks"),
     StatementInfo("system", "system BUILDPKG [-> RUNPKG]",
-                  "an OS package for building rocks, and the runtime package the image keeps",
+                  "an OS package for building rocks, and the runtime package the image keeps "
+                  "(no package step when the base facts say the base has it)",
                   parent="rocks"),
     StatementInfo("shared_dict", "shared_dict NAME SIZE",
                   "a `lua_shared_dict` (at least 8k) added to the effective conf"),

@@ -106,7 +106,7 @@ def planned(restyfile: Path | str) -> BuildPlan:
     from restybuild.plan import plan
 
     inputs = load(restyfile)
-    return plan(inputs.project, inputs.base.index, inputs.tree)
+    return plan(inputs.project, inputs.base.index, inputs.tree, inputs.facts)
 
 
 def lua_module(name: str, flags: str = "") -> str:

@@ -101,3 +101,16 @@ def test_the_base_facts_key_is_checked(tmp_path: Path) -> None:
 
     with pytest.raises(ConfigError, match="is not a base-facts snapshot"):
         flavor_facts(fl)
+
+
+def test_a_runtime_package_the_base_has_gets_no_package_step(tmp_path: Path) -> None:
+    from tests.conftest import planned, write_tree
+
+    rocks = ("rocks -> /usr/local/rocks {{\n    rock lua-cjson 2.1.0.10-1\n"
+             "    system libssl-dev -> {run}\n}}\n")
+    for run, step in (("ca-certificates", False), ("libmaxminddb0", True)):
+        root = tmp_path / run
+        write_tree(root, {"Restyfile": "name app\nbase debian-bookworm\n" + rocks.format(run=run)})
+        bp = planned(root / "Restyfile")
+        assert (bp.runtime_packages_cmd is not None) == step, run
+        assert bp.build_packages_cmd is not None and "libssl-dev" in bp.build_packages_cmd

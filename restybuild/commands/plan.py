@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
 
     inputs = load(args.restyfile, args.index)
     project = inputs.project
-    bp = plan(project, inputs.base.index, inputs.tree)
+    bp = plan(project, inputs.base.index, inputs.tree, inputs.facts)
     listing = "".join(f"{e.arcname}{'/' if e.is_dir else ''}\n" for e in bp.context)
     output: dict[str, Any] = {
         "dockerfile": render_dockerfile(bp),

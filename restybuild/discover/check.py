@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,9 +31,12 @@ def lint_written(restyfile: Path) -> Checked:
 
 
 def what_breaks(diags: tuple[Diagnostic, ...], folder: Path) -> list[str]:
-    """Lint's findings as lines saying what will break and how to fix it."""
+    """Lint's warnings and errors as lines saying what will break and how to fix it (its
+    info findings break nothing)."""
     out = []
     for d in diags:
+        if d.severity == "info":
+            continue
         where = os.path.relpath(d.span.file, folder)
         out.append(f"{where}:{d.span.line}:{d.span.col}: {d.severity}: {d.code} {d.message}")
         if d.hint:
@@ -43,10 +45,12 @@ def what_breaks(diags: tuple[Diagnostic, ...], folder: Path) -> list[str]:
 
 
 def build(restyfile: Path, tag: str) -> int:
-    """`restybuild build RESTYFILE -t TAG -q`, the build command's code path."""
-    from restybuild.commands import build as build_command
+    """`restybuild build RESTYFILE -t TAG -q`, parsed by the command line's own parser so
+    every option has the value the build command expects."""
+    from restybuild.cli import build_parser
 
-    args = argparse.Namespace(restyfile=str(restyfile), tag=tag, quiet=True, pull=False,
-                              index=None)
-    rc: int = build_command.run(args)
+    argv = ["build", str(restyfile), "-t", tag, "-q"]
+    args = build_parser().parse_args(argv)
+    args.argv = argv
+    rc: int = args.func(args)
     return rc

@@ -25,6 +25,7 @@ def conf(http: str, server: str = "") -> str:
 class Case:
     files: dict[str, str]
     cause: tuple[str, str, int] | None  # (code, file, line) lint must report; None: passes
+    others: tuple[tuple[str, str, int], ...] = ()  # errors of the same kind on other lines
 
 
 CASES: dict[str, Case] = {
@@ -48,6 +49,11 @@ CASES: dict[str, Case] = {
          "dep/libneeded.so.1": "@cc -Wl,-soname,libneeded.so.1\nint needed(void) { return 1; }\n",
          "natives/mod.so": NEEDS, "conf/nginx.conf": conf("")},
         ("RB501", "Restyfile", 4)),
+    "failing-certificate": Case(
+        {"Restyfile": HEAD, "conf/nginx.conf": conf(
+            "", "        listen 8443 ssl;\n        ssl_certificate certs/app.crt;\n"
+                "        ssl_certificate_key certs/app.key;\n")},
+        ("RB612", "conf/nginx.conf", 6), (("RB612", "conf/nginx.conf", 7),)),
     "passing-account": Case(
         {"Restyfile": HEAD,
          "conf/nginx.conf": "user nginx nginx;\n" + conf("")}, None),

@@ -305,6 +305,17 @@ CATCHES = [
           "nginx and the modules the image loads do not define it (nginx -t fails)",
           "conf/nginx.conf:6:13: RB611 error: unknown directive `echo`: the base's nginx and "
           "the modules the image loads do not define it (nginx -t fails)"]),
+    Case("RB612", "certificates-the-image-lacks",
+         {"Restyfile": CONF_R,
+          C: "events {}\nhttp {\n    server {\n        listen 443 ssl;\n"
+             "        ssl_certificate certs/app.crt;\n        ssl_certificate_key certs/app.key;\n"
+             "        ssl_dhparam /etc/nginx/dhparam.pem;\n    }\n}\n"},
+         ["conf/nginx.conf:5:9: RB612 error: `ssl_certificate certs/app.crt`: the image will have "
+          "no /usr/share/nginx/conf/certs/app.crt (conf/certs/app.crt does not exist)",
+          "conf/nginx.conf:6:9: RB612 error: `ssl_certificate_key certs/app.key`: the image will "
+          "have no /usr/share/nginx/conf/certs/app.key (conf/certs/app.key does not exist)",
+          "conf/nginx.conf:7:9: RB612 error: `ssl_dhparam /etc/nginx/dhparam.pem`: neither a "
+          "declared folder nor the base image has /etc/nginx/dhparam.pem"]),
     Case("RB701", "metrics-without-rock", {"Restyfile": HEAD + "metrics prometheus port 9145\n"},
          ["Restyfile:3:1: RB701 error: `metrics prometheus` needs the nginx-lua-prometheus "
           "rock"]),
@@ -520,6 +531,14 @@ NEAR_MISSES = [
              "    lua_shared_dict cache 1m;\n    server {\n        location / {\n"
              "            add_header X-A 1;\n            content_by_lua_block { ngx.say(1) }\n"
              "        }\n    }\n}\n"}, []),
+    Case("RB612", "certificates-shipped-or-left-to-run-time",
+         {"Restyfile": CONF_R, "conf/certs/app.crt": "-----BEGIN CERTIFICATE-----\n",
+          C: "events {}\nhttp {\n    server {\n        listen 443 ssl;\n"
+             "        ssl_certificate certs/app.crt;\n"
+             "        ssl_certificate_key /run/secrets/app.key;\n"
+             "        ssl_trusted_certificate $ca;\n"
+             "        lua_ssl_trusted_certificate /etc/ssl/certs/ca-certificates.crt;\n"
+             "    }\n}\n"}, []),
     Case("RB701", "rock-declared",
          {"Restyfile": HEAD + "metrics prometheus port 9145\n" + PROM_ROCK}, []),
     Case("RB702", "init-worker",
@@ -894,3 +913,14 @@ def test_rb602_a_base_file_the_base_lacks_is_an_error(lint_files: LintFiles) -> 
         "conf/nginx.conf:3:5: RB602 error: `include /etc/nginx/app.types` reads "
         "/etc/nginx/app.types, which neither a declared folder nor the base image has "
         "(nginx -t fails)"]
+
+
+def test_rb612_a_key_the_context_keeps_out_is_missing_in_the_image(lint_files: LintFiles) -> None:
+    report = lint_files({"Restyfile": CONF_R, "conf/certs/app.key": "-----BEGIN PRIVATE KEY-----\n",
+                         C: "events {}\nhttp {\n    server {\n        listen 443 ssl;\n"
+                            "        ssl_certificate_key certs/app.key;\n    }\n}\n"})
+    line, = report.of("RB612")
+    assert line == ("conf/nginx.conf:5:9: RB612 error: `ssl_certificate_key certs/app.key`: "
+                    "conf/certs/app.key is a secret, which never enters the image, so the image "
+                    "will have no /usr/share/nginx/conf/certs/app.key")
+    assert "Ingress" in (report.hint(line) or "")

@@ -1,0 +1,65 @@
+"""RB612 a file the conf loads at start that the image will not have.
+
+What: `ssl_certificate`, `ssl_certificate_key`, `ssl_trusted_certificate`,
+`ssl_client_certificate`, `ssl_dhparam`, `ssl_password_file`, `lua_ssl_trusted_certificate`
+(and their `proxy_` / `grpc_` / stream forms) naming a file no declared folder puts into
+the image, or one in the base's conf folder that the base lacks (relative paths are under
+the conf folder, as nginx reads them), or a key the context never copies (RB605). A path
+with a variable, or outside every declared
+folder and the base's conf folder, is left to verification.
+Why: nginx reads them while loading the conf: `nginx -t` fails with `cannot load
+certificate` or `BIO_new_file() failed`.
+Example: `ssl_certificate certs/app.crt;` with no `conf/certs/app.crt`.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Iterator
+
+from restybuild.conf.tree import conf_dst
+from restybuild.context import kept_out
+from restybuild.lint import Finding
+from restybuild.lint.context import LintContext
+
+CODE = "RB612"
+NAME = "conf-file-missing"
+SEVERITY = "error"
+
+LOADED = re.compile(r"(?:proxy_|grpc_|uwsgi_|lua_)?ssl_(?:certificate|certificate_key|"
+                    r"trusted_certificate|client_certificate|dhparam|password_file|crl)")
+
+
+def check(ctx: LintContext) -> Iterator[Finding]:
+    facts = ctx.facts
+    conf_prefix = conf_dst(ctx.project)
+    base_dir = facts.conf_dir.rstrip("/") + "/" if facts is not None and facts.files else None
+    for d in ctx.directives:
+        if not LOADED.fullmatch(d.name) or not d.args or "$" in d.args[0] \
+                or d.args[0].startswith(("data:", "engine:")):
+            continue
+        image = posixpath.normpath(posixpath.join(conf_prefix, d.args[0]))
+        src = ctx.image_to_project(image)
+        if src is not None:
+            path = str(ctx.root / src)
+            why = kept_out(path, False, ctx.source) if ctx.source.is_file(path) else None
+            if ctx.source.is_file(path) and why is None:
+                continue
+            if why is not None:
+                yield Finding(f"`{d.name} {d.args[0]}`: {src} is {why}, which never enters "
+                              f"the image, so the image will have no {image}", d.span,
+                              hint="keys never ship in an image: terminate TLS in front of "
+                                   "the pod (an Ingress) and listen in plain HTTP here")
+                continue
+            if facts is not None and image in facts.files:
+                continue  # the conf folder is copied over the base's, whose file stays
+            yield Finding(f"`{d.name} {d.args[0]}`: the image will have no {image} ({src} "
+                          "does not exist)", d.span,
+                          hint="add the file to the project (mounted secrets: give the path "
+                               "the Secret is mounted at, in a declared `data` folder)")
+        elif base_dir is not None and facts is not None and image.startswith(base_dir) \
+                and image not in facts.files:
+            yield Finding(f"`{d.name} {d.args[0]}`: neither a declared folder nor the base "
+                          f"image has {image}", d.span,
+                          hint="put the file in a declared folder and name its path there")

@@ -19,6 +19,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from restybuild import interrupt
@@ -225,3 +226,59 @@ def _client() -> Any:
         return connect()
     except DockerUnavailable:
         return None  # each build says so; the table has no sizes
+
+
+@dataclass(frozen=True)
+class FleetConfig:
+    """`[fleet]` of restybuild.toml in the working folder: the apps built together."""
+
+    apps: tuple[str, ...]  # Restyfiles, globs expanded, in order
+    tag: str | None = None
+    jobs: int | None = None
+    push: bool = False
+
+
+def fleet_config(folder: Path) -> FleetConfig | None:
+    """The `[fleet]` table of `folder`/restybuild.toml, or None when there is none."""
+    import glob
+
+    from restybuild.errors import ConfigError, Span
+
+    path = folder / "restybuild.toml"
+    if not path.is_file():
+        return None
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as e:
+        raise ConfigError(f"{path}: {e}") from None
+    table = raw.get("fleet")
+    if table is None:
+        return None
+    where = Span(str(path), 1, 1)
+
+    def bad(key: str, want: str) -> ConfigError:
+        return ConfigError(f"[fleet] {key} in {path} must be {want}", span=where)
+
+    apps = table.get("apps")
+    if not isinstance(apps, list) or not apps or not all(isinstance(a, str) for a in apps):
+        raise bad("apps", 'a list of Restyfile paths or globs ("services/*/Restyfile")')
+    found: list[str] = []
+    for pattern in apps:
+        matches = sorted(glob.glob(str(folder / pattern))) if glob.has_magic(pattern) \
+            else [str(folder / pattern)]
+        if not matches:
+            raise ConfigError(f"[fleet] apps: `{pattern}` matches no file in {folder}",
+                              span=where)
+        found += [os.path.relpath(m) for m in matches if os.path.relpath(m) not in found]
+    tag, jobs, push = table.get("tag"), table.get("jobs"), table.get("push", False)
+    if tag is not None and not isinstance(tag, str):
+        raise bad("tag", 'a tag pattern ("registry.example/team/{name}:1.0")')
+    if jobs is not None and (not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1):
+        raise bad("jobs", "a number, 1 or more")
+    if not isinstance(push, bool):
+        raise bad("push", "true or false")
+    return FleetConfig(tuple(found), tag, jobs, push)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -68,3 +69,45 @@ def test_index_is_for_one_restyfile(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert main(["build", *files, "--index", "x.json"]) == Exit.CONFIG
     assert main(["build", *files, "--jobs", "0"]) == Exit.CONFIG
     assert "--index names one base index" in capsys.readouterr().err
+
+
+def test_the_fleet_table_names_the_apps_and_the_command_line_wins(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from restybuild.commands import build as build_command
+    from restybuild.fleet import fleet_config
+
+    _apps(tmp_path, "services/api", "services/web")
+    (tmp_path / "restybuild.toml").write_text(
+        '[fleet]\napps = ["services/*/Restyfile"]\ntag = "reg.test:5000/{name}:1"\njobs = 2\n')
+    monkeypatch.chdir(tmp_path)
+    fleet = fleet_config(tmp_path)
+    assert fleet is not None
+    assert fleet.apps == ("services/api/Restyfile", "services/web/Restyfile")
+    assert (fleet.tag, fleet.jobs, fleet.push) == ("reg.test:5000/{name}:1", 2, False)
+    seen: dict[str, object] = {}
+
+    def fake_many(restyfiles: list[str], **kw: object) -> int:
+        seen.update(kw, restyfiles=restyfiles)
+        return 0
+
+    monkeypatch.setattr("restybuild.fleet.build_many", fake_many)
+    from restybuild.cli import build_parser
+
+    args = build_parser().parse_args(["build", "--jobs", "1"])
+    assert build_command.run(args) == 0
+    assert seen["restyfiles"] == ["services/api/Restyfile", "services/web/Restyfile"]
+    assert (seen["template"], seen["jobs"]) == ("reg.test:5000/{name}:1", 1)
+
+
+@pytest.mark.parametrize("table, message", [
+    ('[fleet]\napps = "x"\n', "[fleet] apps"),
+    ('[fleet]\napps = ["nope/*/Restyfile"]\n', "matches no file"),
+    ('[fleet]\napps = ["a/Restyfile"]\njobs = 0\n', "[fleet] jobs"),
+    ('[fleet\n', "restybuild.toml"),
+])
+def test_a_bad_fleet_table_is_a_clear_error(tmp_path: Path, table: str, message: str) -> None:
+    from restybuild.fleet import fleet_config
+
+    (tmp_path / "restybuild.toml").write_text(table)
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        fleet_config(tmp_path)

@@ -49,11 +49,13 @@ def register(sub: Any) -> None:
     p = sub.add_parser("build", help="build, verify and tag the image",
                        description=HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("restyfiles", nargs="*", metavar="RESTYFILE",
-                   help="default: ./Restyfile; several: build them all (see above)")
+                   help="default: the apps of the [fleet] table of ./restybuild.toml, else "
+                        "./Restyfile; several: build them all (see above)")
     p.add_argument("-t", "--tag", help="image tag (default: NAME:latest from the Restyfile); "
                                        "with several Restyfiles a pattern with {name}")
-    p.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
-                   help="with several Restyfiles: build N at a time (default 1)")
+    p.add_argument("-j", "--jobs", type=int, default=None, metavar="N",
+                   help="with several Restyfiles: build N at a time (default 1, or the "
+                        "[fleet] table's `jobs`)")
     p.add_argument("-q", "--quiet", action="store_true",
                    help="no progress on stderr (warnings and errors only); the result on stdout")
     p.add_argument("--push", action="store_true",
@@ -89,7 +91,19 @@ def check_tag(tag: str, push: bool) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    restyfiles = args.restyfiles or ["Restyfile"]
+    from pathlib import Path
+
+    from restybuild.fleet import fleet_config
+
+    restyfiles = args.restyfiles
+    fleet = fleet_config(Path.cwd()) if not restyfiles else None
+    if fleet is not None:  # the command line's options win over the table's
+        restyfiles = list(fleet.apps)
+        args.tag = args.tag or fleet.tag
+        args.jobs = args.jobs if args.jobs is not None else fleet.jobs
+        args.push = args.push or fleet.push
+        return _run_many(args, restyfiles)
+    restyfiles = restyfiles or ["Restyfile"]
     if len(restyfiles) > 1:
         return _run_many(args, restyfiles)
     from restybuild.build import build_and_tag
@@ -122,7 +136,8 @@ def _run_many(args: argparse.Namespace, restyfiles: list[str]) -> int:
     if args.index:
         raise ConfigError("--index names one base index: give it with one Restyfile",
                           hint="or write each app's Restyfile.lock (restybuild lock)")
-    if args.jobs < 1:
+    jobs = 1 if args.jobs is None else args.jobs
+    if jobs < 1:
         raise ConfigError(f"--jobs {args.jobs}: give 1 or more")
-    return build_many(restyfiles, template=args.tag or "{name}:latest", jobs=args.jobs,
+    return build_many(restyfiles, template=args.tag or "{name}:latest", jobs=jobs,
                       push=args.push, pull=args.pull, quiet=args.quiet)

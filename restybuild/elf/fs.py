@@ -132,6 +132,11 @@ class OverlayFS:
         self.base = base
         self.extra = {posixpath.normpath(k): v for k, v in extra.items()}
 
+    @staticmethod
+    def key(path: str) -> Hashable:
+        """The identity of a file the plan puts at image path `path`."""
+        return ("overlay", posixpath.normpath(path))
+
     def identity(self, path: str) -> Hashable | None:
         norm = posixpath.normpath(path)
         if norm in self.extra:

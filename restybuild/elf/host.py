@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 from functools import lru_cache
 
 from restybuild.elf.ldcache import (
     FALLBACK_TRUSTED,
+    CacheEntry,
+    dst_lib_of,
     musl_arch,
     musl_path,
     parse_ld_cache,
     trusted_dirs_from_ldso,
 )
-from restybuild.elf.libindex import dst_lib_of
 from restybuild.elf.loader import LoaderEnv
 from restybuild.elf.reader import NotElf, read_elf
 
@@ -34,6 +34,8 @@ def loader_platform(rtld: str | None) -> str | None:
     """
     if not rtld:
         return None
+    import subprocess  # only here: importing it costs `restybuild deps` on one file
+
     try:
         out = subprocess.run([rtld, "--list-diagnostics"], capture_output=True, timeout=10,
                              check=False).stdout.decode("utf-8", "replace")
@@ -55,6 +57,7 @@ RTLDS: dict[tuple[int, bool, int], tuple[str, ...]] = {
 }
 
 
+@lru_cache(maxsize=16)
 def rtld_for(abi: tuple[int, bool, int] | None = None,
              interp: str | None = None) -> tuple[str | None, tuple[int, bool, int]]:
     """The program interpreter of this machine for `abi` (default: its programs'), and its ABI.
@@ -106,19 +109,97 @@ def host_env(ld_library_path: str | None = None, cwd: str | None = None,
             text = None
         return LoaderEnv(libc="musl", musl_path=musl_path(text), ld_library_path=llp,
                          rtld=rtld, cwd=cwd)
-    trusted: tuple[str, ...] = ()
-    if rtld:
-        try:
-            with open(rtld, "rb") as fh:
-                trusted = trusted_dirs_from_ldso(fh.read())
-        except OSError:
-            pass
+    trusted, platform = rtld_facts(rtld)
     trusted = trusted or FALLBACK_TRUSTED.get(machine, ("/lib", "/usr/lib"))
+    return LoaderEnv(libc="glibc", trusted_dirs=trusted, cache=_ld_cache(), ld_library_path=llp,
+                     rtld=rtld, dst_lib=dst_lib_of(trusted), platform=platform, cwd=cwd)
+
+
+# What the loader reads besides the objects is read once per process: every file of one
+# run shares it (and its index by name, restybuild.elf.loader.cache_index).
+@lru_cache(maxsize=8)
+def rtld_facts(rtld: str | None) -> tuple[tuple[str, ...], str | None]:
+    """The trusted folders compiled into `rtld` and its $PLATFORM (:func:`loader_platform`).
+
+    Kept in the private cache folder (JSON) under the loader file's stamp and this CPU's
+    flags, so a run on one file neither scans ld.so nor starts it.
+    """
+    if not rtld:
+        return (), None
+    key = _rtld_key(rtld)
+    cached = _read_facts().get(key) if key else None
+    if isinstance(cached, list) and len(cached) == 2 and isinstance(cached[0], list) and \
+            all(isinstance(d, str) for d in cached[0]) and isinstance(cached[1], (str, type(None))):
+        return tuple(cached[0]), cached[1]
+    try:
+        with open(rtld, "rb") as fh:
+            trusted = trusted_dirs_from_ldso(fh.read())
+    except OSError:
+        trusted = ()
+    platform = loader_platform(rtld)
+    if key:
+        _write_facts(key, [list(trusted), platform])
+    return trusted, platform
+
+
+FACTS_FORMAT = 1
+
+
+def _rtld_key(rtld: str) -> str | None:
+    try:
+        st = os.stat(rtld)
+        with open("/proc/cpuinfo", "rb") as fh:
+            head = fh.read(1 << 16)
+    except OSError:
+        return None
+    flags = next((ln for ln in head.split(b"\n") if ln.startswith(b"flags")), b"")
+    return (f"{FACTS_FORMAT} {rtld} {st.st_dev} {st.st_ino} {st.st_size} {st.st_mtime_ns} "
+            f"{st.st_ctime_ns} {flags.decode('ascii', 'replace')}")
+
+
+def _facts_file() -> str | None:
+    from restybuild.cachedir import enabled, private_dir
+
+    folder = private_dir("host") if enabled() else None
+    return os.path.join(folder, "loaders.json") if folder else None
+
+
+def _read_facts() -> dict[str, object]:
+    path = _facts_file()
+    if path is None:
+        return {}
+    import json
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh)
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _write_facts(key: str, value: list[object]) -> None:
+    path = _facts_file()
+    if path is None:
+        return
+    import json
+
+    data = _read_facts()
+    data = dict(list(data.items())[-7:])  # a few loaders (32-bit, musl...), no more
+    data[key] = value
+    tmp = f"{path}.{os.getpid()}.tmp"
+    try:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(data, fh)
+        os.replace(tmp, path)
+    except OSError:
+        pass
+
+
+@lru_cache(maxsize=1)
+def _ld_cache() -> tuple[CacheEntry, ...]:
     try:
         with open("/etc/ld.so.cache", "rb") as fh:
-            cache = parse_ld_cache(fh.read())
+            return parse_ld_cache(fh.read())
     except OSError:
-        cache = ()
-    return LoaderEnv(libc="glibc", trusted_dirs=trusted, cache=cache, ld_library_path=llp,
-                     rtld=rtld, dst_lib=dst_lib_of(trusted), platform=loader_platform(rtld),
-                     cwd=cwd)
+        return ()

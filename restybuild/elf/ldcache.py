@@ -99,6 +99,15 @@ def trusted_dirs_from_ldso(data: bytes) -> tuple[str, ...]:
     return ()
 
 
+def dst_lib_of(trusted_dirs: tuple[str, ...]) -> str:
+    """What ``$LIB`` expands to: the first trusted folder without its leading slash.
+
+    Debian's glibc gives ``lib/x86_64-linux-gnu`` (its first trusted folder is
+    ``/lib/x86_64-linux-gnu``), Fedora's ``lib64``, upstream's ``lib``.
+    """
+    return trusted_dirs[0].strip("/") if trusted_dirs else "lib"
+
+
 #: The trusted folders when no ld.so could be read.
 FALLBACK_TRUSTED = {
     62: ("/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64", "/usr/lib64", "/lib",

@@ -28,7 +28,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     if only is not None:
         from importlib import import_module
 
-        parser = argparse.ArgumentParser(prog="restybuild")
+        from restybuild.commands import light_formatter
+
+        parser = argparse.ArgumentParser(prog="restybuild", formatter_class=light_formatter())
         sub = parser.add_subparsers(dest="command", metavar="COMMAND")
         sub.required = True
         import_module(f"restybuild.commands.{only}").register(sub)

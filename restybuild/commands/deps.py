@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import TYPE_CHECKING, Any
 
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: `restybuild deps` pays for every import
 if TYPE_CHECKING:
+    from typing import Any
+
     from restybuild.elf.bundle import BaseSpec, NativeInput, Resolved
     from restybuild.elf.facts import ElfObject
     from restybuild.elf.libindex import LibraryIndex
@@ -39,8 +41,10 @@ examples:
 
 
 def register(sub: Any) -> None:
+    from restybuild.commands import light_formatter
+
     p = sub.add_parser("deps", help="show the libraries native modules need, and from where",
-                       description=HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+                       description=HELP, formatter_class=light_formatter())
     p.add_argument("files", nargs="*", metavar="FILE.so")
     p.add_argument("--base", metavar="RECIPE|IMAGE",
                    help="a base recipe (RECIPE or RECIPE:VERSION-FLAVOR) or a local image")

@@ -10,9 +10,14 @@ from __future__ import annotations
 import os
 import posixpath
 from collections.abc import Hashable, Mapping
-from typing import Protocol
 
 from restybuild.elf.reader import ElfObject, NotElf, read_elf
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: `restybuild deps` pays for every import
+if TYPE_CHECKING:
+    from typing import Protocol
+else:  # a protocol is for the type checker only: at run time, a plain base class
+    Protocol = object
 
 
 class FileSystem(Protocol):

@@ -71,12 +71,19 @@ def _parse_new(data: bytes, start: int) -> tuple[CacheEntry, ...]:
     # extension_offset unused[3]; then nlibs of file_entry_new (flags key value osversion hwcap)
     endian = "<" if data[start + 28] in (0, 2) else ">"
     (nlibs,) = struct.unpack_from(endian + "I", data, start + 20)
-    out = []
-    for i in range(nlibs):
-        flags, key, value, _osv, hwcap = struct.unpack_from(endian + "iIIIQ", data,
-                                                            start + 48 + i * 24)
-        out.append(CacheEntry(_cstr(data, start + key), _cstr(data, start + value), flags, hwcap))
-    return tuple(out)
+    table = data[start + 48:start + 48 + nlibs * 24]
+    if len(table) < nlibs * 24:
+        raise struct.error("ld.so.cache: truncated entry table")
+    strings: dict[int, str] = {}  # an offset is shared by many entries (the folders)
+
+    def cstr(offset: int) -> str:
+        got = strings.get(offset)
+        if got is None:
+            got = strings[offset] = _cstr(data, start + offset)
+        return got
+
+    return tuple(CacheEntry(cstr(key), cstr(value), flags, hwcap) for flags, key, value, _osv,
+                 hwcap in struct.iter_unpack(endian + "iIIIQ", table))
 
 
 def _cstr(data: bytes, offset: int) -> str:

@@ -97,7 +97,6 @@ def _inputs(args: argparse.Namespace, spec: BaseSpec) -> tuple[
     """Each FILE read once: the reports of those that cannot load at all, and the others
     (spec, path, kind) grouped by the loader that resolves them (by id(spec), by path)."""
     from restybuild.elf.bundle import NativeInput, SearchDir
-    from restybuild.elf.problems import abi_problem
     from restybuild.elf.reader import NotElf, read_elf
     from restybuild.elf.tree import FileReport
 
@@ -122,7 +121,11 @@ def _inputs(args: argparse.Namespace, spec: BaseSpec) -> tuple[
             continue
         kind = f"{obj.kind}, {obj.libc or 'no libc'}"
         fspec = spec if args.base is not None else host_spec(obj, host_specs)
-        problem = abi_problem(f, obj, fspec) if not fspec.as_main else None
+        problem = None
+        if not fspec.as_main:  # this machine's loader is the file's own: it loads
+            from restybuild.elf.problems import abi_problem
+
+            problem = abi_problem(f, obj, fspec)
         if problem is not None:
             early[i] = FileReport(f, kind, (), (("error", problem[1]),), ())
             continue
@@ -154,12 +157,16 @@ def _indent(text: str) -> int:
 
 def _report(f: str, kind: str, r: Resolved, spec: BaseSpec) -> FileReport:
     from restybuild.elf.bundle import BUNDLE_DIR
-    from restybuild.elf.problems import version_message
     from restybuild.elf.tree import FileReport, rows_of
 
     names = {f"{BUNDLE_DIR}/{c.name}": c.label for c in r.bundled}
-    problems = [("warning" if vp.weak else "error", version_message(f, vp, spec, names)[1])
-                for vp in (r.closure.version_problems if r.closure else ())]
+    problems: list[tuple[str, str]] = []
+    versions = r.closure.version_problems if r.closure else ()
+    if versions:
+        from restybuild.elf.problems import version_message
+
+        problems = [("warning" if vp.weak else "error", version_message(f, vp, spec, names)[1])
+                    for vp in versions]
     if r.closure is not None and r.closure.error:
         problems.insert(0, ("error", r.closure.error))
     problems += [("note", f"{name}: {note}") for name, notes in r.skipped for note in notes]

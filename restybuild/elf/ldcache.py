@@ -74,16 +74,25 @@ def _parse_new(data: bytes, start: int) -> tuple[CacheEntry, ...]:
     table = data[start + 48:start + 48 + nlibs * 24]
     if len(table) < nlibs * 24:
         raise struct.error("ld.so.cache: truncated entry table")
-    strings: dict[int, str] = {}  # an offset is shared by many entries (the folders)
+    strings = _strings(data, start + 48 + nlibs * 24, start)
 
     def cstr(offset: int) -> str:
-        got = strings.get(offset)
-        if got is None:
-            got = strings[offset] = _cstr(data, start + offset)
-        return got
+        got = strings.get(offset)  # else an offset into another string (ldconfig merges tails)
+        return got if got is not None else _cstr(data, start + offset)
 
     return tuple(CacheEntry(cstr(key), cstr(value), flags, hwcap) for flags, key, value, _osv,
                  hwcap in struct.iter_unpack(endian + "iIIIQ", table))
+
+
+def _strings(data: bytes, at: int, base: int) -> dict[int, str]:
+    """The NUL-terminated strings from `at` to the end, by offset from `base`: split once,
+    not searched for one by one."""
+    out: dict[int, str] = {}
+    pos = at - base
+    for raw in data[at:].split(b"\0"):
+        out[pos] = raw.decode("utf-8", "surrogateescape")
+        pos += len(raw) + 1
+    return out
 
 
 def _cstr(data: bytes, offset: int) -> str:

@@ -65,7 +65,8 @@ def _arch(name: str) -> str:
 
 def build_and_tag(project: Project, tag: str, *, quiet: bool = False, pull: bool = False,
                   client: Any = None, base: BaseIndex | None = None,
-                  progress: Progress | None = None, push: bool = False) -> BuildResult:
+                  progress: Progress | None = None, push: bool = False,
+                  no_cache: bool = False) -> BuildResult:
     """Plan, build, verify; tag only a verified image; remove a failed candidate; with
     `push`, push the image once tagged (a candidate that failed is never pushed).
 
@@ -94,7 +95,7 @@ def build_and_tag(project: Project, tag: str, *, quiet: bool = False, pull: bool
     candidate: str | None = None
     try:
         progress.begin(f"building {project.name} ({len(bp.context)} context files)")
-        candidate = build_image(client, bp, dockerfile, progress, pull=pull)
+        candidate = build_image(client, bp, dockerfile, progress, pull=pull, no_cache=no_cache)
         record_candidate(candidate)
         progress.end(f"built candidate {candidate[:19]}")
         progress.begin(f"verifying candidate {candidate[:19]}: nginx -t, boot check")

@@ -32,8 +32,9 @@ def context_file(plan: BuildPlan, dockerfile: str) -> BinaryIO:
 
 
 def build_image(client: Any, plan: BuildPlan, dockerfile: str, progress: Progress,
-                pull: bool = False) -> str:
-    """Build the candidate image; return its ID. No tag is set here."""
+                pull: bool = False, no_cache: bool = False) -> str:
+    """Build the candidate image; return its ID. No tag is set here. `no_cache`: every step
+    runs again, none taken from the engine's build cache (``docker build --no-cache``)."""
     from docker.errors import APIError
 
     image_id: str | None = None
@@ -43,6 +44,7 @@ def build_image(client: Any, plan: BuildPlan, dockerfile: str, progress: Progres
             stream = client.api.build(
                 fileobj=data, custom_context=True, rm=True, forcerm=True,
                 decode=True, pull=pull, network_mode=None, timeout=BUILD_TIMEOUT,
+                nocache=no_cache,
             )
             for chunk in stream:
                 image_id = _chunk(chunk, progress) or image_id

@@ -14,8 +14,9 @@ from typing import Any
 
 from restybuild.elf.bundle import BUNDLE_DIR, session_for
 from restybuild.elf.image import read_index
+from restybuild.elf.problems import abi_problem, version_message
 from restybuild.elf.reader import NotElf
-from restybuild.natives import abi_problem, spec_from_index, version_message
+from restybuild.natives import spec_from_index
 from restybuild.plan import BuildPlan
 
 

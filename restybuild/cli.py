@@ -16,9 +16,25 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
 
-def build_parser() -> argparse.ArgumentParser:
+#: commands whose parser is built alone when they are named first: they are run from
+#: scripts and loops, where importing every command's module is most of the time
+LIGHT = ("deps",)
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every command, or of the command `only` (in LIGHT) and no other."""
     import argparse
 
+    if only is not None:
+        from importlib import import_module
+
+        from restybuild.commands import light_formatter
+
+        parser = argparse.ArgumentParser(prog="restybuild", formatter_class=light_formatter())
+        sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+        sub.required = True
+        import_module(f"restybuild.commands.{only}").register(sub)
+        return parser
     from restybuild.commands import base, build, deps, discover, k8s, lint, lock, plan, push
     from restybuild.errors import exit_table
 
@@ -79,14 +95,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args_list: list[str]) -> int:
-    from restybuild.fastpath import fast_lint, fast_plan
+    only = args_list[0] if args_list and args_list[0] in LIGHT else None
+    if only is None:
+        from restybuild.fastpath import fast_lint, fast_plan
 
-    cached = fast_plan(args_list)
-    if cached is None:
-        cached = fast_lint(args_list)
-    if cached is not None:
-        return cached
-    parser = build_parser()
+        cached = fast_plan(args_list)
+        if cached is None:
+            cached = fast_lint(args_list)
+        if cached is not None:
+            return cached
+    parser = build_parser(only)
     args = parser.parse_args(args_list)
     args.argv = args_list
     rc: int = args.func(args)

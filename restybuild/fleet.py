@@ -49,9 +49,10 @@ class App:
     readers: list[threading.Thread] = field(default_factory=list)
 
 
-def command(app: App, push: bool, pull: bool) -> list[str]:
+def command(app: App, push: bool, pull: bool, no_cache: bool = False) -> list[str]:
     cmd = [sys.executable, "-m", "restybuild", "build", app.restyfile, "-t", app.tag]
-    return cmd + (["--push"] if push else []) + (["--pull"] if pull else [])
+    return cmd + (["--push"] if push else []) + (["--pull"] if pull else []) + (
+        ["--no-cache"] if no_cache else [])
 
 
 def lint_all(apps: list[App], progress: Progress) -> None:
@@ -71,8 +72,9 @@ def _child_env() -> dict[str, str]:
     return {**os.environ, "NO_COLOR": "1"}
 
 
-def _start(app: App, push: bool, pull: bool, quiet: bool, progress: Progress) -> None:
-    cmd = command(app, push, pull) + (["-q"] if quiet else [])
+def _start(app: App, push: bool, pull: bool, quiet: bool, progress: Progress,
+           no_cache: bool = False) -> None:
+    cmd = command(app, push, pull, no_cache) + (["-q"] if quiet else [])
     app.started = time.monotonic()
     app.result = "running"
     app.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -110,7 +112,7 @@ def _finish(app: App, client: Any, progress: Progress) -> None:
 
 
 def run(apps: list[App], *, jobs: int, push: bool, pull: bool, quiet: bool,
-        progress: Progress, client: Any) -> None:
+        progress: Progress, client: Any, no_cache: bool = False) -> None:
     """Build the apps that passed lint, `jobs` at a time; fill in each one's result."""
     pending = [a for a in apps if a.code is None]
     running: list[App] = []
@@ -120,7 +122,7 @@ def run(apps: list[App], *, jobs: int, push: bool, pull: bool, quiet: bool,
         while (pending or running) and interrupt.received() is None:
             while pending and len(running) < jobs:
                 app = pending.pop(0)
-                _start(app, push, pull, quiet, progress)
+                _start(app, push, pull, quiet, progress, no_cache)
                 running.append(app)
             for app in [a for a in running if a.proc.poll() is not None]:
                 running.remove(app)
@@ -199,7 +201,7 @@ def prepare(restyfiles: list[str], template: str, push: bool) -> list[App]:
 
 
 def build_many(restyfiles: list[str], *, template: str, jobs: int, push: bool, pull: bool,
-               quiet: bool) -> int:
+               quiet: bool, no_cache: bool = False) -> int:
     """`restybuild build A B ...`: lint all, build each, print the table; the exit code."""
     apps = prepare(restyfiles, template, push)
     progress = Progress(quiet=quiet)
@@ -207,7 +209,7 @@ def build_many(restyfiles: list[str], *, template: str, jobs: int, push: bool, p
     try:
         lint_all(apps, progress)
         run(apps, jobs=jobs, push=push, pull=pull, quiet=quiet, progress=progress,
-            client=client)
+            client=client, no_cache=no_cache)
     except KeyboardInterrupt:
         pass  # the table still comes; the command line exits 130 (interrupt.check)
     finally:

@@ -25,16 +25,14 @@ from restybuild.elf.bundle import (
     resolve,
 )
 from restybuild.elf.libindex import LibraryIndex
-from restybuild.elf.loader import Lookup, VersionProblem
+from restybuild.elf.loader import Lookup
+from restybuild.elf.problems import abi_problem, version_message
 from restybuild.elf.reader import (
     ElfObject,
     NotElf,
-    machine_name,
     machine_number,
     read_elf,
-    version_key,
 )
-from restybuild.elf.verify import load_problem
 from restybuild.errors import ConfigError, Span
 from restybuild.model import Native, Project
 from restybuild.source import SourceTree
@@ -42,8 +40,6 @@ from restybuild.source import SourceTree
 PLATFORM_NOTE = ("$PLATFORM is what the loader calls the CPU: glibc on x86-64 says `haswell` "
                  "on Intel CPUs with AVX2, `x86_64` on others, so it is not known before the "
                  "image runs")
-LIBC_SONAMES = frozenset({"libc.so.6", "libm.so.6", "libdl.so.2", "libpthread.so.0",
-                          "librt.so.1", "libutil.so.1", "libresolv.so.2", "libanl.so.1"})
 
 
 @dataclass(frozen=True)
@@ -171,55 +167,12 @@ def plan_natives(project: Project, index: LibraryIndex | None,
     return NativesPlan(bundles, tuple(findings), resolved, spec)
 
 
-def abi_problem(what: str, obj: ElfObject, spec: BaseSpec) -> tuple[str, str, str] | None:
-    """(kind, message, hint) when `obj` cannot load in `spec`'s base at all."""
-    base = f"the base image {spec.label}"
-    refused = load_problem(obj, spec.abi, spec.libc)  # the loader's own words
-    if refused is not None:
-        return ("unloadable", f"{what} cannot be loaded: {refused}",
-                "rebuild it as a shared library (`-shared -fPIC`) for the base")
-    if obj.machine != spec.machine:
-        return ("machine-mismatch", f"{what} is built for {machine_name(obj.machine)}, but "
-                f"{base} runs {machine_name(spec.machine)}",
-                "rebuild it for that architecture (in the recipe's builder image)")
-    if (obj.elf_class, obj.little_endian) != (spec.elf_class, spec.little_endian):
-        return ("class-mismatch", f"{what} is a {obj.kind} ELF, but {base} runs "
-                f"{spec.elf_class}-bit {machine_name(spec.machine)}",
-                "rebuild it for the base's architecture")
-    libc = obj.libc
-    if libc is not None and libc != spec.libc:
-        hint = ("rebuild it against musl (in the recipe's builder image), or use a glibc "
-                "flavor such as bookworm" if spec.libc == "musl" else
-                "rebuild it against glibc, or use a musl flavor such as alpine")
-        return ("libc-mismatch", f"{what} is linked against {libc}, but {base} uses "
-                f"{spec.libc}", hint)
-    needs = obj.glibc_needs()
-    if spec.libc == "glibc" and spec.libc_version and needs and \
-            version_key(needs[-1]) > version_key("GLIBC_" + spec.libc_version):
-        return ("glibc-too-old", f"{what} needs {needs[-1]}, but {base} has glibc "
-                f"{spec.libc_version}", "rebuild it on a system with the base's glibc or "
-                "older (the recipe's builder image), or use a newer base")
-    return None
-
-
 def _abi_finding(what: str, obj: ElfObject, spec: BaseSpec, span: Span) -> Finding | None:
     problem = abi_problem(what, obj, spec)
     if problem is None:
         return None
     kind, message, hint = problem
     return Finding(message, span, hint=hint, kind=kind)
-
-
-def version_message(what: str, vp: VersionProblem, spec: BaseSpec,
-                    names: dict[str, str]) -> tuple[str, str]:
-    """(kind, message) for a version `what` (or what it loads) needs and does not get."""
-    who = "" if vp.requester not in names else f" (through {names[vp.requester]})"
-    if vp.version.startswith("GLIBC_") and vp.file in LIBC_SONAMES:
-        return ("glibc-too-old", f"{what} needs {vp.version}{who}, but the base image "
-                f"{spec.label} has glibc {spec.libc_version or 'without that version'}")
-    provider = names.get(vp.provider, vp.provider)
-    return ("symbol-version", f"{what} needs {vp.version} from {vp.file}{who}, which "
-            f"{provider} does not define")
 
 
 def _findings(n: Native, r: Resolved, spec: BaseSpec, packages: tuple[str, ...]) -> list[Finding]:

@@ -40,7 +40,7 @@ from pathlib import Path
 
 from restybuild.basefacts import BaseFacts
 from restybuild.conf.effective import RUN_DIR, RUN_USER, EffectiveConf, effective_conf
-from restybuild.context import ContextEntry, walk_folder
+from restybuild.context import MTIME, ContextEntry, walk_folder
 from restybuild.elf.bundle import BUNDLE_DIR
 from restybuild.elf.libindex import LibraryIndex
 from restybuild.errors import ConfigError
@@ -51,6 +51,7 @@ from restybuild.source import SourceTree
 
 __all__ = ["BUNDLE_DIR", "ROCKS_STAGE", "BuildPlan", "Layer", "plan"]
 ROCKS_STAGE = "/tmp/restybuild/rocks"
+ROCKS_OUT = "/tmp/restybuild/out"  # the rocks tree as the final stage copies it, onto /
 
 INSTALL = {
     "apt": "apt-get update && apt-get install -y --no-install-recommends {pkgs} "
@@ -85,6 +86,9 @@ class BuildPlan:
     build_packages_cmd: str | None
     runtime_packages_cmd: str | None
     rock_installs: tuple[str, ...]
+    #: copies the installed rocks tree under ROCKS_OUT (its parent folders too), every file
+    #: at the context's fixed time (MTIME): the final stage copies ROCKS_OUT onto its root
+    rocks_times_cmd: str | None
     layers: tuple[Layer, ...]
     ld_library_path: str | None
     env: tuple[tuple[str, str], ...]
@@ -99,6 +103,10 @@ class BuildPlan:
     warnings: tuple[str, ...] = ()  # rendered `file:line:col: warning: ...` messages
     user: str = RUN_USER  # the image's USER: non-root, group 0
     data: tuple[str, ...] = ()  # folders written at run time (a tmpfs, an emptyDir)
+
+    @property
+    def rocks_out(self) -> str:
+        return ROCKS_OUT
 
 
 def _install_cmd(manager: str, pkgs: list[str]) -> str | None:
@@ -212,6 +220,19 @@ def _rocks_stage(p: Project, tree: SourceTree, ctx: list[ContextEntry]) -> _Rock
                   tuple(s.runtime for s in r.system if s.runtime))
 
 
+def _rocks_out_cmd(tree: str) -> str:
+    """The rocks tree and its parents under ROCKS_OUT, root-owned, 0755 folders and one
+    time (the context's): the layer the final stage copies is the same whenever and
+    wherever it is built (``COPY`` of a folder's contents would give the folder itself
+    the time of the build)."""
+    parent = posixpath.dirname(tree.rstrip("/"))
+    chain = [ROCKS_OUT + "/".join(parent.split("/")[:i]) for i in range(1, parent.count("/") + 2)]
+    return (f"mkdir -p {shlex.quote(ROCKS_OUT + parent)} && "
+            f"cp -a {shlex.quote(tree.rstrip('/'))} {shlex.quote(ROCKS_OUT + parent)}/ && "
+            f"chmod 755 {' '.join(map(shlex.quote, chain))} && "
+            f"find {ROCKS_OUT} -exec touch -h -d @{MTIME} {{}} +")
+
+
 def _natives_layer(p: Project, index: LibraryIndex | None, ctx: list[ContextEntry],
                    tree: SourceTree) -> NativesPlan | None:
     """The natives and the libraries bundled for them (their closure against the base)."""
@@ -258,6 +279,7 @@ def _assemble(p: Project, tree: SourceTree, effective: EffectiveConf, rocks: _Ro
         build_packages_cmd=_install_cmd(fl.package_manager, list(rocks.build_packages)),
         runtime_packages_cmd=_install_cmd(fl.package_manager, list(rocks.runtime_packages)),
         rock_installs=rocks.installs,
+        rocks_times_cmd=_rocks_out_cmd(p.rocks.tree) if needs_builder and p.rocks else None,
         layers=layers,
         ld_library_path=ld_path,
         env=tuple((e.key, e.value) for e in p.env),

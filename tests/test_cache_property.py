@@ -159,10 +159,10 @@ def test_a_file_edited_while_lint_reads_it_is_not_served_stale(
             edited.append(True)
         return facts
 
-    monkeypatch.setattr("restybuild.lint.context.scan", scan_then_edit)
+    monkeypatch.setattr("restybuild.lint.luascan.scan", scan_then_edit)  # Lua files' scan
     first = run("lint", True, capsys, monkeypatch)
     assert "oops" not in first[1] and edited
-    monkeypatch.setattr("restybuild.lint.context.scan", real_scan)
+    monkeypatch.setattr("restybuild.lint.luascan.scan", real_scan)
     again = run("lint", True, capsys, monkeypatch)
     assert again == run("lint", False, capsys, monkeypatch)
     assert "shared dict `oops` is used but never declared" in again[1]

@@ -15,6 +15,10 @@ build="$here/build"
 
 cc="${CC:-cc}"
 cflags="${CFLAGS:--O2 -g}"
+# The checkout's folder never enters the binaries (debug info, __FILE__): two checkouts
+# in different folders build the same bytes, so the same natives layer.
+# (The compiler runs in the current folder: its name is in the debug info too.)
+prefix_maps=("-ffile-prefix-map=$PWD=." "-ffile-prefix-map=$here=examples/demo")
 lua_incdir="${LUA_INCDIR:-/usr/include/luajit-2.1}"
 python="${PYTHON:-python3}"
 
@@ -40,7 +44,7 @@ echo "== building the demo natives into $build"
 run mkdir -p "$build/deps" "$build/link"
 
 # shellcheck disable=SC2086 # CFLAGS is a list of flags
-run "$cc" $cflags -std=c99 -Wall -Wextra -fPIC -shared \
+run "$cc" $cflags "${prefix_maps[@]}" -std=c99 -Wall -Wextra -fPIC -shared \
     -Wl,-soname,libgreetfmt.so.1 -Wl,--no-undefined \
     -o "$build/deps/libgreetfmt.so.1" "$native/greetfmt.c"
 
@@ -51,7 +55,7 @@ run ln -sfn ../deps/libgreetfmt.so.1 "$build/link/libgreetfmt.so"
 # No -lluajit: lua_* symbols stay undefined and resolve from nginx at dlopen time.
 # No -rpath: the dependency is found through the Restyfile's search folder.
 # shellcheck disable=SC2086
-run "$cc" $cflags -std=c99 -Wall -Wextra -fPIC -shared -fvisibility=hidden \
+run "$cc" $cflags "${prefix_maps[@]}" -std=c99 -Wall -Wextra -fPIC -shared -fvisibility=hidden \
     -I"$lua_incdir" -I"$native" \
     -o "$build/greeter.so" "$native/greeter.c" \
     -L"$build/link" -lgreetfmt

@@ -33,8 +33,14 @@ stops the running ones (no tag of an unfinished app moves) and still prints
 the table. The exit code is the first failed app's (in the order given), 0
 when all are ok, 130 after Ctrl-C.
 
+--no-cache builds cold, as `docker build --no-cache` does: every step runs
+again, none is taken from the engine's build cache. --explain prints, after the
+result, each layer the final stage adds on top of the runtime base: its size,
+its digest, the step that makes it and what invalidates it.
+
 examples:
   restybuild build Restyfile.example -t restydemo:dev
+  restybuild build Restyfile.example --no-cache --explain
   restybuild build Restyfile.example -t 127.0.0.1:5000/restydemo:1.0 --push
   restybuild build apps/*/Restyfile -t 127.0.0.1:5000/team/{name}:1.0 --jobs 2 --push
 """
@@ -62,6 +68,10 @@ def register(sub: Any) -> None:
                    help="push the verified image to the tag's registry; print its digest")
     p.add_argument("--pull", action="store_true",
                    help="let the engine pull missing or newer base images from a registry")
+    p.add_argument("--no-cache", action="store_true",
+                   help="build cold: run every step again, take none from the build cache")
+    p.add_argument("--explain", action="store_true",
+                   help="print each final layer: its size and what invalidates it")
     p.add_argument("--index", metavar="FILE",
                    help="the base image's library index (default: Restyfile.lock, else the "
                         "recipe's snapshot, else read from the engine's image)")
@@ -114,10 +124,12 @@ def run(args: argparse.Namespace) -> int:
     tag = (args.tag or "{name}:latest").replace("{name}", project.name)
     check_tag(tag, args.push)  # before the build, not after it
     result = build_and_tag(project, tag, quiet=args.quiet, pull=args.pull, base=inputs.base,
-                           push=args.push)
+                           push=args.push, no_cache=args.no_cache)
     print(f"verified and tagged {tag} ({result.image_id[:19]})")
     if result.pushed is not None:
         print(result.pushed.reference)
+    if args.explain:
+        _explain(project, result)
     low = low_ports(result.plan)
     if low:
         import sys
@@ -127,6 +139,19 @@ def run(args: argparse.Namespace) -> int:
               "(Docker and Kubernetes allow it there), but with --network host it needs root",
               file=sys.stderr)
     return 0
+
+
+def _explain(project: Any, result: Any) -> None:
+    import sys
+
+    from restybuild.engine import connect
+    from restybuild.explain import explain
+
+    client = connect()
+    image = client.images.get(result.image_id)
+    base = client.images.get(result.plan.runtime_image)
+    sys.stdout.write(explain(project, result.plan, image, client.api.history(result.image_id),
+                             base.id))
 
 
 def _run_many(args: argparse.Namespace, restyfiles: list[str]) -> int:
@@ -139,5 +164,7 @@ def _run_many(args: argparse.Namespace, restyfiles: list[str]) -> int:
     jobs = 1 if args.jobs is None else args.jobs
     if jobs < 1:
         raise ConfigError(f"--jobs {args.jobs}: give 1 or more")
+    if args.explain:
+        raise ConfigError("--explain explains one image: give it with one Restyfile")
     return build_many(restyfiles, template=args.tag or "{name}:latest", jobs=jobs,
-                      push=args.push, pull=args.pull, quiet=args.quiet)
+                      push=args.push, pull=args.pull, quiet=args.quiet, no_cache=args.no_cache)

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: `restybuild deps` pays for every import
 if TYPE_CHECKING:
-    from restybuild.elf.bundle import BaseSpec, Resolved
+    from typing import Any
+
+    from restybuild.elf.bundle import BaseSpec, NativeInput, Resolved
     from restybuild.elf.facts import ElfObject
     from restybuild.elf.libindex import LibraryIndex
     from restybuild.elf.tree import FileReport
@@ -41,8 +41,10 @@ examples:
 
 
 def register(sub: Any) -> None:
+    from restybuild.commands import light_formatter
+
     p = sub.add_parser("deps", help="show the libraries native modules need, and from where",
-                       description=HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+                       description=HELP, formatter_class=light_formatter())
     p.add_argument("files", nargs="*", metavar="FILE.so")
     p.add_argument("--base", metavar="RECIPE|IMAGE",
                    help="a base recipe (RECIPE or RECIPE:VERSION-FLAVOR) or a local image")
@@ -50,35 +52,64 @@ def register(sub: Any) -> None:
                    help="a folder of libraries to bundle (repeatable, searched in order)")
     p.add_argument("--live", action="store_true",
                    help="read a recipe's image through Docker instead of its shipped index")
-    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--json", action="store_true",
+                   help="print JSON (compact: one line; see --indent)")
+    p.add_argument("--indent", type=_indent, metavar="N",
+                   help="with --json, indent nested JSON by N spaces (for reading it)")
     p.add_argument("--save-index", metavar="FILE",
                    help="also write the base's library index to FILE (a recipe snapshot)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from restybuild.elf.bundle import NativeInput, SearchDir, resolve
-    from restybuild.elf.reader import NotElf, read_elf
-    from restybuild.elf.tree import FileReport, render_text, to_json
-    from restybuild.errors import ConfigError
-    from restybuild.natives import abi_problem
+    from restybuild.elf.bundle import resolve
 
     if not args.files and not args.save_index:
+        from restybuild.errors import ConfigError
         raise ConfigError("name at least one FILE.so (or --save-index FILE)")
     spec, index = base_for(args.base, args.live)
     if args.save_index:
         if index is None:
+            from restybuild.errors import ConfigError
             raise ConfigError("--save-index needs --base")
-        Path(args.save_index).write_text(index.dumps(), encoding="utf-8")
-    search = tuple(SearchDir(d, str(Path(d).resolve())) for d in args.search)
+        with open(args.save_index, "w", encoding="utf-8") as fh:
+            fh.write(index.dumps())
+    early, pending, groups = _inputs(args, spec)
+    results = {}
+    for gspec, inputs in groups.values():  # each file once, all of one loader in one go
+        for r in resolve(gspec, list(inputs.values()))[0]:
+            results[(id(gspec), r.native.host_path)] = r
+    reports = []
+    for i, f in enumerate(args.files):
+        if i in early:
+            reports.append(early[i])
+            continue
+        fspec, path, kind = pending[i]
+        reports.append(_report(f, kind, results[(id(fspec), path)], fspec))
+    out = tuple(reports)
+    _print(args, spec, out)
+    return 1 if any(r.failed for r in out) else 0
+
+
+def _inputs(args: argparse.Namespace, spec: BaseSpec) -> tuple[
+        dict[int, FileReport], dict[int, tuple[BaseSpec, str, str]],
+        dict[int, tuple[BaseSpec, dict[str, NativeInput]]]]:
+    """Each FILE read once: the reports of those that cannot load at all, and the others
+    (spec, path, kind) grouped by the loader that resolves them (by id(spec), by path)."""
+    from restybuild.elf.bundle import NativeInput, SearchDir
+    from restybuild.elf.reader import NotElf, read_elf
+    from restybuild.elf.tree import FileReport
+
+    search = tuple(SearchDir(d, os.path.realpath(d)) for d in args.search)
     early: dict[int, FileReport] = {}
     host_specs: dict[tuple[Any, ...], BaseSpec] = {}
     pending: dict[int, tuple[BaseSpec, str, str]] = {}  # spec, path, kind
-    groups: dict[int, tuple[BaseSpec, list[NativeInput]]] = {}  # by id(spec)
+    groups: dict[int, tuple[BaseSpec, dict[str, NativeInput]]] = {}
+    cwd = os.getcwd()
     for i, f in enumerate(args.files):
         # the path as given, made absolute, never resolved: $ORIGIN is its folder (glibc's
         # l_origin is the folder of the name it opened, symlinks not followed)
-        path = os.path.join(os.getcwd(), f)
+        path = os.path.join(cwd, f)
         try:
             obj = read_elf(path)
         except NotElf as e:  # like ldd: say so, go on with the others
@@ -90,39 +121,52 @@ def run(args: argparse.Namespace) -> int:
             continue
         kind = f"{obj.kind}, {obj.libc or 'no libc'}"
         fspec = spec if args.base is not None else host_spec(obj, host_specs)
-        problem = abi_problem(f, obj, fspec) if not fspec.as_main else None
+        problem = None
+        if not fspec.as_main:  # this machine's loader is the file's own: it loads
+            from restybuild.elf.problems import abi_problem
+
+            problem = abi_problem(f, obj, fspec)
         if problem is not None:
             early[i] = FileReport(f, kind, (), (("error", problem[1]),), ())
             continue
-        groups.setdefault(id(fspec), (fspec, []))[1].append(NativeInput(path, path, obj, search))
+        group = groups.setdefault(id(fspec), (fspec, {}))[1]
+        group.setdefault(path, NativeInput(path, path, obj, search))
         pending[i] = (fspec, path, kind)
-    results = {}
-    for gspec, inputs in groups.values():
-        for r in resolve(gspec, inputs)[0]:
-            results[(id(gspec), r.native.host_path)] = r
-    reports = []
-    for i, f in enumerate(args.files):
-        if i in early:
-            reports.append(early[i])
-            continue
-        fspec, path, kind = pending[i]
-        reports.append(_report(f, kind, results[(id(fspec), path)], fspec))
-    out = tuple(reports)
-    if args.json:
-        print(json.dumps(to_json(spec, out), indent=2))
-    else:
+    return early, pending, groups
+
+
+def _print(args: argparse.Namespace, spec: BaseSpec, out: tuple[FileReport, ...]) -> None:
+    from restybuild.elf.tree import render_text, to_json
+
+    if not args.json:
         sys.stdout.write(render_text(spec, out))
-    return 1 if any(r.failed for r in out) else 0
+        return
+    import json
+
+    if args.indent is None:
+        print(json.dumps(to_json(spec, out), separators=(",", ":")))
+    else:
+        print(json.dumps(to_json(spec, out), indent=args.indent))
+
+
+def _indent(text: str) -> int:
+    if not text.isdigit() or int(text) > 16:
+        raise argparse.ArgumentTypeError(f"not a number of spaces from 0 to 16: {text!r}")
+    return int(text)
 
 
 def _report(f: str, kind: str, r: Resolved, spec: BaseSpec) -> FileReport:
     from restybuild.elf.bundle import BUNDLE_DIR
     from restybuild.elf.tree import FileReport, rows_of
-    from restybuild.natives import version_message
 
     names = {f"{BUNDLE_DIR}/{c.name}": c.label for c in r.bundled}
-    problems = [("warning" if vp.weak else "error", version_message(f, vp, spec, names)[1])
-                for vp in (r.closure.version_problems if r.closure else ())]
+    problems: list[tuple[str, str]] = []
+    versions = r.closure.version_problems if r.closure else ()
+    if versions:
+        from restybuild.elf.problems import version_message
+
+        problems = [("warning" if vp.weak else "error", version_message(f, vp, spec, names)[1])
+                    for vp in versions]
     if r.closure is not None and r.closure.error:
         problems.insert(0, ("error", r.closure.error))
     problems += [("note", f"{name}: {note}") for name, notes in r.skipped for note in notes]
@@ -159,11 +203,11 @@ def host_spec(obj: ElfObject | None = None,
 
 def base_for(base: str | None, live: bool) -> tuple[BaseSpec, LibraryIndex | None]:
     """The base to resolve against: this machine, a recipe's flavor, or a local image."""
+    if base is None:
+        return host_spec(), None
     from restybuild.elf.libindex import load_snapshot
     from restybuild.natives import spec_from_index
 
-    if base is None:
-        return host_spec(), None
     flavor = _recipe_flavor(base)
     if flavor is not None:
         if flavor.library_index and not live:

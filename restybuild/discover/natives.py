@@ -23,8 +23,8 @@ from restybuild.elf.fs import HostFS
 from restybuild.elf.ldcache import FALLBACK_TRUSTED, parse_ld_cache
 from restybuild.elf.libindex import LibraryIndex
 from restybuild.elf.loader import LoaderEnv
+from restybuild.elf.problems import LIBC_SONAMES
 from restybuild.elf.reader import ElfObject, NotElf, read_elf
-from restybuild.natives import LIBC_SONAMES
 
 #: Lua C modules of the OpenResty bundle's lualib, which every OpenResty base has
 BUNDLED = ("cjson.so", "librestysignal.so", "parser.so")

@@ -24,11 +24,9 @@ name is assumed to come from the base.
 
 from __future__ import annotations
 
-import hashlib
 import posixpath
 from collections.abc import Hashable, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass, field, replace
 
 from restybuild.elf.fs import FileSystem, OverlayFS
 from restybuild.elf.loader import Closure, Loader, LoaderEnv, Session
@@ -108,25 +106,32 @@ def resolve(spec: BaseSpec, natives: Sequence[NativeInput], *, confine: str | No
             bundle_dir: str = BUNDLE_DIR) -> tuple[tuple[Resolved, ...], tuple[Candidate, ...]]:
     """Closures of `natives` and the libraries to bundle, in name order.
 
-    `confine`: a folder no search-folder file may lead out of (the project).
+    `confine`: a folder no search-folder file may lead out of (the project). Each native is
+    resolved once for each set of bundled libraries it is resolved against: once when
+    nothing is bundled, or when the last pass bundled nothing new.
     """
     st = _State()
     if spec.env is None or spec.fs is None:
         return _unknown_base(spec, natives, st, confine), tuple(
             st.bundles[k] for k in sorted(st.bundles))
+    world = _World(spec, natives, st, bundle_dir)
+    done: dict[int, tuple[int, Closure]] = {}  # native -> (bundles count, its closure)
     changed = True
     while changed:
         changed = False
-        for nat in natives:
-            closure = _closure(spec, natives, st, nat, bundle_dir)
+        for i, nat in enumerate(natives):
+            if i in done and done[i][0] == len(st.bundles):
+                continue  # resolved against these very bundles already
+            closure = world.closure(nat)
+            done[i] = (len(st.bundles), closure)
             for lk in closure.missing:
                 if lk.error or lk.name in st.bundles or "/" in lk.name:
                     continue
                 if _bundle(spec, nat, lk.name, st, confine):
                     changed = True
     out = []
-    for nat in natives:
-        closure = _closure(spec, natives, st, nat, bundle_dir)
+    for i, nat in enumerate(natives):
+        closure = done[i][1] if done[i][0] == len(st.bundles) else world.closure(nat)
         used = {posixpath.basename(o.path) for o in closure.objects
                 if posixpath.dirname(o.path) == bundle_dir}
         out.append(Resolved(nat, closure, tuple(st.bundles[n] for n in sorted(used)),
@@ -136,9 +141,11 @@ def resolve(spec: BaseSpec, natives: Sequence[NativeInput], *, confine: str | No
 
 
 def session_for(spec: BaseSpec, fs: FileSystem, env: LoaderEnv,
-                objects: dict[Hashable, ElfObject | str] | None = None) -> Session:
-    """A process of the base: nginx started and its dynamic modules loaded, when known."""
-    loader = Loader(env, fs, objects)
+                objects: dict[Hashable, ElfObject | str] | None = None,
+                loader: Loader | None = None) -> Session:
+    """A process of the base: nginx started and its dynamic modules loaded, when known.
+    `loader`: one already made for `fs` and `env` (its caches are reused)."""
+    loader = loader if loader is not None else Loader(env, fs, objects)
     if spec.nginx and not spec.as_main and fs.identity(spec.nginx) is not None:
         s = loader.session()
         s.load_main(spec.nginx, executed=True)
@@ -149,14 +156,36 @@ def session_for(spec: BaseSpec, fs: FileSystem, env: LoaderEnv,
     return loader.session(None if spec.as_main else spec.abi)
 
 
-def _closure(spec: BaseSpec, natives: Sequence[NativeInput], st: _State, nat: NativeInput,
-             bundle_dir: str) -> Closure:
-    assert spec.env is not None and spec.fs is not None
-    overlay = {n.image_path: n.host_path for n in natives}
-    overlay.update({f"{bundle_dir}/{name}": c.path for name, c in st.bundles.items()})
-    env = spec.env.with_ld_library_path((bundle_dir, *spec.env.ld_library_path))
-    s = session_for(spec, OverlayFS(spec.fs, overlay), env, st.objects)
-    return s.load_main(nat.image_path) if spec.as_main else s.dlopen(nat.image_path)
+class _World:
+    """The simulated image of one :func:`resolve`: its loader, made again only when the
+    bundled libraries change (the ld.so.cache index and the facts read are kept)."""
+
+    def __init__(self, spec: BaseSpec, natives: Sequence[NativeInput], st: _State,
+                 bundle_dir: str) -> None:
+        assert spec.env is not None and spec.fs is not None
+        self.spec, self.st, self.bundle_dir = spec, st, bundle_dir
+        self.natives = {n.image_path: n.host_path for n in natives}
+        self.env = spec.env.with_ld_library_path((bundle_dir, *spec.env.ld_library_path))
+        for n in natives:  # their facts are known: never read them again
+            norm = posixpath.normpath(n.image_path)
+            st.objects.setdefault(OverlayFS.key(norm), n.obj if n.obj.path == norm
+                                  else replace(n.obj, path=norm))
+        self.loader: Loader | None = None
+        self.bundles = -1
+
+    def closure(self, nat: NativeInput) -> Closure:
+        """`nat` dlopen'd into nginx (or loaded as the program) in the image as it is now."""
+        assert self.spec.fs is not None
+        if self.loader is None or self.bundles != len(self.st.bundles):
+            overlay = dict(self.natives)
+            overlay.update({f"{self.bundle_dir}/{name}": c.path
+                            for name, c in self.st.bundles.items()})
+            fs = OverlayFS(self.spec.fs, overlay)
+            self.loader = (self.loader.with_fs(fs) if self.loader is not None
+                           else Loader(self.env, fs, self.st.objects))
+            self.bundles = len(self.st.bundles)
+        s = session_for(self.spec, self.loader.fs, self.env, loader=self.loader)
+        return s.load_main(nat.image_path) if self.spec.as_main else s.dlopen(nat.image_path)
 
 
 def _bundle(spec: BaseSpec, nat: NativeInput, name: str, st: _State,
@@ -176,6 +205,9 @@ def find_in_search(search: Sequence[SearchDir], name: str, abi: tuple[int, bool,
                    confine: str | None = None, libc: str = "glibc",
                    ) -> tuple[Candidate | None, tuple[str, ...], tuple[str, ...]]:
     """The first usable `name` in the `search` folders; notes on files passed over."""
+    import hashlib  # not at the top: `restybuild deps` without --search needs neither
+    from pathlib import Path
+
     notes: list[str] = []
     escaping: list[str] = []
     for d in search:

@@ -12,7 +12,10 @@ the ``e_ident`` bytes when they are not the plain ones, ``e_version``,
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: `restybuild deps` pays for every import
+if TYPE_CHECKING:
+    from typing import Any
 
 DF_1_NODEFLIB, DF_1_NOOPEN, DF_1_PIE = 0x800, 0x40, 0x08000000
 

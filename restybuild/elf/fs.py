@@ -10,9 +10,14 @@ from __future__ import annotations
 import os
 import posixpath
 from collections.abc import Hashable, Mapping
-from typing import Protocol
 
 from restybuild.elf.reader import ElfObject, NotElf, read_elf
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: `restybuild deps` pays for every import
+if TYPE_CHECKING:
+    from typing import Protocol
+else:  # a protocol is for the type checker only: at run time, a plain base class
+    Protocol = object
 
 
 class FileSystem(Protocol):
@@ -131,6 +136,11 @@ class OverlayFS:
     def __init__(self, base: FileSystem, extra: Mapping[str, str]) -> None:
         self.base = base
         self.extra = {posixpath.normpath(k): v for k, v in extra.items()}
+
+    @staticmethod
+    def key(path: str) -> Hashable:
+        """The identity of a file the plan puts at image path `path`."""
+        return ("overlay", posixpath.normpath(path))
 
     def identity(self, path: str) -> Hashable | None:
         norm = posixpath.normpath(path)

@@ -21,12 +21,13 @@ from restybuild.elf import libindex
 from restybuild.elf.ldcache import (
     FALLBACK_TRUSTED,
     CacheEntry,
+    dst_lib_of,
     musl_arch,
     musl_path,
     parse_ld_cache,
     trusted_dirs_from_ldso,
 )
-from restybuild.elf.libindex import LibraryIndex, dst_lib_of, glibc_version
+from restybuild.elf.libindex import LibraryIndex, glibc_version
 from restybuild.elf.paths import in_cwd
 from restybuild.elf.reader import ElfObject, NotElf, parse_elf
 from restybuild.errors import DockerUnavailable

@@ -71,12 +71,28 @@ def _parse_new(data: bytes, start: int) -> tuple[CacheEntry, ...]:
     # extension_offset unused[3]; then nlibs of file_entry_new (flags key value osversion hwcap)
     endian = "<" if data[start + 28] in (0, 2) else ">"
     (nlibs,) = struct.unpack_from(endian + "I", data, start + 20)
-    out = []
-    for i in range(nlibs):
-        flags, key, value, _osv, hwcap = struct.unpack_from(endian + "iIIIQ", data,
-                                                            start + 48 + i * 24)
-        out.append(CacheEntry(_cstr(data, start + key), _cstr(data, start + value), flags, hwcap))
-    return tuple(out)
+    table = data[start + 48:start + 48 + nlibs * 24]
+    if len(table) < nlibs * 24:
+        raise struct.error("ld.so.cache: truncated entry table")
+    strings = _strings(data, start + 48 + nlibs * 24, start)
+
+    def cstr(offset: int) -> str:
+        got = strings.get(offset)  # else an offset into another string (ldconfig merges tails)
+        return got if got is not None else _cstr(data, start + offset)
+
+    return tuple(CacheEntry(cstr(key), cstr(value), flags, hwcap) for flags, key, value, _osv,
+                 hwcap in struct.iter_unpack(endian + "iIIIQ", table))
+
+
+def _strings(data: bytes, at: int, base: int) -> dict[int, str]:
+    """The NUL-terminated strings from `at` to the end, by offset from `base`: split once,
+    not searched for one by one."""
+    out: dict[int, str] = {}
+    pos = at - base
+    for raw in data[at:].split(b"\0"):
+        out[pos] = raw.decode("utf-8", "surrogateescape")
+        pos += len(raw) + 1
+    return out
 
 
 def _cstr(data: bytes, offset: int) -> str:
@@ -97,6 +113,15 @@ def trusted_dirs_from_ldso(data: bytes) -> tuple[str, ...]:
         if any("lib" in d for d in dirs) and all(d.startswith("/") for d in dirs):
             return tuple(d.rstrip("/") or "/" for d in dirs)
     return ()
+
+
+def dst_lib_of(trusted_dirs: tuple[str, ...]) -> str:
+    """What ``$LIB`` expands to: the first trusted folder without its leading slash.
+
+    Debian's glibc gives ``lib/x86_64-linux-gnu`` (its first trusted folder is
+    ``/lib/x86_64-linux-gnu``), Fedora's ``lib64``, upstream's ``lib``.
+    """
+    return trusted_dirs[0].strip("/") if trusted_dirs else "lib"
 
 
 #: The trusted folders when no ld.so could be read.

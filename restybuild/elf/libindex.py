@@ -154,15 +154,6 @@ def glibc_version(objects: dict[str, ElfObject | None]) -> str:
     return ""
 
 
-def dst_lib_of(trusted_dirs: tuple[str, ...]) -> str:
-    """What ``$LIB`` expands to: the first trusted folder without its leading slash.
-
-    Debian's glibc gives ``lib/x86_64-linux-gnu`` (its first trusted folder is
-    ``/lib/x86_64-linux-gnu``), Fedora's ``lib64``, upstream's ``lib``.
-    """
-    return trusted_dirs[0].strip("/") if trusted_dirs else "lib"
-
-
 # -- the disk cache -----------------------------------------------------------------------
 def cache_dir() -> Path | None:
     """Where indexes read from images are kept (a private folder), or None: no cache."""

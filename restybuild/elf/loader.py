@@ -85,6 +85,24 @@ _MUSL_RESERVED = ("c.", "pthread.", "rt.", "m.", "dl.", "util.", "xnet.")
 __all__ = ["Closure", "Loaded", "Loader", "LoaderEnv", "Lookup", "Session", "VersionProblem"]
 
 
+_INDEXES: dict[int, tuple[tuple[CacheEntry, ...], dict[str, list[CacheEntry]]]] = {}
+
+
+def cache_index(cache: tuple[CacheEntry, ...]) -> dict[str, list[CacheEntry]]:
+    """The entries of an ld.so.cache by name, in file order; made once per cache (the
+    environments of one run share their cache tuple), not once per loader."""
+    known = _INDEXES.get(id(cache))
+    if known is not None and known[0] is cache:
+        return known[1]
+    index: dict[str, list[CacheEntry]] = {}
+    for entry in cache:
+        index.setdefault(entry.name, []).append(entry)
+    if len(_INDEXES) > 16:
+        _INDEXES.clear()
+    _INDEXES[id(cache)] = (cache, index)
+    return index
+
+
 class Loader:
     """Resolves names in one file system for one loader environment; caches what it reads."""
 
@@ -95,9 +113,15 @@ class Loader:
         #: facts by file identity; a string says why the file is not loadable. Loaders over
         #: file systems that give the same identities may share it.
         self._objects = {} if objects is None else objects
-        self._cache: dict[str, list[CacheEntry]] = {}
-        for entry in env.cache:
-            self._cache.setdefault(entry.name, []).append(entry)
+        self._cache = cache_index(env.cache)
+
+    def with_fs(self, fs: FileSystem) -> Loader:
+        """A loader of the same environment over `fs`, sharing this one's caches (the facts
+        by identity, the ld.so.cache index): `fs` must give the same identities."""
+        other = Loader.__new__(Loader)
+        other.env, other.fs, other._objects, other._cache = self.env, fs, self._objects, \
+            self._cache
+        return other
 
     def object(self, path: str) -> tuple[Hashable | None, ElfObject | str]:
         """The identity and facts of `path`; a string says why it is missing or not ELF."""

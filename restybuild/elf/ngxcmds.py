@@ -55,7 +55,11 @@ from elftools.elf.enums import (
     ENUM_RELOC_TYPE_x64,
 )
 
-from restybuild.elf.reader import EHDR_SIZE, Data, NotElf
+from restybuild.elf.reader import EHDR_SIZE, NotElf
+
+TYPE_CHECKING = False  # as in reader.py: the type alias costs nothing at run time
+if TYPE_CHECKING:
+    from restybuild.elf.reader import Data
 
 __all__ = ["ANY_CONF", "DIRECT_CONF", "MAIN_CONF", "Command", "NotElf", "commands",
            "contexts"]

@@ -32,7 +32,6 @@ from __future__ import annotations
 import mmap
 import os
 import struct
-from typing import Any, Union
 
 from restybuild.elf.facts import (
     DF_1_NODEFLIB,
@@ -65,7 +64,11 @@ MAX_STRING = 1 << 16
 STRING_BUDGET = 1 << 20
 PATH_MAX = 4096
 
-Data = Union[bytes, bytearray, mmap.mmap]
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: `restybuild deps` pays for every import
+if TYPE_CHECKING:
+    from typing import Any, Union
+
+    Data = Union[bytes, bytearray, mmap.mmap]
 
 
 class _Corrupt(Exception):

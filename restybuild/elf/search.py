@@ -10,11 +10,16 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Hashable
 from dataclasses import dataclass
-from typing import Optional, Protocol
 
 from restybuild.elf.ldcache import CacheEntry, cache_flags
 from restybuild.elf.reader import ElfObject
 from restybuild.elf.verify import open_verify
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: `restybuild deps` pays for every import
+if TYPE_CHECKING:
+    from typing import Protocol
+else:  # a protocol is for the type checker only: at run time, a plain base class
+    Protocol = object
 
 
 class ObjectSource(Protocol):
@@ -29,10 +34,10 @@ class ObjectSource(Protocol):
 class Found:
     """How one name's search ended."""
 
-    path: Optional[str]  # the file taken, None when none
+    path: str | None  # the file taken, None when none
     via: str
     tried: tuple[str, ...]  # the folders searched, in order
-    error: Optional[str]  # the loader's fatal error, if the search ended with one
+    error: str | None  # the loader's fatal error, if the search ended with one
     skipped: tuple[str, ...]  # candidates passed over: "PATH (32-bit i386)"
     cpu_dependent: tuple[str, ...]  # path entries not searched: they name $PLATFORM
 

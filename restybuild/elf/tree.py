@@ -9,10 +9,13 @@ appears.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from restybuild.elf.bundle import BUNDLE_DIR, BaseSpec, Resolved
 from restybuild.elf.loader import Lookup
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: `restybuild deps` pays for every import
+if TYPE_CHECKING:
+    from typing import Any
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from restybuild.basefacts import BaseFacts
 from restybuild.conf.tree import ConfFile, ConfTree, Directive, load_conf, to_project
 from restybuild.elf.libindex import LibraryIndex
 from restybuild.errors import ConfigError, RestyError, RestySyntaxError, Span
+from restybuild.lint.factcache import FactCache
 from restybuild.lint.luascan import LuaFacts, scan
 from restybuild.lint.modules import Providers, providers, search_patterns
 from restybuild.model import Project
@@ -151,6 +152,7 @@ class LintContext:
                 if target:
                     phases[target] = (d.name, d.ctx[0] if d.ctx else "main")
         root = str(self.root)
+        stored = FactCache()  # each file scanned only when its bytes are new
         for rel, _image in self.lua_files:
             shown = os.path.join(root, rel)
             try:
@@ -158,7 +160,8 @@ class LintContext:
             except OSError:
                 continue  # not a regular file, or gone: RB606 says so
             phase, sub = phases.get(rel, ("", "http"))
-            chunks.append(LuaChunk(shown, scan(data, shown), phase, sub))
+            chunks.append(LuaChunk(shown, stored.scan(data, shown), phase, sub))
+        stored.save()
         for d in self.directives:
             lua = d.directive.node.lua
             if lua is not None:

@@ -5,14 +5,15 @@ RUN apt-get update && apt-get install -y --no-install-recommends libfoo-dev && r
 COPY rocks/ /tmp/restybuild/rocks/
 RUN luarocks --lua-version=5.1 --tree=/usr/share/nginx/luarocks install --only-server=/tmp/restybuild/rocks/server lua-cjson 2.1.0.10-1 LUA_INCDIR=/usr/include/luajit-2.1
 RUN luarocks --lua-version=5.1 --tree=/usr/share/nginx/luarocks install --only-server=/tmp/restybuild/rocks/server penlight 1.13.1-1 LUA_INCDIR=/usr/include/luajit-2.1
+# the tree and its parent folders at one time (the context's), not the install's: the same
+# rocks give the same layer, whenever and wherever they are built
+RUN mkdir -p /tmp/restybuild/out/usr/share/nginx && cp -a /usr/share/nginx/luarocks /tmp/restybuild/out/usr/share/nginx/ && chmod 755 /tmp/restybuild/out /tmp/restybuild/out/usr /tmp/restybuild/out/usr/share /tmp/restybuild/out/usr/share/nginx && find /tmp/restybuild/out -exec touch -h -d @946684800 {} +
 
 FROM restybuild/debian-bookworm:runtime
 RUN apt-get update && apt-get install -y --no-install-recommends libfoo1 && rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*.deb
-COPY --from=rocks /usr/share/nginx/luarocks/ /usr/share/nginx/luarocks/
-# the conf folder, with the effective nginx configuration
-COPY layers/conf/ /
-# the Lua code
-COPY layers/app/ /
+# the image's settings first: they change only with the Restyfile, and every one of
+# them is a step of its own (a container the classic builder commits), so an edit to
+# the app's files rebuilds only the COPY steps that follow, never these
 ENV PRICE="costs \$5, \"cheap\"" TZ="UTC"
 LABEL io.restybuild.base="debian-bookworm:12-runtime" io.restybuild.restyfile.sha256="4d9428e1e51a5698c2f7d0e9b7560b91fba14c17568db47e1430c380d456d3fe" org.opencontainers.image.title="full-debian"
 EXPOSE 8080
@@ -21,3 +22,8 @@ USER 10001:0
 STOPSIGNAL SIGQUIT
 ENTRYPOINT []
 CMD ["/usr/sbin/nginx", "-p", "/usr/share/nginx/", "-c", "/usr/share/nginx/conf/nginx.conf"]
+COPY --from=rocks /tmp/restybuild/out/ /
+# the conf folder, with the effective nginx configuration
+COPY layers/conf/ /
+# the Lua code
+COPY layers/app/ /

@@ -2,13 +2,14 @@
 # Classic-builder syntax only (no BuildKit features).
 FROM openresty/openresty:1.21.4.3-bookworm-fat AS rocks
 RUN /usr/local/openresty/luajit/bin/luarocks --tree=/usr/local/openresty/nginx/luarocks install lua-resty-http 0.17.1-0 OPENSSL_DIR=/usr/local/openresty/openssl3
+# the tree and its parent folders at one time (the context's), not the install's: the same
+# rocks give the same layer, whenever and wherever they are built
+RUN mkdir -p /tmp/restybuild/out/usr/local/openresty/nginx && cp -a /usr/local/openresty/nginx/luarocks /tmp/restybuild/out/usr/local/openresty/nginx/ && chmod 755 /tmp/restybuild/out /tmp/restybuild/out/usr /tmp/restybuild/out/usr/local /tmp/restybuild/out/usr/local/openresty /tmp/restybuild/out/usr/local/openresty/nginx && find /tmp/restybuild/out -exec touch -h -d @946684800 {} +
 
 FROM openresty/openresty:1.21.4.3-bookworm
-COPY --from=rocks /usr/local/openresty/nginx/luarocks/ /usr/local/openresty/nginx/luarocks/
-# the conf folder, with the effective nginx configuration
-COPY layers/conf/ /
-# the Lua code
-COPY layers/app/ /
+# the image's settings first: they change only with the Restyfile, and every one of
+# them is a step of its own (a container the classic builder commits), so an edit to
+# the app's files rebuilds only the COPY steps that follow, never these
 LABEL io.restybuild.base="openresty:1.21.4.3-bookworm" io.restybuild.restyfile.sha256="cb2a2aa84b4cdc3e3c73ae2196c2cb0fb7d66f5d1205515188e101dab887f1ca" org.opencontainers.image.title="orb"
 EXPOSE 80
 # least privilege everywhere: a non-root UID of group 0 (nginx ignores `user` then)
@@ -16,3 +17,8 @@ USER 10001:0
 STOPSIGNAL SIGQUIT
 ENTRYPOINT []
 CMD ["/usr/bin/openresty", "-p", "/usr/local/openresty/nginx/", "-c", "/usr/local/openresty/nginx/conf/nginx.conf"]
+COPY --from=rocks /tmp/restybuild/out/ /
+# the conf folder, with the effective nginx configuration
+COPY layers/conf/ /
+# the Lua code
+COPY layers/app/ /

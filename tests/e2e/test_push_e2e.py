@@ -7,6 +7,7 @@ import base64
 import contextlib
 import io
 import json
+import os
 import subprocess
 import sys
 import tarfile
@@ -157,5 +158,38 @@ def test_a_registry_that_wants_credentials(docker_client: Any, auth_registry: st
         reference = out.strip()
         assert reference.startswith(f"{auth_registry}/rb-e2e/tiny@sha256:")
         assert reference in docker_client.images.get(image).attrs["RepoDigests"]
+    finally:
+        _remove(docker_client, tag)
+
+
+def test_credentials_from_a_credential_helper(docker_client: Any, auth_registry: str,
+                                              tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """`credHelpers` in the Docker config: the docker CLI's `docker-credential-NAME get`
+    protocol (the server on stdin, JSON on stdout), as the SDK runs it."""
+    tag = f"{auth_registry}/rb-e2e/helped:1"
+    image = _tiny_image(docker_client, tag)
+    try:
+        bin_dir = tmp_path / "bin"
+        bin_dir.mkdir()
+        asked = tmp_path / "asked"
+        helper = bin_dir / "docker-credential-rbtest"
+        helper.write_text("#!/bin/sh\n"
+                          f'[ "$1" = get ] || exit 1\nread server\necho "$server" >> {asked}\n'
+                          'printf \'{"ServerURL":"%s","Username":"ci","Secret":"s3cret"}\' '
+                          '"$server"\n')
+        helper.chmod(0o700)
+        monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+        config = tmp_path / "docker-config"
+        config.mkdir()
+        (config / "config.json").write_text(json.dumps({"credHelpers":
+                                                        {auth_registry: "rbtest"}}))
+        monkeypatch.setenv("DOCKER_CONFIG", str(config))
+        assert main(["push", tag, "-q"]) == 0, capsys.readouterr().err
+        out, _err = capsys.readouterr()
+        reference = out.strip()
+        assert reference.startswith(f"{auth_registry}/rb-e2e/helped@sha256:")
+        assert reference in docker_client.images.get(image).attrs["RepoDigests"]
+        assert auth_registry in asked.read_text()
     finally:
         _remove(docker_client, tag)

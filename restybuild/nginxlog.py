@@ -18,6 +18,9 @@ from restybuild.errors import Span
 ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-_]")
 BAD = re.compile(r"\[(emerg|alert|crit|error)\]")
 _WHERE = re.compile(r" in (/[^\s:]+):(\d+)\s*$")
+#: lua-nginx-module names a `*_by_lua_block`'s chunk after its conf file and line:
+#: `init_by_lua(nginx.conf:12):2: attempt to index ...` is the block's second line
+_CHUNK = re.compile(r"\b\w+_by_lua(?:_block)?\(([^():]+):(\d+)\):(\d+):\s*")
 _PREFIX = re.compile(r"^(?:nginx: |\d{4}/\d\d/\d\d \d\d:\d\d:\d\d )?\[(\w+)\] (?:\d+#\d+: )?")
 MAX_LINES = 40
 
@@ -49,7 +52,22 @@ def locate(line: str, effective: EffectiveConf) -> Located:
         if span is not None:
             message = message[:where.start()]
             line = f"{span}: {level or 'error'}: {message}"
+    elif (chunk := _CHUNK.search(message)) is not None:
+        span = _chunk_span(chunk, effective)
+        if span is not None:
+            message = message[:chunk.start()] + message[chunk.end():]
+            line = f"{span}: {level or 'error'}: {message}"
     return Located(level, message, span, line)
+
+
+def _chunk_span(chunk: re.Match[str], effective: EffectiveConf) -> Span | None:
+    """The user's line of a Lua block's error: the block starts on the chunk's conf line,
+    and its Lua is the user's text, line for line."""
+    name, conf_line, lua_line = chunk.group(1), int(chunk.group(2)), int(chunk.group(3))
+    files = [x for x in effective.files if x.image_path.rsplit("/", 1)[-1] == name]
+    if len(files) != 1:  # two included files of that name: nginx's chunk name cannot tell
+        return None
+    return files[0].origin(conf_line + lua_line - 1)
 
 
 def interesting(output: str, effective: EffectiveConf) -> list[Located]:

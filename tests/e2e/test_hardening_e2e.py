@@ -180,8 +180,10 @@ def test_verification_runs_the_candidate_as_kubernetes_will(docker_client: Any,
         build_and_tag(load_project(tmp_path / "Restyfile"), "rb-e2e/writer:test", quiet=True,
                       client=docker_client)
     assert e.value.message.startswith("boot check failed")
+    # the Lua error, at the user's line of the block (conf line 4: the io.open)
     assert any("state.txt" in n and ("Read-only" in n or "Permission denied" in n)
-               for n in e.value.notes), e.value.notes
+               for n in (e.value.message, *e.value.notes)), (e.value.message, e.value.notes)
+    assert e.value.span is not None and e.value.span.line == 4, e.value.span
 
 
 def test_a_legacy_pid_and_temp_path_are_moved_to_the_run_folder(

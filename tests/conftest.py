@@ -76,6 +76,18 @@ def registry() -> str:
     return registry_up()
 
 
+@pytest.fixture(scope="session")
+def demo_natives() -> Path:
+    """The example's natives, built by examples/demo/build.sh (as `make demo` does), once
+    per session: what Restyfile.example declares."""
+    import subprocess
+    import sys
+
+    subprocess.run(["bash", str(REPO / "examples/demo/build.sh")], check=True,
+                   capture_output=True, env={"PATH": "/usr/bin:/bin", "PYTHON": sys.executable})
+    return REPO / "examples/demo/build"
+
+
 def write_tree(root: Path, files: dict[str, str]) -> None:
     """Write `files` below `root`. A text of the form `@cc FLAGS\nC SOURCE` (or
     `@musl-gcc ...`) is compiled into a shared object (`{root}` in FLAGS is `root`),

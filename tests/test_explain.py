@@ -3,6 +3,7 @@ without a daemon: the plan's layers, the table from an image's history, the engi
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,10 +17,8 @@ from tests.conftest import REPO
 
 
 @pytest.fixture()
-def example(monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Any]:
+def example(monkeypatch: pytest.MonkeyPatch, demo_natives: Path) -> tuple[Any, Any]:
     monkeypatch.chdir(REPO)
-    if not (REPO / "examples/demo/build/greeter.so").exists():
-        pytest.skip("examples/demo/build.sh has not run")
     inputs = load("Restyfile.example")
     return inputs.project, plan(inputs.project, inputs.base.index, inputs.tree)
 

@@ -9,7 +9,6 @@ import io
 import json
 import os
 import subprocess
-import sys
 import tarfile
 import urllib.error
 import urllib.request
@@ -33,9 +32,8 @@ def _remove(client: Any, ref: str) -> None:
 
 
 def test_build_push_then_pull_the_digest_back(docker_client: Any, registry: str,
+                                              demo_natives: Path,
                                               capsys: pytest.CaptureFixture[str]) -> None:
-    subprocess.run(["bash", str(REPO / "examples/demo/build.sh")], check=True,
-                   capture_output=True, env={"PATH": "/usr/bin:/bin", "PYTHON": sys.executable})
     repo = f"{registry}/rb-e2e/example"
     tag = f"{repo}:push"
     rc = main(["build", str(REPO / "Restyfile.example"), "-t", tag, "--push", "-q"])

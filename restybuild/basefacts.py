@@ -15,8 +15,8 @@ from __future__ import annotations
 import json
 import posixpath
 import re
-from dataclasses import dataclass, field
-from functools import lru_cache
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -45,7 +45,6 @@ class BaseFacts:
     groups: tuple[str, ...] = ()
     packages: tuple[str, ...] = ()  # installed distribution packages
     files: tuple[str, ...] = ()  # the files of nginx's default conf folder (mime.types...)
-    extra: dict[str, str] = field(default_factory=dict, compare=False)
 
     def option(self, name: str) -> str | None:
         """The value of a configure option (`--conf-path`), or None."""
@@ -60,20 +59,26 @@ class BaseFacts:
                                                            "nginx.conf")
         return posixpath.dirname(conf)
 
+    @cached_property
+    def _sources(self) -> dict[str, frozenset[str]]:
+        """directive -> the files that define it (built once: lint asks per directive)."""
+        out: dict[str, set[str]] = {}
+        for name, source, _ctx in self.directives:
+            out.setdefault(name, set()).add(source)
+        return {name: frozenset(sources) for name, sources in out.items()}
+
     def known(self, directive: str, loaded: tuple[str, ...]) -> bool | None:
         """Whether nginx knows `directive` with the dynamic modules `loaded` (paths); None when
         the facts hold no directives (an older snapshot)."""
         if not self.directives:
             return None
         names = {posixpath.basename(m) for m in loaded}
-        return any(name == directive and (source == self.nginx or posixpath.basename(source)
-                                          in names)
-                   for name, source, _ctx in self.directives)
+        return any(source == self.nginx or posixpath.basename(source) in names
+                   for source in self._sources.get(directive, ()))
 
     def providers(self, directive: str) -> tuple[str, ...]:
         """The dynamic module files of the base that define `directive`."""
-        return tuple(sorted({src for name, src, _c in self.directives
-                             if name == directive and src != self.nginx}))
+        return tuple(sorted(self._sources.get(directive, frozenset()) - {self.nginx}))
 
     def to_json(self) -> dict[str, Any]:
         return {"format": FORMAT, "image": self.image, "image_id": self.image_id,

@@ -30,33 +30,31 @@ def check(ctx: LintContext) -> Iterator[Finding]:
     if tree is None or conf is None:
         return
     facts = ctx.facts
-    base = facts.files if facts is not None and facts.files else None
-    known = facts.conf_dir.rstrip("/") + "/" if facts is not None else ""  # what it lists
+    base = facts.files if facts is not None else ()
+    listed = facts.conf_dir.rstrip("/") + "/" if facts is not None else ""  # what it lists
     for u in tree.unfollowed:
         d = u.directive
         span = ctx.find_span(d)
-        in_base = None if base is None or not u.image_pattern.startswith(known) else \
-            fnmatch.filter(base, u.image_pattern)
-        if u.reason == "outside" and in_base is not None:
-            if not in_base and not any(c in d.args[0] for c in "*?["):
+        is_glob = any(c in d.args[0] for c in "*?[")
+        covered = bool(base) and u.image_pattern.startswith(listed)  # the facts can tell
+        if covered and fnmatch.filter(base, u.image_pattern):
+            continue  # the base has it (a conf folder is copied over the base's: it stays)
+        if u.reason == "outside" and covered:
+            if not is_glob:
                 yield Finding(f"`include {d.args[0]}` reads {u.image_pattern}, which neither a "
                               "declared folder nor the base image has (nginx -t fails)", span,
-                              hint=_elsewhere(base or (), u.image_pattern))
-            continue
-        if in_base:  # the conf folder is copied over the base's, whose file stays
-            continue
-        if u.reason == "outside":
+                              hint=_elsewhere(base, u.image_pattern))
+        elif u.reason == "outside":
             yield Finding(f"`include {d.args[0]}` reads {u.image_pattern}, outside every "
                           "declared folder: restybuild cannot follow it, so the edits and the "
                           "checks do not see it; the base image must have it", span,
                           severity="warning",
                           hint="declare the folder that holds it (`conf`, `lua` or `files`), "
                                "or include the file from the conf folder")
-            continue
-        is_glob = any(c in d.args[0] for c in "*?[")
-        yield Finding(f"`include {d.args[0]}` matches no file in {conf.src}", span,
-                      severity="warning" if is_glob else None,
-                      hint=None if base is None else _elsewhere(base, u.image_pattern))
+        else:
+            yield Finding(f"`include {d.args[0]}` matches no file in {conf.src}", span,
+                          severity="warning" if is_glob else None,
+                          hint=_elsewhere(base, u.image_pattern) if base else None)
 
 
 def _elsewhere(base: tuple[str, ...], image: str) -> str | None:

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from restybuild.conf.tree import conf_dst
 from restybuild.context import kept_out
 from restybuild.lint import Finding
-from restybuild.lint.context import LintContext
+from restybuild.lint.context import ConfDirective, LintContext
 
 CODE = "RB612"
 NAME = "conf-file-missing"
@@ -33,8 +33,9 @@ LOADED = re.compile(r"(?:proxy_|grpc_|uwsgi_|lua_)?ssl_(?:certificate|certificat
 
 def check(ctx: LintContext) -> Iterator[Finding]:
     facts = ctx.facts
+    base = frozenset(facts.files) if facts is not None and facts.files else None
+    base_dir = facts.conf_dir.rstrip("/") + "/" if facts is not None and base else None
     conf_prefix = conf_dst(ctx.project)
-    base_dir = facts.conf_dir.rstrip("/") + "/" if facts is not None and facts.files else None
     for d in ctx.directives:
         if not LOADED.fullmatch(d.name) or not d.args or "$" in d.args[0] \
                 or d.args[0].startswith(("data:", "engine:")):
@@ -42,24 +43,31 @@ def check(ctx: LintContext) -> Iterator[Finding]:
         image = posixpath.normpath(posixpath.join(conf_prefix, d.args[0]))
         src = ctx.image_to_project(image)
         if src is not None:
-            path = str(ctx.root / src)
-            why = kept_out(path, False, ctx.source) if ctx.source.is_file(path) else None
-            if ctx.source.is_file(path) and why is None:
-                continue
-            if why is not None:
-                yield Finding(f"`{d.name} {d.args[0]}`: {src} is {why}, which never enters "
-                              f"the image, so the image will have no {image}", d.span,
-                              hint="keys never ship in an image: terminate TLS in front of "
-                                   "the pod (an Ingress) and listen in plain HTTP here")
-                continue
-            if facts is not None and image in facts.files:
-                continue  # the conf folder is copied over the base's, whose file stays
-            yield Finding(f"`{d.name} {d.args[0]}`: the image will have no {image} ({src} "
-                          "does not exist)", d.span,
-                          hint="add the file to the project (mounted secrets: give the path "
-                               "the Secret is mounted at, in a declared `data` folder)")
-        elif base_dir is not None and facts is not None and image.startswith(base_dir) \
-                and image not in facts.files:
+            found = _shipped(ctx, d, src, image, base)
+            if found is not None:
+                yield found
+        elif base_dir is not None and base is not None and image.startswith(base_dir) \
+                and image not in base:
             yield Finding(f"`{d.name} {d.args[0]}`: neither a declared folder nor the base "
                           f"image has {image}", d.span,
                           hint="put the file in a declared folder and name its path there")
+
+
+def _shipped(ctx: LintContext, d: ConfDirective, src: str, image: str,
+             base: frozenset[str] | None) -> Finding | None:
+    """The finding for a file a declared folder would put at `image` (from `src`)."""
+    path = str(ctx.root / src)
+    if ctx.source.is_file(path):
+        why = kept_out(path, False, ctx.source)
+        if why is None:
+            return None
+        return Finding(f"`{d.name} {d.args[0]}`: {src} is {why}, which never enters the "
+                       f"image, so the image will have no {image}", d.span,
+                       hint="keys never ship in an image: terminate TLS in front of the pod "
+                            "(an Ingress) and listen in plain HTTP here")
+    if base is not None and image in base:
+        return None  # the conf folder is copied over the base's, whose file stays
+    return Finding(f"`{d.name} {d.args[0]}`: the image will have no {image} ({src} does not "
+                   "exist)", d.span,
+                   hint="add the file to the project (mounted secrets: give the path the "
+                        "Secret is mounted at, in a declared `data` folder)")

@@ -10,7 +10,7 @@ from restybuild.builder import build_image
 from restybuild.elf.libindex import LibraryIndex
 from restybuild.engine import connect, forget_candidate, image_id, local_image, record_candidate
 from restybuild.errors import ConfigError, DockerUnavailable
-from restybuild.lock import BaseIndex, choose_facts, choose_index
+from restybuild.lock import BaseIndex, choose_index
 from restybuild.model import Project
 from restybuild.plan import BuildPlan, plan
 from restybuild.progress import Progress
@@ -82,7 +82,7 @@ def build_and_tag(project: Project, tag: str, *, quiet: bool = False, pull: bool
     base = base if base is not None else choose_index(project, tree)
     # plan before asking the engine anything, unless only the engine knows the base
     live = base.index is None and bool(project.natives)
-    facts = choose_facts(project, tree).facts
+    facts = base.facts
     bp = None if live else plan(project, base.index, tree, facts)
     client = client or connect()
     index = _engine_index(client, project, base)

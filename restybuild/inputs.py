@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from restybuild.basefacts import BaseFacts
-from restybuild.lock import BaseIndex, choose_facts, choose_index
+from restybuild.lock import BaseIndex, choose_index
 from restybuild.model import Project
 from restybuild.resolve import load_project
 from restybuild.source import SourceTree
@@ -17,7 +17,11 @@ class Inputs:
     tree: SourceTree  # every look at a file, for the result cache
     project: Project
     base: BaseIndex
-    facts: BaseFacts | None = None  # what the base has besides its libraries (lint's checks)
+
+    @property
+    def facts(self) -> BaseFacts | None:
+        """What the base has besides its libraries (lint's checks), chosen with the index."""
+        return self.base.facts
 
 
 def load(restyfile: str | Path, index_file: str | None = None,
@@ -26,5 +30,4 @@ def load(restyfile: str | Path, index_file: str | None = None,
     recipe's snapshot), recording every read in `tree`."""
     tree = tree if tree is not None else SourceTree()
     project = load_project(restyfile, tree)
-    return Inputs(tree, project, choose_index(project, tree, index_file),
-                  choose_facts(project, tree).facts)
+    return Inputs(tree, project, choose_index(project, tree, index_file))

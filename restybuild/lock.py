@@ -54,6 +54,7 @@ class BaseIndex:
     index: LibraryIndex | None
     source: str  # "--index FILE", "Restyfile.lock", "the recipe's snapshot", "none"
     lock: Lock | None = None
+    facts: BaseFacts | None = None  # chosen from the same lock (:func:`choose_facts`)
 
 
 @dataclass(frozen=True)
@@ -154,14 +155,17 @@ def choose_index(project: Project, tree: SourceTree,
             raise ConfigError(f"{index_file} is not a library index: {e}",
                               hint="write one with: restybuild deps --base IMAGE "
                                    "--save-index FILE") from None
-        return BaseIndex(index, f"--index {index_file}")
+        return BaseIndex(index, f"--index {index_file}",
+                         facts=choose_facts(project, tree).facts)
     path, lock = _project_lock(project, tree)
+    facts = _facts_of(project, path, lock).facts  # from the lock read once, not twice
     if lock is not None:
-        return BaseIndex(lock.index, path.name, lock)
+        return BaseIndex(lock.index, path.name, lock, facts)
     shipped = shipped_index(project)
     if shipped is not None:
-        return BaseIndex(shipped, f"the snapshot recipe {project.flavor.recipe} ships")
-    return BaseIndex(None, "none")
+        return BaseIndex(shipped, f"the snapshot recipe {project.flavor.recipe} ships",
+                         facts=facts)
+    return BaseIndex(None, "none", facts=facts)
 
 
 def shipped_facts(project: Project) -> BaseFacts | None:
@@ -172,7 +176,10 @@ def shipped_facts(project: Project) -> BaseFacts | None:
 def choose_facts(project: Project, tree: SourceTree) -> ChosenFacts:
     """The base facts for `project`: the lock's, the recipe's snapshot, or none. A lock
     that pins facts the recipe no longer ships is refused (write the lock again)."""
-    path, lock = _project_lock(project, tree)
+    return _facts_of(project, *_project_lock(project, tree))
+
+
+def _facts_of(project: Project, path: Path, lock: Lock | None) -> ChosenFacts:
     shipped = shipped_facts(project)
     if lock is not None and lock.facts_digest:
         if lock.facts is not None:

@@ -74,6 +74,20 @@ def identity() -> list[Any]:
     return [FORMAT, list(sys.version_info[:2]), [[p, _stamp(p)] for p in _package_files()]]
 
 
+_run_identity: list[Any] = []  # identity() as this command's run found it
+
+
+def run_identity() -> list[Any]:
+    """:func:`identity`, looked at once per command (:func:`new_run` starts one)."""
+    if not _run_identity:
+        _run_identity.append(identity())
+    return _run_identity[0]  # type: ignore[no-any-return]
+
+
+def new_run() -> None:
+    _run_identity.clear()
+
+
 def _dependency_stamps() -> list[list[Any]]:
     """The installed metadata file of each library (computed when storing: slow is fine)."""
     from importlib import metadata
@@ -98,6 +112,12 @@ def _dependencies_hold(stamps: list[list[Any]]) -> bool:
 
 def lookup(kind: str, restyfile: str, variant: Any = None) -> dict[str, Any] | None:
     """The stored `kind` result for `restyfile` and `variant` if no input changed, else None."""
+    entry = lookup_entry(kind, restyfile, variant)
+    return None if entry is None else entry["output"]
+
+
+def lookup_entry(kind: str, restyfile: str, variant: Any = None) -> dict[str, Any] | None:
+    """:func:`lookup`'s whole entry: the output, its records and dependencies."""
     path = _entry_path(kind, restyfile) if enabled() else None
     if path is None:
         return None
@@ -106,7 +126,7 @@ def lookup(kind: str, restyfile: str, variant: Any = None) -> dict[str, Any] | N
             entry = marshal.load(fh)
     except (OSError, ValueError, EOFError, TypeError):
         return None
-    if not isinstance(entry, dict) or entry.get("identity") != identity() \
+    if not isinstance(entry, dict) or entry.get("identity") != run_identity() \
             or entry.get("restyfile") != os.path.abspath(restyfile) \
             or entry.get("variant") != variant \
             or not _dependencies_hold(entry.get("dependencies", [[None, None, "", 0]])):
@@ -114,17 +134,20 @@ def lookup(kind: str, restyfile: str, variant: Any = None) -> dict[str, Any] | N
     for record in entry.get("records", ()):
         if not still_valid(record):
             return None
-    output: dict[str, Any] = entry["output"]
-    return output
+    if not isinstance(entry.get("output"), dict):
+        return None
+    return entry
 
 
 def store(kind: str, restyfile: str, variant: Any, records: list[Any],
-          output: dict[str, Any]) -> None:
+          output: dict[str, Any], dependencies: list[Any] | None = None) -> None:
     """Remember `output` with the records of what it was computed from; failures only cost
-    the cache."""
+    the cache. `dependencies`: the libraries' stamps when the caller has just checked
+    them (an entry :func:`lookup_entry` gave)."""
     if not enabled():
         return
-    entry = {"identity": identity(), "dependencies": _dependency_stamps(),
+    entry = {"identity": run_identity(),
+             "dependencies": _dependency_stamps() if dependencies is None else dependencies,
              "restyfile": os.path.abspath(restyfile), "variant": variant,
              "records": [list(r) for r in records], "output": output}
     target = _entry_path(kind, restyfile)
@@ -183,7 +206,9 @@ LINT_VALUED = frozenset({"--format", "--select", "--ignore", "--failure-threshol
 
 
 def fast_plan(argv: list[str]) -> int | None:
-    """Serve `plan [RESTYFILE] [-o DIR]` from the cache; None when the slow path must run."""
+    """Serve `plan [RESTYFILE] [-o DIR]` from the cache; None when the slow path must run.
+    The first look of a command's run: it starts one (:func:`new_run`)."""
+    new_run()
     if not argv or argv[0] != "plan" or not enabled():
         return None
     positional, options = _split(argv[1:], PLAN_VALUED)
@@ -219,9 +244,12 @@ def fast_lint(argv: list[str]) -> int | None:
     positional, _options = _split(argv[1:], LINT_VALUED)
     if len(positional) > 1:
         return None
-    output = lookup("lint", positional[0] if positional else "Restyfile", lint_variant(argv))
-    if output is None:
-        return None
+    restyfile, variant = positional[0] if positional else "Restyfile", lint_variant(argv)
+    output = lookup("lint", restyfile, variant)
+    if output is None:  # maybe only Lua files changed: the Lua rules alone
+        from restybuild.lint.incremental import relint
+
+        return relint(restyfile, variant)
     sys.stdout.write(output["text"])
     code: int = output["exit"]
     return code

@@ -114,15 +114,15 @@ def lint_one(args: argparse.Namespace, restyfile: str) -> int:
     from restybuild.errors import Exit
     from restybuild.lint import output
     from restybuild.lint.config import load_config
+    from restybuild.lint.incremental import LintTree, store
     from restybuild.lint.runner import all_codes, failing, lint, rule_docs
-    from restybuild.source import SourceTree
 
     rules = all_codes()
     if not Path(restyfile).is_file():
         print(f"restybuild: error: cannot read {restyfile}: no such file", file=sys.stderr)
         return Exit.IO
     folder = Path(restyfile).resolve().parent
-    tree = SourceTree()
+    tree = LintTree()  # which reader read which file: see restybuild.lint.incremental
     cfg = load_config(folder, tree)
     fmt = args.format or cfg.get("format", "text")
     threshold = args.failure_threshold or cfg.get("failure-threshold", "error")
@@ -152,5 +152,6 @@ def lint_one(args: argparse.Namespace, restyfile: str) -> int:
         variant = fastpath.lint_variant(args.argv)
         fastpath.store("lint", restyfile, variant, tree.snapshot(),
                        {"text": text, "exit": int(exit_code)})
+        store(restyfile, variant, tree, result, fmt, threshold)
     sys.stdout.write(text)
     return exit_code

@@ -13,6 +13,10 @@ from dataclasses import dataclass
 
 from restybuild.errors import Span
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from restybuild.lint.luascan import LuaFacts
+
 SEVERITIES = ("info", "warning", "error")
 
 
@@ -37,3 +41,14 @@ class Diagnostic:
     message: str
     span: Span
     hint: str | None = None
+
+
+@dataclass(frozen=True)
+class LuaChunk:
+    """A piece of Lua: a file of a declared folder, or a `*_by_lua_block` of the conf."""
+
+    file: str  # absolute; output shows it relative to the working folder
+    facts: LuaFacts
+    phase: str = ""  # the directive for a conf block or a *_by_lua_file target
+    subsystem: str = "http"
+    block: bool = False  # a `*_by_lua_block` of the conf (else a file of a Lua folder)

@@ -13,24 +13,15 @@ from restybuild.basefacts import BaseFacts
 from restybuild.conf.tree import ConfFile, ConfTree, Directive, load_conf, to_project
 from restybuild.elf.libindex import LibraryIndex
 from restybuild.errors import ConfigError, RestyError, RestySyntaxError, Span
+from restybuild.lint import LuaChunk
 from restybuild.lint.factcache import FactCache
-from restybuild.lint.luascan import LuaFacts, scan
+from restybuild.lint.luascan import scan
 from restybuild.lint.modules import Providers, providers, search_patterns
 from restybuild.model import Project
 from restybuild.source import SourceTree
 
 LUA_BLOCK_SUFFIX = "_by_lua_block"
 LUA_FILE_SUFFIX = "_by_lua_file"
-
-
-@dataclass(frozen=True)
-class LuaChunk:
-    """A piece of Lua: a file of a declared folder, or a `*_by_lua_block` of the conf."""
-
-    file: str  # absolute; output shows it relative to the working folder
-    facts: LuaFacts
-    phase: str = ""  # the directive for a conf block or a *_by_lua_file target
-    subsystem: str = "http"
 
 
 @dataclass(frozen=True)
@@ -153,10 +144,11 @@ class LintContext:
                     phases[target] = (d.name, d.ctx[0] if d.ctx else "main")
         root = str(self.root)
         stored = FactCache()  # each file scanned only when its bytes are new
+        read = getattr(self.source, "read_lua", self.source.read_bytes)  # see LintTree
         for rel, _image in self.lua_files:
             shown = os.path.join(root, rel)
             try:
-                data = self.source.read_bytes(shown)
+                data = read(shown)
             except OSError:
                 continue  # not a regular file, or gone: RB606 says so
             phase, sub = phases.get(rel, ("", "http"))
@@ -167,7 +159,8 @@ class LintContext:
             if lua is not None:
                 facts = scan(lua.text.encode("utf-8", "surrogateescape"), d.file,
                              line_offset=lua.start.line - 1, col_offset=lua.start.col - 1)
-                chunks.append(LuaChunk(d.file, facts, d.name, d.ctx[0] if d.ctx else "main"))
+                chunks.append(LuaChunk(d.file, facts, d.name, d.ctx[0] if d.ctx else "main",
+                                       block=True))
         return chunks
 
     @cached_property

@@ -17,11 +17,14 @@ import hashlib
 import json
 import os
 from functools import lru_cache
-from typing import Any
 
 from restybuild.errors import Span
 from restybuild.lint import luascan
 from restybuild.lint.luascan import LuaFacts, Use
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs the fast paths
+if TYPE_CHECKING:
+    from typing import Any
 
 FORMAT = 1
 MAX_ENTRIES = 20000  # files of every project linted on this machine, most recent kept
@@ -86,7 +89,10 @@ def from_json(data: Any) -> LuaFacts | None:
 class FactCache:
     """The stored facts for one lint run: :meth:`scan` each file, then :meth:`save`."""
 
-    def __init__(self) -> None:
+    def __init__(self, identity: str | None = None) -> None:
+        """`identity`: :func:`scanner_identity` when the caller knows it still holds (the
+        incremental lint's entry checks the scanner's files and libraries)."""
+        self.identity = identity
         self.path = _path()
         self.entries: dict[str, Any] = self._load() if self.path else {}
         self.used: dict[str, Any] = {}
@@ -108,7 +114,9 @@ class FactCache:
         """The facts of the Lua file `file` whose bytes are `source`: stored, or scanned."""
         if self.path is None:
             return luascan.scan(source, file)
-        h = hashlib.sha256(scanner_identity().encode())
+        if self.identity is None:
+            self.identity = scanner_identity()
+        h = hashlib.sha256(self.identity.encode())
         h.update(f"\0{file}\0".encode("utf-8", "surrogateescape"))
         h.update(source)
         key = h.hexdigest()

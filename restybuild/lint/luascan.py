@@ -13,9 +13,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
 
 from restybuild.errors import Span
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs the fast paths
+if TYPE_CHECKING:
+    from typing import Any
 
 #: module -> (function, index of the dict-name argument): libraries that take a dict name.
 DICT_TAKERS: dict[str, tuple[tuple[str, int], ...]] = {

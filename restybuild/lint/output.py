@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from restybuild import __version__
 from restybuild.lint import Diagnostic
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs the fast paths
+if TYPE_CHECKING:
+    from typing import Any
 
 #: The JSON output's schema (also in `restybuild lint --json-schema`).
 JSON_SCHEMA: dict[str, Any] = {

@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from restybuild.errors import ConfigError, RestyError, RestySyntaxError, Span
 from restybuild.lint import Diagnostic, Finding, severity_rank
 from restybuild.lint.context import build_context
+from restybuild.lint.incremental import partial
 from restybuild.lint.rules import RULES
+from restybuild.lint.suppress import suppress
 from restybuild.source import SourceTree
 
 #: Codes of the framework's own diagnostics.
@@ -21,7 +22,6 @@ META_RULES = {
     "RB003": ("conf-conflict", "error"),
     "RB004": ("ignore-without-reason", "warning"),
 }
-SUPPRESS = re.compile(r"(?:#|--)\s*restybuild:\s*ignore=(?P<codes>[A-Z0-9,]+)(?P<reason>[^\n]*)")
 
 
 #: What the framework's own diagnostics are about, for SARIF readers.
@@ -59,26 +59,13 @@ def all_codes() -> dict[str, tuple[str, str]]:
 class LintResult:
     diagnostics: tuple[Diagnostic, ...]
     syntax_error: bool
+    #: what a lint after a Lua edit needs to run the Lua rules alone (plain data; see
+    #: restybuild.lint.incremental.partial), None when the lint stopped before the rules
+    partial: dict[str, Any] | None = None
 
 
 def _matches(code: str, patterns: tuple[str, ...]) -> bool:
     return any(code.startswith(p) for p in patterns)
-
-
-def _suppressions(path: Path, tree: SourceTree) -> dict[int, tuple[set[str], bool, bool]]:
-    """line -> (codes, has a reason, the comment stands on a line of its own)."""
-    out: dict[int, tuple[set[str], bool, bool]] = {}
-    try:
-        text = tree.read_text(str(path))
-    except OSError:
-        return out
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        m = SUPPRESS.search(line)
-        if m:
-            alone = line[: m.start()].strip() == ""
-            out[lineno] = (set(m.group("codes").split(",")), bool(m.group("reason").strip()),
-                           alone)
-    return out
 
 
 def lint(restyfile: str, options: dict[str, Any], select: tuple[str, ...] = (),
@@ -102,9 +89,19 @@ def lint(restyfile: str, options: dict[str, Any], select: tuple[str, ...] = (),
         return (not select or _matches(code, select)) and not _matches(code, ignore)
 
     ctx = build_context(project, options, loaded.base.index, loaded.tree, loaded.facts)
+    order: list[list[Any]] = []  # [code, severity, diagnostics or None, rule module, env]
     for rule in RULES:
-        if wanted(rule.CODE):
-            diags.extend(_diag(rule.CODE, rule.SEVERITY, f) for f in rule.check(ctx))
+        if not wanted(rule.CODE):
+            continue
+        if getattr(rule, "LUA", False):
+            env = rule.env(ctx)
+            found = [_diag(rule.CODE, rule.SEVERITY, f) for f in rule.check_lua(
+                env, ctx.lua_chunks)]
+            order.append([rule.CODE, rule.SEVERITY, None, rule.__name__, env])
+        else:
+            found = [_diag(rule.CODE, rule.SEVERITY, f) for f in rule.check(ctx)]
+            order.append([rule.CODE, rule.SEVERITY, found, None, None])
+        diags.extend(found)
     if ctx.conf_tree is not None and wanted("RB003"):
         from restybuild.conf.effective import edits
 
@@ -113,9 +110,10 @@ def lint(restyfile: str, options: dict[str, Any], select: tuple[str, ...] = (),
         except RestyError as e:
             if e.span is not None:
                 diags.append(_meta("RB003", e))
-    kept = tuple(d for d in _suppress(diags, tree) if wanted(d.code))
+                order.append(["RB003", "error", [diags[-1]], None, None])
+    kept = tuple(d for d in suppress(diags, tree) if wanted(d.code))
     conf_syntax = any(d.code == "RB601" for d in kept)  # a syntax error in an input: exit 2
-    return LintResult(kept, conf_syntax)
+    return LintResult(kept, conf_syntax, partial(ctx, order, select, ignore))
 
 
 def _absolute(span: Span) -> Span:
@@ -129,34 +127,6 @@ def _meta(code: str, e: RestyError) -> Diagnostic:
 
 def _diag(code: str, severity: str, f: Finding) -> Diagnostic:
     return Diagnostic(code, f.severity or severity, f.message, _absolute(f.span), f.hint)
-
-
-def _suppress(diags: list[Diagnostic], tree: SourceTree) -> tuple[Diagnostic, ...]:
-    cache: dict[str, dict[int, tuple[set[str], bool, bool]]] = {}
-    out: list[Diagnostic] = []
-    flagged: set[tuple[str, int]] = set()
-    for d in diags:
-        file = d.span.file
-        if file not in cache:
-            cache[file] = _suppressions(Path(file), tree) if tree.is_file(file) else {}
-        sup = cache[file]
-        hit = None
-        same, above = sup.get(d.span.line), sup.get(d.span.line - 1)
-        if same is not None and d.code in same[0]:
-            hit = (d.span.line, same[1])
-        elif above is not None and above[2] and d.code in above[0]:
-            hit = (d.span.line - 1, above[1])
-        if hit is None:
-            out.append(d)
-            continue
-        line, has_reason = hit
-        if not has_reason and (file, line) not in flagged:
-            flagged.add((file, line))
-            out.append(Diagnostic("RB004", "warning",
-                                  f"`restybuild: ignore={d.code}` gives no reason",
-                                  Span(file, line, 1), "say why after the codes"))
-    out.sort(key=lambda d: (d.span.file, d.span.line, d.span.col, d.code))
-    return tuple(out)
 
 
 def failing(diags: tuple[Diagnostic, ...], threshold: str) -> bool:

@@ -13,27 +13,46 @@ to `pcall`) is an optional module: info, not an error.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
-from restybuild.lint import Finding
-from restybuild.lint.context import LintContext
+from restybuild.lint import Finding, LuaChunk
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from restybuild.lint.context import LintContext
 
 CODE = "RB101"
 NAME = "unresolved-require"
 SEVERITY = "error"
+#: its findings depend on the Lua code: after a Lua edit, :func:`check_lua` runs alone on
+#: :func:`env` as stored (restybuild.lint.incremental)
+LUA = True
+
+
+def env(ctx: LintContext) -> Any:
+    """What provides each module the code requires, and what would: {name: [who, suggest]}."""
+    prov = ctx.providers
+    names = sorted({u.name for c in ctx.lua_chunks for u in c.facts.requires if u.name})
+    who = {n: prov.who(n) for n in names}
+    return {"who": {n: [w, None if w else prov.suggest(n)] for n, w in who.items()},
+            "unknown_rocks": list(prov.unknown_rocks)}
 
 
 def check(ctx: LintContext) -> Iterator[Finding]:
-    prov = ctx.providers
-    for chunk in ctx.lua_chunks:
+    return check_lua(env(ctx), ctx.lua_chunks)
+
+
+def check_lua(env: Any, chunks: list[LuaChunk]) -> Iterator[Finding]:
+    for chunk in chunks:
         for use in chunk.facts.requires:
-            if use.name is None or prov.who(use.name) is not None:
+            if use.name is None or env["who"][use.name][0] is not None:
                 continue
-            hint = prov.suggest(use.name)
+            hint = env["who"][use.name][1]
             severity = None
-            if prov.unknown_rocks:
+            if env["unknown_rocks"]:
                 severity = "warning"
                 hint = (hint + "; " if hint else "") + "the modules of " + ", ".join(
-                    prov.unknown_rocks) + " could not be read offline and may provide it"
+                    env["unknown_rocks"]) + " could not be read offline and may provide it"
             optional = ""
             if use.via == "pcall":
                 severity = "info"

@@ -11,13 +11,20 @@ Example: `local d = ngx.shared.result_dict` without `shared_dict result_dict 10m
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
-from restybuild.lint import Finding
-from restybuild.lint.context import LintContext
+from restybuild.lint import Finding, LuaChunk
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from restybuild.lint.context import LintContext
 
 CODE = "RB201"
 NAME = "undeclared-shared-dict"
 SEVERITY = "error"
+#: its findings depend on the Lua code: after a Lua edit, :func:`check_lua` runs alone on
+#: :func:`env` as stored (restybuild.lint.incremental)
+LUA = True
 
 
 def declared(ctx: LintContext) -> dict[str, set[str]]:
@@ -32,9 +39,17 @@ def declared(ctx: LintContext) -> dict[str, set[str]]:
     return out
 
 
+def env(ctx: LintContext) -> Any:
+    return {k: sorted(v) for k, v in declared(ctx).items()}
+
+
 def check(ctx: LintContext) -> Iterator[Finding]:
-    have = declared(ctx)
-    for chunk in ctx.lua_chunks:
+    return check_lua(env(ctx), ctx.lua_chunks)
+
+
+def check_lua(env: Any, chunks: list[LuaChunk]) -> Iterator[Finding]:
+    have = {k: set(v) for k, v in env.items()}
+    for chunk in chunks:
         for use in chunk.facts.dicts:
             if use.name is None:
                 continue

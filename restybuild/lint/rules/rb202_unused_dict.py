@@ -8,20 +8,39 @@ Example: `shared_dict old_cache 100m` left over from a removed feature.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
-from restybuild.lint import Finding
-from restybuild.lint.context import LintContext
+from restybuild.errors import Span
+from restybuild.lint import Finding, LuaChunk
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from restybuild.lint.context import LintContext
 
 CODE = "RB202"
 NAME = "unused-shared-dict"
 SEVERITY = "warning"
+#: its findings depend on the Lua code: after a Lua edit, :func:`check_lua` runs alone on
+#: :func:`env` as stored (restybuild.lint.incremental)
+LUA = True
+
+
+def env(ctx: LintContext) -> Any:
+    """The dicts the Restyfile declares: name and place."""
+    return [[d.name, d.span.file, d.span.line, d.span.col, d.span.end_line, d.span.end_col]
+            for d in ctx.project.shared_dicts]
 
 
 def check(ctx: LintContext) -> Iterator[Finding]:
-    used = {u.name for c in ctx.lua_chunks for u in c.facts.dicts}
+    return check_lua(env(ctx), ctx.lua_chunks)
+
+
+def check_lua(env: Any, chunks: list[LuaChunk]) -> Iterator[Finding]:
+    used = {u.name for c in chunks for u in c.facts.dicts}
     if None in used:
         return  # a computed name may use any of them
-    for d in ctx.project.shared_dicts:
-        if d.name not in used:
-            yield Finding(f"shared dict `{d.name}` is declared but no Lua code uses it",
-                          d.span, hint="remove it, or suppress this if a library uses it")
+    for name, file, line, col, end_line, end_col in env:
+        if name not in used:
+            yield Finding(f"shared dict `{name}` is declared but no Lua code uses it",
+                          Span(file, line, col, end_line, end_col),
+                          hint="remove it, or suppress this if a library uses it")

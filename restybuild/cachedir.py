@@ -98,6 +98,28 @@ def _warn(path: str, problem: str) -> None:
           file=sys.stderr)
 
 
+def read_private(path: str) -> bytes | None:
+    """The bytes of the cache file `path` when it is a regular file (not a symlink) of this
+    user that nobody else may write; else None (then it is ignored, as a miss)."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError:
+        return None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_uid != os.geteuid() or st.st_mode & 0o022:
+            return None
+        chunks = []
+        while chunk := os.read(fd, 1 << 20):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
 def enabled() -> bool:
     """Caches are on unless RESTYBUILD_NO_CACHE is set (to anything but 0)."""
     return os.environ.get("RESTYBUILD_NO_CACHE", "") in ("", "0")

@@ -21,7 +21,7 @@ import marshal
 import os
 import sys
 
-from restybuild.cachedir import enabled, private_dir
+from restybuild.cachedir import enabled, private_dir, read_private
 from restybuild.source import still_valid
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs the warm path
@@ -121,10 +121,10 @@ def lookup_entry(kind: str, restyfile: str, variant: Any = None) -> dict[str, An
     path = _entry_path(kind, restyfile) if enabled() else None
     if path is None:
         return None
+    data = read_private(path)  # another user's file, or a symlink: not ours, a miss
     try:
-        with open(path, "rb") as fh:
-            entry = marshal.load(fh)
-    except (OSError, ValueError, EOFError, TypeError):
+        entry = marshal.loads(data) if data is not None else None
+    except (ValueError, EOFError, TypeError):
         return None
     if not isinstance(entry, dict) or entry.get("identity") != run_identity() \
             or entry.get("restyfile") != os.path.abspath(restyfile) \

@@ -9,6 +9,7 @@ inline suppressions and the configuration. The registry is an explicit tuple
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 from restybuild.errors import Span
@@ -18,6 +19,15 @@ if TYPE_CHECKING:
     from restybuild.lint.luascan import LuaFacts
 
 SEVERITIES = ("info", "warning", "error")
+
+
+def show_path(path: str) -> str:
+    """`path` relative to the working folder when it is below or beside it."""
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return path
+    return path if rel.startswith(os.pardir + os.sep + os.pardir) else rel
 
 
 def severity_rank(severity: str) -> int:

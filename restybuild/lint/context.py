@@ -13,7 +13,7 @@ from restybuild.basefacts import BaseFacts
 from restybuild.conf.tree import ConfFile, ConfTree, Directive, load_conf, to_project
 from restybuild.elf.libindex import LibraryIndex
 from restybuild.errors import ConfigError, RestyError, RestySyntaxError, Span
-from restybuild.lint import LuaChunk
+from restybuild.lint import LuaChunk, show_path
 from restybuild.lint.factcache import FactCache
 from restybuild.lint.luascan import scan
 from restybuild.lint.modules import Providers, providers, search_patterns
@@ -184,15 +184,6 @@ class LintContext:
     def where(span: Span) -> str:
         """A span as the output shows it: relative to the working folder."""
         return f"{show_path(span.file)}:{span.line}:{span.col}"
-
-
-def show_path(path: str) -> str:
-    """`path` relative to the working folder when it is below or beside it."""
-    try:
-        rel = os.path.relpath(path)
-    except ValueError:
-        return path
-    return path if rel.startswith(os.pardir + os.sep + os.pardir) else rel
 
 
 def build_context(project: Project, options: dict[str, Any],

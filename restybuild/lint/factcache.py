@@ -100,10 +100,12 @@ class FactCache:
 
     def _load(self) -> dict[str, Any]:
         assert self.path is not None
+        from restybuild.cachedir import read_private
+
+        raw = read_private(self.path)  # another user's file, or a symlink: ignored
         try:
-            with open(self.path, encoding="utf-8") as fh:
-                data = json.load(fh)
-        except (OSError, ValueError):
+            data = json.loads(raw) if raw is not None else None
+        except ValueError:
             return {}
         if not isinstance(data, dict) or data.get("format") != FORMAT or \
                 not isinstance(data.get("entries"), dict):

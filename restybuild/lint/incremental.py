@@ -179,15 +179,18 @@ def relint(restyfile: str, variant: str) -> int | None:
         return None
     data: dict[str, Any] = entry["output"]
     tree = LintTree()
-    diags = diagnostics(data, tree)
-    if diags is None:
-        return None
-    text = output.as_json(diags) if data["format"] == "json" else output.text(diags)
-    if any(d.code == "RB601" for d in diags):
-        code = 2  # Exit.SYNTAX: a syntax error in an input
-    else:
-        limit = severity_rank(data["threshold"])
-        code = 1 if any(severity_rank(d.severity) >= limit for d in diags) else 0
+    try:
+        diags = diagnostics(data, tree)
+        if diags is None:
+            return None
+        text = output.as_json(diags) if data["format"] == "json" else output.text(diags)
+        if any(d.code == "RB601" for d in diags):
+            code = 2  # Exit.SYNTAX: a syntax error in an input
+        else:
+            limit = severity_rank(data["threshold"])
+            code = 1 if any(severity_rank(d.severity) >= limit for d in diags) else 0
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError, ImportError):
+        return None  # an entry of another shape (damaged, older): the full lint
     records = [*data["records"], *(list(r) for r in tree.snapshot())]
     fastpath.store("lint", restyfile, variant, records, {"text": text, "exit": code},
                    entry["dependencies"])

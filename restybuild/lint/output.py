@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from restybuild import __version__
-from restybuild.lint import Diagnostic
+from restybuild.lint import Diagnostic, show_path
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs the fast paths
 if TYPE_CHECKING:
@@ -43,8 +43,6 @@ JSON_SCHEMA: dict[str, Any] = {
 
 
 def _rel(path: str) -> str:
-    from restybuild.lint.context import show_path
-
     return show_path(path)
 
 

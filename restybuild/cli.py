@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 #: commands whose parser is built alone when they are named first: they are run from
 #: scripts and loops, where importing every command's module is most of the time
-LIGHT = ("deps",)
+LIGHT = ("deps", "lint")
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
@@ -96,7 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(args_list: list[str]) -> int:
     only = args_list[0] if args_list and args_list[0] in LIGHT else None
-    if only is None:
+    if only in (None, "lint"):  # the result caches of plan and lint
         from restybuild.fastpath import fast_lint, fast_plan
 
         cached = fast_plan(args_list)

@@ -84,7 +84,7 @@ def partial(ctx: LintContext, order: list[list[Any]], select: tuple[str, ...],
             ignore: tuple[str, ...]) -> dict[str, Any] | None:
     """What :func:`relint` needs (see the module docstring), or None when the Lua files were
     read by something else than the scan and the suppressions."""
-    from restybuild.lint.factcache import scanner_identity, to_json
+    from restybuild.lint.factcache import to_json
 
     tree = ctx.source
     if not isinstance(tree, LintTree) or tree.lua & tree.other:
@@ -96,7 +96,6 @@ def partial(ctx: LintContext, order: list[list[Any]], select: tuple[str, ...],
         "rules": [[code, severity, None if found is None else [_diag_data(d) for d in found],
                    module, env] for code, severity, found, module, env in order],
         "files": files, "blocks": blocks, "select": list(select), "ignore": list(ignore),
-        "scanner": scanner_identity(),
     }
 
 
@@ -104,11 +103,14 @@ def store(restyfile: str, variant: str, tree: SourceTree, result: LintResult, fm
           threshold: str) -> None:
     """Keep `result`'s partial entry for :func:`relint` (when it has one)."""
     from restybuild import fastpath
+    from restybuild.cachedir import enabled
+    from restybuild.lint.factcache import scanner_identity
 
-    if result.partial is None or fmt not in FORMATS or not isinstance(tree, LintTree):
+    if result.partial is None or fmt not in FORMATS or not isinstance(tree, LintTree) \
+            or not enabled():
         return
     records = [r for r in tree.snapshot() if not (r[0] == "read" and r[1] in tree.lua)]
-    data = {**result.partial, "format": fmt, "threshold": threshold,
+    data = {**result.partial, "format": fmt, "threshold": threshold, "scanner": scanner_identity(),
             "records": [list(r) for r in records]}
     fastpath.store("lintlua", restyfile, variant, records, data)
 

@@ -1,8 +1,9 @@
 """restybuild's caches live in one folder that only its user can write.
 
 Some of what restybuild caches is loaded back as code or could steer what it
-writes: Lark's parser tables are a pickle, Jinja2's bytecode cache is
-marshalled code, a stored plan is printed as the Dockerfile. A file another
+writes: Jinja2's bytecode cache is marshalled code, a stored plan is printed
+as the Dockerfile (Lark's tables, a pickle, are no longer cached: they ship as
+data, restybuild.grammar_tables). A file another
 local user can plant there runs as restybuild's user (often root, next to a
 Docker daemon). So every cache is below ``$XDG_CACHE_HOME/restybuild``
 (default ``~/.cache/restybuild``), each folder created 0700 and checked before

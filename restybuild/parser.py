@@ -37,18 +37,16 @@ _TERMINAL_TEXT = {
 
 @lru_cache(maxsize=1)
 def _parser() -> Lark:
-    """The LALR parser. Lark's tables are cached as a pickle, which runs code when loaded:
-    only in restybuild's private cache folder, never Lark's default (the temporary folder,
-    where another local user can plant one)."""
-    import os
-
+    """The LALR parser: from the tables shipped beside the grammar (data, see
+    :mod:`restybuild.grammar_tables`) when they were made from this grammar, else built
+    from it. Never from Lark's cache: a pickle, which runs code when loaded."""
     from lark import Lark
 
-    from restybuild.cachedir import enabled, private_dir
+    from restybuild.grammar_tables import load
 
-    folder = private_dir("grammar") if enabled() else None
-    return Lark(grammar_text(), **LARK_OPTIONS,
-                cache=os.path.join(folder, "restyfile.lark.pickle") if folder else False)
+    grammar = grammar_text()
+    shipped = load(grammar, LARK_OPTIONS)
+    return shipped if shipped is not None else Lark(grammar, **LARK_OPTIONS)
 
 
 LARK_OPTIONS = {"parser": "lalr", "lexer": "contextual", "propagate_positions": True,

@@ -71,19 +71,21 @@ def test_a_pickle_planted_in_the_temporary_folder_never_runs(tmp_path: Path) -> 
     assert sorted(p.name for p in (tmp_path / "tmpdir").iterdir()) == [planted.name]
 
 
-def test_the_grammar_cache_is_in_the_private_folder_and_is_what_runs(tmp_path: Path) -> None:
-    """Positive control: the payload is real, and restybuild loads its own private cache."""
+def test_no_grammar_pickle_is_loaded_even_from_the_private_folder(tmp_path: Path) -> None:
+    """The parser comes from the tables shipped as data (restybuild.grammar_tables) or from
+    the grammar: a Lark pickle, even one in restybuild's own folder, is never loaded."""
     write_tree(tmp_path / "p", PROJECT)
     env = _env(tmp_path)
     assert _plan(tmp_path, env).returncode == 0
-    cached = tmp_path / "cache/restybuild/grammar/restyfile.lark.pickle"
-    assert cached.is_file()
-    head = cached.read_bytes().split(b"\n", 1)[0]
+    folder = tmp_path / "cache/restybuild/grammar"
+    assert not folder.exists()
+    folder.mkdir(mode=0o700)
     marker = tmp_path / "ran"
-    cached.write_bytes(head + b"\n" + pickle.dumps(_Plant(marker)))
+    (folder / "restyfile.lark.pickle").write_bytes(
+        b"0" * 64 + b"\n" + pickle.dumps(_Plant(marker)))
     (tmp_path / "p/Restyfile").write_text(PROJECT["Restyfile"] + "# changed\n")  # re-parse
-    _plan(tmp_path, env)
-    assert marker.exists()  # only its owner could have written that file
+    assert _plan(tmp_path, env).returncode == 0
+    assert not marker.exists()
 
 
 def _world_writable_cache(tmp: Path, marker: Path) -> Path:

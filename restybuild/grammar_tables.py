@@ -1,0 +1,117 @@
+"""Lark's LALR tables for the Restyfile grammar, shipped as JSON data beside the grammar.
+
+Building the tables from ``grammar/restyfile.lark`` takes Lark about 60 ms, which a cold
+`lint` or `plan` (no cache, as in CI or a fresh pre-commit run) would pay every time;
+Lark's own cache is a pickle, kept only in the private cache folder. Instead the
+serialized parser (Lark's ``memo_serialize``: plain strings, numbers, lists, dicts and
+tuples) ships as ``grammar/restyfile.lark.json``, with tuples and non-string keys tagged
+so JSON keeps them. It is used only when it was made from the same grammar text (its
+SHA-256), the same Lark version and the same options; otherwise the parser is built
+from the grammar as before. Data only: nothing in it is run.
+
+Made again after a grammar change with ``python -m restybuild.grammar_tables`` (a test
+says so when the shipped file is stale).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from restybuild.data import data_dir
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from lark import Lark
+
+NAME = "restyfile.lark.json"
+
+
+def encode(o: Any) -> Any:
+    """`o` as JSON data: tuples as {"__t": [...]}, dicts with other keys as {"__d": pairs}."""
+    if isinstance(o, dict):
+        if all(isinstance(k, str) and k not in ("__t", "__d") for k in o):
+            return {k: encode(v) for k, v in o.items()}
+        return {"__d": [[encode(k), encode(v)] for k, v in o.items()]}
+    if isinstance(o, tuple):
+        return {"__t": [encode(x) for x in o]}
+    if isinstance(o, list):
+        return [encode(x) for x in o]
+    if o is None or isinstance(o, (str, int, float, bool)):
+        return o
+    raise TypeError(f"cannot store a {type(o).__name__} in the grammar tables")
+
+
+def _hook(d: dict[str, Any]) -> Any:
+    if len(d) == 1 and "__t" in d:
+        return tuple(d["__t"])
+    if len(d) == 1 and "__d" in d:
+        return {tuple(k) if isinstance(k, list) else k: v for k, v in d["__d"]}
+    return d
+
+
+def decode(text: str) -> Any:
+    return json.loads(text, object_hook=_hook)
+
+
+def stamp(grammar: str, options: dict[str, Any]) -> dict[str, Any]:
+    """What the tables were made from."""
+    import lark
+
+    return {"grammar_sha256": hashlib.sha256(grammar.encode()).hexdigest(),
+            "lark": lark.__version__, "options": encode(options)}
+
+
+def serialized(parser: Lark) -> dict[str, Any]:
+    from lark.grammar import Rule
+    from lark.lexer import TerminalDef
+
+    data, memo = parser.memo_serialize([TerminalDef, Rule])
+    return {"data": data, "memo": memo}
+
+
+def load(grammar: str, options: dict[str, Any]) -> Lark | None:
+    """The parser from the shipped tables, or None when they are missing or were made from
+    something else."""
+    from lark import Lark
+
+    try:
+        stored = decode((data_dir("grammar") / NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(stored, dict) or stored.get("stamp") != decode(
+            json.dumps(stamp(grammar, options))):
+        return None
+    try:
+        parser: Lark = Lark._load_from_dict(  # type: ignore[no-untyped-call]
+            stored["data"], stored["memo"])
+    except Exception:  # tables this Lark cannot read: build from the grammar
+        return None
+    return parser
+
+
+def current() -> str:
+    """The file's text from the grammar (the checkout's) and this Lark. (Lark numbers its
+    states and tokens in an order that varies between processes: two files made from one
+    grammar differ in those numbers and parse alike.)"""
+    from lark import Lark
+
+    from restybuild.parser import LARK_OPTIONS, grammar_text
+
+    grammar = grammar_text()
+    body = {"stamp": stamp(grammar, LARK_OPTIONS),
+            **encode(serialized(Lark(grammar, **LARK_OPTIONS)))}
+    return json.dumps(body, separators=(",", ":")) + "\n"
+
+
+def write() -> str:
+    """Write the shipped file; its path."""
+    path = data_dir("grammar") / NAME
+    path.write_text(current(), encoding="utf-8")
+    return str(path)
+
+
+if __name__ == "__main__":
+    print(f"wrote {write()}")

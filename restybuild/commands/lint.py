@@ -30,8 +30,10 @@ example:
 
 
 def register(sub: Any) -> None:
+    from restybuild.commands import light_formatter
+
     p = sub.add_parser("lint", help="check a Restyfile, its conf and Lua code before a build",
-                       description=HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+                       description=HELP, formatter_class=light_formatter())
     p.add_argument("paths", nargs="*", metavar="RESTYFILE",
                    help="the Restyfile (default: ./Restyfile); with --hook, changed files")
     p.add_argument("--format", choices=("text", "json", "sarif"), default=None)

@@ -110,3 +110,23 @@ def test_facts_round_trip() -> None:
     back = factcache.from_json(json.loads(json.dumps(factcache.to_json(facts))))
     assert back == facts
     assert factcache.from_json({"requires": "nope"}) is None
+
+
+def test_the_lua_language_read_from_the_binding_is_the_packages() -> None:
+    """luascan.language() loads tree_sitter_lua's binding without the package's __init__;
+    it parses as the package's language does."""
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    code = ("import sys\nfrom restybuild.lint import luascan\n"
+            "tree = luascan.parser().parse(b'local x = require(\"a.b\")\\nreturn x\\n')\n"
+            "print('tree_sitter_lua' in sys.modules, str(tree.root_node))\n"
+            "import tree_sitter_lua\nfrom tree_sitter import Language, Parser\n"
+            "p = Parser(Language(tree_sitter_lua.language()))\n"
+            "print(str(p.parse(b'local x = require(\"a.b\")\\nreturn x\\n').root_node))\n")
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
+                         text=True, check=True).stdout.splitlines()
+    assert out[0].startswith("False (chunk")
+    assert out[0].split(" ", 1)[1] == out[1]

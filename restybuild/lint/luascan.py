@@ -11,6 +11,8 @@ opened for writing (`io.open(path, "w")`).
 
 from __future__ import annotations
 
+import os
+import sys
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -84,20 +86,48 @@ ALIAS_QUERY = """
 
 
 @lru_cache(maxsize=1)
+def language() -> Any:
+    """tree-sitter's Lua language. Read from the tree_sitter_lua package's compiled binding
+    without running the package's ``__init__``, which imports importlib.resources for its
+    query files (about 10 ms, a lint after a Lua edit is about 50): the binding is found
+    where the installed package is, never elsewhere; if it is not there, the package is
+    imported as usual."""
+    from importlib.machinery import EXTENSION_SUFFIXES, ExtensionFileLoader
+    from importlib.util import find_spec, module_from_spec, spec_from_file_location
+
+    from tree_sitter import Language
+
+    if "tree_sitter_lua" not in sys.modules:
+        package = find_spec("tree_sitter_lua")
+        for folder in (package.submodule_search_locations or []) if package else []:
+            for suffix in EXTENSION_SUFFIXES:
+                path = os.path.join(folder, "_binding" + suffix)
+                if os.path.isfile(path):
+                    loader = ExtensionFileLoader("tree_sitter_lua._binding", path)
+                    spec = spec_from_file_location("tree_sitter_lua._binding", path,
+                                                   loader=loader)
+                    if spec is not None:
+                        binding = module_from_spec(spec)
+                        loader.exec_module(binding)
+                        return Language(binding.language())
+    import tree_sitter_lua
+
+    return Language(tree_sitter_lua.language())
+
+
+@lru_cache(maxsize=1)
 def parser() -> Any:
     """The tree-sitter Lua parser (one per process; also used by :mod:`restybuild.luatable`)."""
-    import tree_sitter_lua
-    from tree_sitter import Language, Parser
+    from tree_sitter import Parser
 
-    return Parser(Language(tree_sitter_lua.language()))
+    return Parser(language())
 
 
 @lru_cache(maxsize=2)
 def _query(text: str) -> Any:
-    import tree_sitter_lua
-    from tree_sitter import Language, Query
+    from tree_sitter import Query
 
-    return Query(Language(tree_sitter_lua.language()), text)
+    return Query(language(), text)
 
 
 def _text(node: Any) -> str:

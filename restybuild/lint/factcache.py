@@ -142,7 +142,7 @@ class FactCache:
         tmp = f"{self.path}.{os.getpid()}.tmp"
         try:
             with open(tmp, "w", encoding="utf-8") as fh:
-                json.dump({"format": FORMAT, "entries": keep}, fh, separators=(",", ":"))
+                fh.write(json.dumps({"format": FORMAT, "entries": keep}, separators=(",", ":")))
             os.replace(tmp, self.path)
         except OSError:
             with contextlib.suppress(OSError):

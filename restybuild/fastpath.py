@@ -230,26 +230,44 @@ def fast_plan(argv: list[str]) -> int | None:
 
 def lint_variant(argv: list[str]) -> str:
     """What changes a `lint` output besides its inputs: the options, and the working folder
-    (paths are shown relative to it)."""
+    (paths are shown relative to it). `--hook` is not one: each Restyfile's output is the
+    same as when it is named."""
     _positional, options = _split(argv[1:], LINT_VALUED)
-    return "\0".join([os.getcwd(), *options])
+    return "\0".join([os.getcwd(), *(o for o in options if o != "--hook")])
 
 
-def fast_lint(argv: list[str]) -> int | None:
-    """Serve `lint [RESTYFILE] [options]` from the cache; None when the slow path must run."""
-    if not argv or argv[0] != "lint" or not enabled():
-        return None
-    if any(a in ("-h", "--help", "--list-rules", "--hook", "--json-schema") for a in argv):
-        return None
-    positional, _options = _split(argv[1:], LINT_VALUED)
-    if len(positional) > 1:
-        return None
-    restyfile, variant = positional[0] if positional else "Restyfile", lint_variant(argv)
+def _lint_output(restyfile: str, variant: str) -> dict[str, Any] | None:
     output = lookup("lint", restyfile, variant)
     if output is None:  # maybe only Lua files changed: the Lua rules alone
         from restybuild.lint.incremental import relint
 
-        return relint(restyfile, variant)
-    sys.stdout.write(output["text"])
-    code: int = output["exit"]
-    return code
+        output = relint(restyfile, variant)
+    return output
+
+
+def fast_lint(argv: list[str]) -> int | None:
+    """Serve `lint [RESTYFILE] [options]` or `lint --hook FILE...` from the cache; None when
+    the slow path must run (then it lints every Restyfile again)."""
+    if not argv or argv[0] != "lint" or not enabled():
+        return None
+    if any(a in ("-h", "--help", "--list-rules", "--json-schema") for a in argv):
+        return None
+    positional, _options = _split(argv[1:], LINT_VALUED)
+    variant = lint_variant(argv)
+    if "--hook" in argv:
+        from restybuild.commands.lint import restyfiles_of
+
+        restyfiles = restyfiles_of(positional)
+    elif len(positional) > 1:
+        return None
+    else:
+        restyfiles = [positional[0] if positional else "Restyfile"]
+    outputs = []
+    for restyfile in restyfiles:
+        output = _lint_output(restyfile, variant)
+        if output is None:
+            return None
+        outputs.append(output)
+    for output in outputs:
+        sys.stdout.write(output["text"])
+    return max((int(o["exit"]) for o in outputs), default=0)

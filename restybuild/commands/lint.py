@@ -150,10 +150,9 @@ def lint_one(args: argparse.Namespace, restyfile: str) -> int:
         text = output.text(result.diagnostics)
     exit_code = Exit.SYNTAX if result.syntax_error else (
         Exit.FAILED if failing(result.diagnostics, threshold) else Exit.OK)
-    if not args.hook:
-        variant = fastpath.lint_variant(args.argv)
-        fastpath.store("lint", restyfile, variant, tree.snapshot(),
-                       {"text": text, "exit": int(exit_code)})
-        store(restyfile, variant, tree, result, fmt, threshold)
+    variant = fastpath.lint_variant(args.argv)  # with --hook too: the same output
+    fastpath.store("lint", restyfile, variant, tree.snapshot(),
+                   {"text": text, "exit": int(exit_code)})
+    store(restyfile, variant, tree, result, fmt, threshold)
     sys.stdout.write(text)
     return exit_code

@@ -26,7 +26,6 @@ records only when nothing but the Lua scan and the suppressions read them
 from __future__ import annotations
 
 import os
-import sys
 
 from restybuild.lint import Diagnostic, LuaChunk
 from restybuild.source import SourceTree
@@ -171,8 +170,9 @@ def diagnostics(data: dict[str, Any], tree: LintTree) -> tuple[Diagnostic, ...] 
     return tuple(d for d in suppress(diags, tree) if wanted(d.code))
 
 
-def relint(restyfile: str, variant: str) -> int | None:
-    """Serve a lint from its partial entry; None when the full lint must run."""
+def relint(restyfile: str, variant: str) -> dict[str, Any] | None:
+    """A lint's output (text, exit code) from its partial entry, stored as the lint's
+    result; None when the full lint must run."""
     from restybuild import fastpath
     from restybuild.lint import output, severity_rank
 
@@ -194,7 +194,6 @@ def relint(restyfile: str, variant: str) -> int | None:
     except (KeyError, TypeError, ValueError, IndexError, AttributeError, ImportError):
         return None  # an entry of another shape (damaged, older): the full lint
     records = [*data["records"], *(list(r) for r in tree.snapshot())]
-    fastpath.store("lint", restyfile, variant, records, {"text": text, "exit": code},
-                   entry["dependencies"])
-    sys.stdout.write(text)
-    return code
+    result: dict[str, Any] = {"text": text, "exit": code}
+    fastpath.store("lint", restyfile, variant, records, result, entry["dependencies"])
+    return result

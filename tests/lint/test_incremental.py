@@ -282,3 +282,40 @@ def test_an_unchanged_restyfile_lint_in_a_process_imports_no_lark(
                               "restybuild.model", "restybuild.lint.context"))}
     assert heavy == set()
     assert "tree_sitter" in modules  # the edited file was scanned
+
+
+def hook(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, cached: bool,
+         *files: str) -> tuple[int, str, str]:
+    if cached:
+        monkeypatch.delenv("RESTYBUILD_NO_CACHE", raising=False)
+    else:
+        monkeypatch.setenv("RESTYBUILD_NO_CACHE", "1")
+    rc = main(["lint", "--hook", *files])
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+def test_the_pre_commit_hook_uses_the_caches_for_each_restyfile(
+        project: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """`lint --hook FILE...`: each Restyfile served warm or incrementally when it can be; when
+    one cannot, all are linted again; always the cold hook's output."""
+    write_tree(project / "other", {"Restyfile": RESTYFILE, "conf/nginx.conf": CONF,
+                                   "conf/extra/dicts.conf": "", "lua/app/a.lua": A,
+                                   "lua/app/b.lua": B.replace("GREETING", "HOME")})
+    counter = Counter(monkeypatch)
+    files = ("lua/app/b.lua", "other/lua/app/a.lua")
+    first = hook(capsys, monkeypatch, True, *files)
+    assert first == hook(capsys, monkeypatch, False, *files)
+    assert "other/lua/app/b.lua:2:" in first[1] and counter.full == 4
+    assert hook(capsys, monkeypatch, True, *files) == first and counter.full == 4  # warm
+    (project / "lua/app/b.lua").write_text("-- edited\n" + B.replace("GREETING", "PATH"))
+    edited = hook(capsys, monkeypatch, True, *files)
+    assert counter.full == 4  # the Lua rules alone for one, the stored result for the other
+    assert edited == hook(capsys, monkeypatch, False, *files)
+    assert "lua/app/b.lua:3:" in edited[1] and counter.full == 6
+    assert lint(capsys, monkeypatch, True) == lint(capsys, monkeypatch, False)  # shared
+    (project / "other/Restyfile").write_text(RESTYFILE + "shared_dict extra 1m\n")
+    again = hook(capsys, monkeypatch, True, *files)
+    assert again == hook(capsys, monkeypatch, False, *files)
+    assert "RB202" in again[1]

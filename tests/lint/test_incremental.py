@@ -319,3 +319,17 @@ def test_the_pre_commit_hook_uses_the_caches_for_each_restyfile(
     again = hook(capsys, monkeypatch, True, *files)
     assert again == hook(capsys, monkeypatch, False, *files)
     assert "RB202" in again[1]
+
+
+def test_only_the_lua_rules_read_the_lua_facts() -> None:
+    """The incremental lint reruns the rules with LUA = True and keeps the others' results:
+    a rule that reads `lua_chunks` (the Lua files' facts) must be one of them, and each of
+    them has the env / check_lua pair."""
+    from restybuild.lint.rules import RULES
+
+    for rule in RULES:
+        source = Path(rule.__file__ or "").read_text()
+        lua = getattr(rule, "LUA", False)
+        assert ("lua_chunks" in source) == lua, rule.__name__
+        if lua:
+            assert callable(rule.env) and callable(rule.check_lua), rule.__name__

@@ -86,7 +86,7 @@ def ours(proj: Path, tag: str, cold: bool) -> float:
 
 def verification_time(client: Any, proj: Path, tag: str) -> float:
     """The verification of `tag` alone, as the build runs it."""
-    from restybuild.verify import verify
+    from restybuild.verifyrun import verify
 
     os.chdir(proj)
     try:
@@ -95,7 +95,7 @@ def verification_time(client: Any, proj: Path, tag: str) -> float:
     finally:
         os.chdir(ROOT)
     t = time.perf_counter()
-    verify(client, client.images.get(tag).id, bp)
+    verify(client, client.images.get(tag).id, bp, reuse=False)
     return time.perf_counter() - t
 
 

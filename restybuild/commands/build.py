@@ -116,10 +116,13 @@ def run(args: argparse.Namespace) -> int:
     restyfiles = restyfiles or ["Restyfile"]
     if len(restyfiles) > 1:
         return _run_many(args, restyfiles)
+    from restybuild import timings
     from restybuild.build import build_and_tag
     from restybuild.inputs import load
 
+    timings.mark("start")  # the interpreter, the command line and its imports
     inputs = load(restyfiles[0], args.index)
+    timings.mark("load")
     project = inputs.project
     tag = (args.tag or "{name}:latest").replace("{name}", project.name)
     check_tag(tag, args.push)  # before the build, not after it
@@ -130,6 +133,11 @@ def run(args: argparse.Namespace) -> int:
         print(result.pushed.reference)
     if args.explain:
         _explain(project, result)
+    timed = timings.line()
+    if timed is not None:
+        import sys
+
+        print(timed, file=sys.stderr)
     low = low_ports(result.plan)
     if low:
         import sys

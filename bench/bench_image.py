@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 import re
 import shutil
@@ -76,12 +77,20 @@ def env() -> dict[str, str]:
     return out
 
 
-def ours(proj: Path, tag: str, cold: bool) -> float:
+BREAKDOWN: dict[str, Any] = {}  # the last build's RESTYBUILD_TIMINGS, by what it was
+
+
+def ours(proj: Path, tag: str, cold: bool, what: str = "cold") -> float:
     cmd = [sys.executable, "-c", ENTRY, "build", "Restyfile.example", "-t", tag, "-q"]
     t = time.perf_counter()
-    subprocess.run(cmd + (["--no-cache"] if cold else []), cwd=proj, check=True, env=env(),
-                   stdout=subprocess.DEVNULL)
-    return time.perf_counter() - t
+    done = subprocess.run(cmd + (["--no-cache"] if cold else []), cwd=proj, check=True,
+                          env={**env(), "RESTYBUILD_TIMINGS": "1"}, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, text=True)
+    took = time.perf_counter() - t
+    for line in done.stderr.splitlines():
+        if line.startswith("restybuild-timings: "):
+            BREAKDOWN[what] = {**json.loads(line.split(" ", 1)[1]), "wall": took}
+    return took
 
 
 def verification_time(client: Any, proj: Path, tag: str) -> float:
@@ -180,8 +189,8 @@ def human(n: float) -> str:
     return f"{n:.0f} B"
 
 
-def builders(client: Any, proj: Path) -> dict[str, Any]:
-    return {"restybuild": lambda tag, cold: ours(proj, tag, cold),
+def builders(client: Any, proj: Path, what: str = "cold") -> dict[str, Any]:
+    return {"restybuild": lambda tag, cold: ours(proj, tag, cold, what),
             "naive": lambda tag, cold: naive(client, proj, tag, cold)}
 
 
@@ -201,7 +210,7 @@ def cold_builds(client: Any, proj: Path, base: Any) -> dict[str, dict[str, Any]]
 
 def change(client: Any, proj: Path, what: str, r: dict[str, dict[str, Any]]) -> None:
     (lua_edit if what == "Lua" else rocks_edit)(proj)
-    for name, build in builders(client, proj).items():
+    for name, build in builders(client, proj, what).items():
         tag = TAG.format(name)
         old = layers(client, tag)
         t = build(tag, False)
@@ -238,6 +247,14 @@ def report(r: dict[str, dict[str, Any]], floor: int, lua: int, rocks: int,
           f"restybuild's verification alone {verify_s:.2f} s, its rebuild after the Lua "
           f"change without it {o['Lua']['time'] - verify_s:.2f} s = "
           f"{(o['Lua']['time'] - verify_s) / o['cold']:.0%} of the cold build")
+    for what, b in BREAKDOWN.items():
+        spans = b["spans"]
+        print(f"restybuild {what} build, {b['wall']:.2f} s in all: " + ", ".join(
+            f"{k} {v * 1000:.0f} ms" for k, v in spans.items()) + "; checks (start-end, s): "
+            + ", ".join(f"{k} {a:.2f}-{e:.2f}{' reused' if r else ''}"
+                        for k, (a, e, r) in b.get("checks", {}).items()))
+    print("  (start: the interpreter and the command line's imports; connect: importing the "
+          "Docker SDK and asking the engine; build: the engine's build of the context)")
     print("targets: over the floor <= 1.05x; Lua change: 1 layer, within 10% of the Lua "
           "code's size; rebuild <= 15% of cold; rocks change: natives, conf, app kept")
 

@@ -83,10 +83,12 @@ BREAKDOWN: dict[str, Any] = {}  # the last build's RESTYBUILD_TIMINGS, by what i
 def ours(proj: Path, tag: str, cold: bool, what: str = "cold") -> float:
     cmd = [sys.executable, "-c", ENTRY, "build", "Restyfile.example", "-t", tag, "-q"]
     t = time.perf_counter()
-    done = subprocess.run(cmd + (["--no-cache"] if cold else []), cwd=proj, check=True,
+    done = subprocess.run(cmd + (["--no-cache"] if cold else []), cwd=proj, check=False,
                           env={**env(), "RESTYBUILD_TIMINGS": "1"}, stdout=subprocess.DEVNULL,
                           stderr=subprocess.PIPE, text=True)
     took = time.perf_counter() - t
+    if done.returncode != 0:
+        raise SystemExit(f"restybuild build failed ({what}):\n{done.stderr}")
     for line in done.stderr.splitlines():
         if line.startswith("restybuild-timings: "):
             BREAKDOWN[what] = {**json.loads(line.split(" ", 1)[1]), "wall": took}
@@ -158,11 +160,15 @@ def floor_bytes(client: Any, proj: Path, tag: str) -> tuple[int, int, int]:
     return files + rocks, lua, rocks
 
 
+#: in each edit: no run takes an earlier run's build cache (or passed checks) for its own
+SALT = f"{time.time_ns() % 10**8:08d}"
+
+
 def lua_edit(proj: Path) -> None:
     handler = proj / "examples/demo/lua/demo/handler.lua"
     text = handler.read_text()
     handler.write_text(text.replace('local _M = { _VERSION = "1.0" }',
-                                    'local _M = { _VERSION = "1.1" }'))
+                                    f'local _M = {{ _VERSION = "1.1-{SALT}" }}'))
 
 
 def rocks_edit(proj: Path) -> None:
@@ -172,7 +178,7 @@ def rocks_edit(proj: Path) -> None:
     new = src / "restydemo-banner-1.0-2.rockspec"
     new.write_text(new.read_text().replace('version = "1.0-1"', 'version = "1.0-2"'))
     banner = src / "restydemo/banner.lua"
-    banner.write_text(banner.read_text() + "-- 1.0-2: one more line\n")
+    banner.write_text(banner.read_text() + f"-- 1.0-2: one more line ({SALT})\n")
     subprocess.run([sys.executable, "-m", "restybuild.rockserver", "examples/demo/build/rocks",
                     "examples/demo/rocks-src/restydemo-banner"], cwd=proj, check=True,
                    env=env(), stdout=subprocess.DEVNULL)

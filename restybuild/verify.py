@@ -32,6 +32,7 @@
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -114,6 +115,8 @@ def nginx_test(client: Any, image: str, plan: BuildPlan) -> str:
 PROBE = ("exec 3<>/dev/tcp/127.0.0.1/{port} && printf 'GET {path} HTTP/1.0\\r\\n"
          "Host: localhost\\r\\nUser-Agent: restybuild-probe\\r\\n\\r\\n' >&3 && head -n 1 <&3")
 STATUS = re.compile(r"^HTTP/\d(?:\.\d)? (\d{3})")
+PROBE_TRIES = 3  # a probe with no answer (closed, refused) is asked again, this many times in all
+PROBE_PAUSE = 0.2  # seconds between
 
 
 def probe_check(container: Any, plan: BuildPlan) -> tuple[tuple[str, ...], list[str]]:
@@ -121,14 +124,19 @@ def probe_check(container: Any, plan: BuildPlan) -> tuple[tuple[str, ...], list[
     lines: list[str] = []
     failures: list[str] = []
     for kind, path, port in plan.probes:
-        code, out = container.exec_run(["bash", "-c", PROBE.format(port=port, path=path)])
-        text = out.decode("utf-8", "replace").strip() if out else ""
         where = f"{kind} probe GET {path} on port {port}"
+        for attempt in range(PROBE_TRIES):  # as the kubelet's failureThreshold: no answer
+            if attempt:  # yet is asked again, an answer (any status) is final
+                time.sleep(PROBE_PAUSE)
+            code, out = container.exec_run(["bash", "-c", PROBE.format(port=port, path=path)])
+            text = out.decode("utf-8", "replace").strip() if out else ""
+            m = STATUS.match(text)
+            status = int(m.group(1)) if m else 0
+            if status or code in (126, 127) or "executable file not found" in text:
+                break
         if code in (126, 127) or "executable file not found" in text:
             lines.append(f"{where}: not checked (the image has no bash)")
             continue
-        m = STATUS.match(text)
-        status = int(m.group(1)) if m else 0
         lines.append(f"{where}: {status or text or 'no answer'}")
         if not 200 <= status < 400:
             failures.append(f"{where} answered {text or 'nothing'} (want 200-399)")

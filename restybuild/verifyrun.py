@@ -166,7 +166,8 @@ def load_reads(plan: BuildPlan, attrs: dict[str, Any], entry: dict[str, Any]
 
 
 def libraries_job(client: Any, image: str, inputs: Callable[[], Inputs]) -> Outcome:
-    ins = inputs()
+    with engine_errors("verification (the library check)"):
+        ins = inputs()
     plan = ins.plan
     key = ins.key("libraries", "")
     entry = ins.lookup("libraries", key, lambda _e: library_reads(plan))
@@ -188,7 +189,8 @@ def load_job(client: Any, image: str, inputs: Callable[[], Inputs],
     modules: tuple[tuple[str, str], ...] = libraries().value[1]
     if not modules:
         return Outcome(())
-    ins = inputs()
+    with engine_errors("verification (the module load check)"):
+        ins = inputs()
     plan = ins.plan
     key = ins.key("module-load", load_conf(plan, modules))
     entry = ins.lookup("module-load", key, lambda e: load_reads(plan, ins.attrs, e))

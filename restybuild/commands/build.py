@@ -101,12 +101,14 @@ def check_tag(tag: str, push: bool) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from restybuild.fleet import fleet_config
-
     restyfiles = args.restyfiles
-    fleet = fleet_config(Path.cwd()) if not restyfiles else None
+    fleet = None
+    if not restyfiles:  # a fleet table is looked for only then: one app imports no fleet
+        from pathlib import Path
+
+        from restybuild.fleet import fleet_config
+
+        fleet = fleet_config(Path.cwd())
     if fleet is not None:  # the command line's options win over the table's
         restyfiles = list(fleet.apps)
         args.tag = args.tag or fleet.tag
@@ -117,10 +119,12 @@ def run(args: argparse.Namespace) -> int:
     if len(restyfiles) > 1:
         return _run_many(args, restyfiles)
     from restybuild import timings
+
+    timings.mark("start")  # the interpreter and the command line
     from restybuild.build import build_and_tag
     from restybuild.inputs import load
 
-    timings.mark("start")  # the interpreter, the command line and its imports
+    timings.mark("imports")
     inputs = load(restyfiles[0], args.index)
     timings.mark("load")
     project = inputs.project

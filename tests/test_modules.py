@@ -179,3 +179,14 @@ def test_the_shipped_facts_know_every_packaged_module_and_its_directives() -> No
     assert facts.known("echo", (ECHO,)) and not facts.known("echo", flavor.load_modules)
     assert not set(facts.offered) & set(facts.dynamic_modules)
     json.dumps(facts.to_json())
+
+
+def test_explain_shows_the_modules_layer_below_the_app(proj: Path) -> None:  # noqa: F811
+    from restybuild.explain import planned_layers
+
+    project = load(proj, HEAD + "conf conf\nmodule echo\n", files={"conf/nginx.conf": CONF})
+    notes = planned_layers(project, planned(proj / "Restyfile"))
+    assert [n.name for n in notes] == ["modules", "conf"]
+    assert notes[0].instruction == ("COPY --from=restybuild/debian-bookworm:modules (1 files) "
+                                    "/usr/lib/nginx/modules/")
+    assert notes[0].invalidated_by[0] == "`module echo` (Restyfile:4)"

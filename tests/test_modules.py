@@ -190,3 +190,14 @@ def test_explain_shows_the_modules_layer_below_the_app(proj: Path) -> None:  # n
     assert notes[0].instruction == ("COPY --from=restybuild/debian-bookworm:modules (1 files) "
                                     "/usr/lib/nginx/modules/")
     assert notes[0].invalidated_by[0] == "`module echo` (Restyfile:4)"
+
+
+def test_base_list_names_the_modules(capsys: pytest.CaptureFixture[str]) -> None:
+    from restybuild.cli import main
+
+    assert main(["base", "list"]) == 0
+    out = capsys.readouterr().out
+    assert ("  modules (packaged, `module NAME`): cache-purge, echo, fancyindex, headers-more, "
+            "mail, memc, set-misc, srcache, stream, subs-filter, uploadprogress, "
+            "upstream-fair\n") in out
+    assert "  modules (compiled in, `module NAME`): echo, headers-more, mail," in out

@@ -60,6 +60,9 @@ def run_list(args: argparse.Namespace) -> int:
         for fl in r.specs:
             mark = " (default)" if fl.name == r.default_flavor else ""
             print(f"  {fl.name}{mark}: {fl.libc}, {fl.image}")
+        if r.modules:
+            kind = "compiled in" if all(m.builtin for m in r.modules) else "packaged"
+            print(f"  modules ({kind}, `module NAME`): " + ", ".join(m.name for m in r.modules))
     return 0
 
 

@@ -14,6 +14,7 @@ from restybuild.conf.tree import ConfTree, load_conf
 from restybuild.discover.launch import Launch
 from restybuild.discover.model import ConfFacts, Finding, Listen, NginxFacts
 from restybuild.errors import ConfigError, RestySyntaxError, Span
+from restybuild.lint.rules.rb611_unknown_directive import DATA_BLOCKS
 from restybuild.model import Base, Copy, Project
 from restybuild.source import SourceTree
 
@@ -130,4 +131,5 @@ def facts_of(tree: ConfTree, root: Path, prefix: str) -> ConfFacts:
         listens=tuple(Listen(p, lo) for p, lo in sorted(ports)),
         exact_locations=tuple(dict.fromkeys(exact)), lua_files=tuple(dict.fromkeys(lua_files)),
         static_dirs=tuple(dict.fromkeys(static)), referenced=tuple(dict.fromkeys(refs)),
-        directives=tuple({d.name: str(d.span) for d in reversed(tree.directives)}.items()))
+        directives=tuple({d.name: str(d.span) for d in reversed(tree.directives)
+                          if not DATA_BLOCKS.intersection(d.ctx)}.items()))

@@ -36,6 +36,7 @@ class NginxFacts:
     base_line: str  # the `base ...` statement
     comments: tuple[str, ...]  # why this base, EOL, what to test next
     lacking: tuple[str, ...]  # modules the host had that the base lacks
+    modules: tuple[str, ...] = ()  # the modules the host had
 
     def option(self, name: str) -> str | None:
         for arg in self.configure:
@@ -76,6 +77,8 @@ class RockPin:
     version: str
     note: str = ""  # system packages it needs
     system: tuple[tuple[str, str], ...] = ()  # (build package, runtime package)
+    deps: tuple[str, ...] = ()  # the installed rocks it depends on (its manifest entry)
+    tree: str = ""  # the tree it is installed in (host path)
 
 
 @dataclass(frozen=True)
@@ -104,3 +107,6 @@ class Discovery:
     rocks: tuple[RocksFacts, ...]
     natives: tuple[NativeFacts, ...]
     findings: tuple[Finding, ...] = field(default=())
+    #: every rock of every tree once, as Lua loads it (the tree earlier on the Lua path
+    #: wins a rock two trees have), each after the rocks it depends on
+    pins: tuple[RockPin, ...] = ()

@@ -46,7 +46,7 @@ def is_host(root: Path) -> bool:
 
 
 def empty_conf(main: str, prefix: str) -> ConfFacts:
-    return ConfFacts(main, prefix, (), (), (), (), None, None, (), (), (), (), ())
+    return ConfFacts(main, prefix, (), (), (), (), None, None, (), (), (), ())
 
 
 def base_flavor(recipe: str, flavor: str | None, version: str | None) -> Flavor:

@@ -299,6 +299,7 @@ http {
 server {{
     listen {PORT};
     location = /ready {{ return 200 "ready\\n"; }}
+    location = /health {{ content_by_lua_block {{ ngx.say(ngx.shared.quotes and "ok") }} }}
     location /quote {{ content_by_lua_block {{ require("quotes").serve() }} }}
 }}
 """,

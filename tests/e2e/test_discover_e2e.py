@@ -75,5 +75,6 @@ def test_a_checkout_builds_and_answers_a_request(docker_client: Any, tmp_path: P
             200, "simplicity is prerequisite for reliability\n")
         assert ask_inside(container, PORT, "/quote")[1] == "measure, then cut\n"
         assert ask_inside(container, PORT, "/ready")[0] == 200
+        assert ask_inside(container, PORT, "/health") == (200, "ok\n")  # the readiness probe
     finally:
         container.remove(force=True)

@@ -19,6 +19,8 @@ MANIFEST = "lib/luarocks/rocks-5.1/manifest"
 #: OpenResty, luarocks' default tree)
 DEFAULT_TREES = ("/usr/local/openresty/luajit", "/usr/local", "/usr")
 _MARKERS = ("/share/lua/5.1/", "/lib/lua/5.1/")
+FROM_FOLDERS = ("the rocks were taken from the tree's folders (lib/luarocks/rocks-5.1/NAME/"
+                "VERSION) instead: check them against what the app needs")
 
 
 def trees_on(paths: tuple[str, ...]) -> list[str]:
@@ -48,13 +50,11 @@ def read_tree(root: Path, tree: str, package_manager: str) -> tuple[RocksFacts, 
     except LuaDataError as e:
         manifest = None
         findings.append(Finding("rocks", "error", f"the manifest does not parse: {e}",
-                                f"{shown}:{e.line}:{e.col}", "the rocks below were taken from "
-                                "the tree's folders (lib/luarocks/rocks-5.1/NAME/VERSION): "
-                                "check them against what the app needs"))
+                                f"{shown}:{e.line}:{e.col}", FROM_FOLDERS))
     except OSError as e:
         manifest = None
         findings.append(Finding("rocks", "error", f"cannot read the manifest: {e.strerror}",
-                                shown))
+                                shown, FROM_FOLDERS))
     if manifest is not None:
         pairs = dependencies_first(manifest)
         owned = {posixpath.join(tree, d, f) for r in manifest.installed()

@@ -51,8 +51,8 @@ class BaseModules:
     def source(self) -> str:
         """Where the answer comes from, as the Restyfile's comment says it."""
         if self.facts is not None:
-            return (f"the base facts the {self.recipe} recipe ships ({self.facts.version}, "
-                    f"{len(self.facts.dynamic_modules)} dynamic modules)")
+            return (f"modules checked against the base facts the {self.recipe} recipe ships "
+                    f"({self.facts.version}, {len(self.facts.dynamic_modules)} dynamic modules)")
         return (f"the {self.recipe} recipe ships no base facts: its modules come from the "
                 "table in recipes/discover.toml (`restybuild base snapshot` would tell)")
 

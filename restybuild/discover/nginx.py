@@ -79,7 +79,7 @@ def read_nginx(text: str | None, root: Path, base: str | None) -> tuple[NginxFac
 def _lacking(mods: tuple[str, ...], have: BaseModules) -> tuple[tuple[str, ...], list[str]]:
     """The modules of `mods` the base lacks, and comments: where that is known from, and the
     modules the base has as a file it does not load."""
-    said = [f"modules checked against {have.source}"]
+    said = [have.source]
     for m in mods:
         path = have.unloaded(m)
         if path is not None:

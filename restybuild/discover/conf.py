@@ -130,24 +130,29 @@ def health_locations(tree: ConfTree) -> tuple[Health, ...]:
     """The conf's health-like locations (exact or prefix, not regex) that answer by
     themselves, with a port of their server that is not loopback only."""
     out: list[Health] = []
-    for server in tree.find("server", ("http",)):
-        ports = [x.port for x in listens(tree, server)
-                 if x.directive is not None and not (x.addr.startswith("127.") or x.addr == "::1")]
-        if not ports:
+    ports: dict[int, list[int]] = {}  # id(server) -> its ports the pod's address reaches
+    for loc in tree.directives:
+        if loc.name != "location" or not loc.args or \
+                loc.args[0] not in ("=", "^~", loc.args[-1]) or \
+                not HEALTH_PATH.search(loc.args[-1]):
             continue
-        for loc in (d for d in tree.directives if d.name == "location" and _within(d, server)):
-            path = loc.args[-1] if loc.args and loc.args[0] in ("=", "^~", loc.args[-1]) else ""
-            answer = _answer(tree, loc) if HEALTH_PATH.search(path) else None
-            if answer is not None:
-                out.append(Health(path, ports[0], answer, str(loc.span)))
+        server = _server_of(loc)
+        if server is None:
+            continue
+        if id(server) not in ports:
+            ports[id(server)] = [x.port for x in listens(tree, server) if x.directive is not None
+                                 and not (x.addr.startswith("127.") or x.addr == "::1")]
+        answer = _answer(tree, loc)
+        if answer is not None and ports[id(server)]:
+            out.append(Health(loc.args[-1], ports[id(server)][0], answer, str(loc.span)))
     return tuple(out)
 
 
-def _within(d: Directive, server: Directive) -> bool:
+def _server_of(d: Directive) -> Directive | None:
     parent = d.parent
-    while parent is not None and parent is not server:
+    while parent is not None and not (parent.name == "server" and parent.ctx == ("http",)):
         parent = parent.parent
-    return parent is server
+    return parent
 
 
 def facts_of(tree: ConfTree, root: Path, prefix: str) -> ConfFacts:

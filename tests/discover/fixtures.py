@@ -243,10 +243,12 @@ def add_app_tree(root: Path) -> None:
         'lua_package_path "', f'lua_package_path "/{APP_TREE}/share/lua/5.1/?.lua;'))
 
 
-def rock_sources(dest: Path) -> list[Path]:
-    """One source folder per rock (for restybuild.rockserver.make_server)."""
+def rock_sources(dest: Path, rocks: list[tuple[str, str, dict[str, str], dict[str, str]]]
+                 | None = None) -> list[Path]:
+    """One source folder per rock of `rocks` (ROCKS by default), for
+    restybuild.rockserver.make_server."""
     out = []
-    for name, version, modules, deps in ROCKS:
+    for name, version, modules, deps in ROCKS if rocks is None else rocks:
         folder = dest / f"{name}-{version}"
         files = {f"{name}-{version}.rockspec": rockspec(name, version, modules, deps)}
         files.update({_file(m): src for m, src in modules.items()})

@@ -21,7 +21,7 @@ from restybuild.discover.launch import Launch, find_launch
 from restybuild.discover.model import ConfFacts, Discovery, Finding, NativeFacts, RocksFacts
 from restybuild.discover.modules import base_modules
 from restybuild.discover.natives import native_files, resolve_native
-from restybuild.discover.nginx import module_findings, nginx_v_text, read_nginx
+from restybuild.discover.nginx import module_findings, nginx_v_text, read_nginx, with_module_lines
 from restybuild.discover.rocks import find_trees, merge_trees, read_tree
 from restybuild.elf.libindex import LibraryIndex, load_snapshot
 from restybuild.recipes import Flavor
@@ -64,7 +64,9 @@ def discover(opts: Options) -> Discovery:
     conf, more = read_conf(root, main, prefix, host)
     findings += more
     flavor = base_flavor(nginx.recipe, nginx.flavor, nginx.base_version)
-    findings += module_findings(nginx, base_modules(flavor), conf.directives if conf else ())
+    have = base_modules(flavor)
+    nginx = with_module_lines(nginx, have, conf.directives if conf else ())
+    findings += module_findings(nginx, have, conf.directives if conf else ())
     rocks: list[RocksFacts] = []
     for tree in find_trees(root, conf):
         facts, more = read_tree(root, tree, flavor.package_manager)

@@ -37,6 +37,8 @@ class NginxFacts:
     comments: tuple[str, ...]  # why this base, EOL, what to test next
     lacking: tuple[str, ...]  # modules the host had that the base lacks
     modules: tuple[str, ...] = ()  # the modules the host had
+    #: (recipe module, the old nginx's modules it brings): `module NAME` lines to write
+    declare: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def option(self, name: str) -> str | None:
         for arg in self.configure:

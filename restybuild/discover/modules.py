@@ -20,6 +20,7 @@ from functools import cached_property
 
 from restybuild.basefacts import BaseFacts, flavor_facts
 from restybuild.discover.tables import table
+from restybuild.recipe_modules import NginxModule
 from restybuild.recipes import Flavor
 
 _COMPILED = re.compile(r"(http|stream|mail)_[a-z0-9_]+_module")
@@ -46,6 +47,7 @@ class BaseModules:
     recipe: str
     facts: BaseFacts | None
     loaded: tuple[str, ...]  # the dynamic modules the image loads (the recipe's load_modules)
+    offers: tuple[NginxModule, ...] = ()  # what `module NAME` adds (the recipe's [modules])
 
     @property
     def source(self) -> str:
@@ -63,7 +65,23 @@ class BaseModules:
 
     @cached_property
     def _defined(self) -> frozenset[str]:
-        return frozenset(n for n, _s, _c in (self.facts.directives if self.facts else ()))
+        """The directives the base's own files define (not those `module` would add)."""
+        extra = set(self.facts.offered) if self.facts else set()
+        return frozenset(n for n, s, _c in (self.facts.directives if self.facts else ())
+                         if s not in extra)
+
+    def offered(self, module: str) -> NginxModule | None:
+        """The recipe's `module` that brings the old nginx's `module` (by the file it
+        builds; a stream or mail module by its core's file), or None."""
+        files = {posixpath.basename(m.file): m for m in self.offers if m.file}
+        name = table().get("module_files", {}).get(module)
+        if name is None and _COMPILED.fullmatch(module):
+            core = module.split("_", 1)[0]
+            name = f"ngx_{module}.so"
+            if name not in files and core != "http" and self.facts is not None \
+                    and f"--with-{module}" in self.facts.configure:
+                name = f"ngx_{core}_module.so"  # built into the core's dynamic module
+        return files.get(name) if name else None
 
     def has(self, module: str) -> bool:
         if self.facts is None:
@@ -102,7 +120,8 @@ class BaseModules:
 
 
 def base_modules(flavor: Flavor) -> BaseModules:
-    return BaseModules(flavor.recipe, flavor_facts(flavor), flavor.load_modules)
+    return BaseModules(flavor.recipe, flavor_facts(flavor), flavor.load_modules,
+                       tuple(m for m in flavor.modules if m.file))
 
 
 def owner(directive: str, modules: tuple[str, ...]) -> str | None:

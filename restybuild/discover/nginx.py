@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 from restybuild import recipes
@@ -76,6 +77,30 @@ def read_nginx(text: str | None, root: Path, base: str | None) -> tuple[NginxFac
     return facts, findings
 
 
+def with_module_lines(nginx: NginxFacts, base: BaseModules,
+                      used: tuple[tuple[str, str], ...]) -> NginxFacts:
+    """`nginx` with the `module` lines the conf needs: a recipe module (the base facts'
+    `offered` files) for each directive the conf uses that only it defines; the old
+    nginx's modules it brings leave `lacking`."""
+    if base.facts is None:
+        return nginx
+    offers = {m.file: m for m in base.offers}
+    need: dict[str, list[str]] = {}
+    for name, _where in used:
+        if base.facts.known(name, base.loaded) is not False:
+            continue
+        provider = next((f for f in base.facts.providers(name) if f in offers), None)
+        if provider is not None:
+            need.setdefault(offers[provider].name, [])
+    for m in nginx.lacking:
+        offer = base.offered(m)
+        if offer is not None and offer.name in need:
+            need[offer.name].append(m)
+    brought = {m for old in need.values() for m in old}
+    return replace(nginx, declare=tuple((n, tuple(old)) for n, old in need.items()),
+                   lacking=tuple(m for m in nginx.lacking if m not in brought))
+
+
 def _lacking(mods: tuple[str, ...], have: BaseModules) -> tuple[tuple[str, ...], list[str]]:
     """The modules of `mods` the base lacks, and comments: where that is known from, and the
     modules the base has as a file it does not load."""
@@ -96,9 +121,11 @@ def module_findings(nginx: NginxFacts, base: BaseModules,
     the lacking modules no directive of the conf needs are one note."""
     out: list[Finding] = []
     flagged: set[str] = set()
+    declared = {name for name, _old in nginx.declare}
+    loaded = (*base.loaded, *(m.file for m in base.offers if m.name in declared))
     for name, where in used:
         if base.facts is not None:
-            if base.facts.known(name, base.loaded) is not False:
+            if base.facts.known(name, loaded) is not False:
                 continue
             module = owner(name, nginx.modules)
         else:

@@ -115,7 +115,7 @@ def test_a_checkout_using_a_module_the_base_lacks_is_told_once(
     root = checkout(tmp_path / "quotes")
     vhost = root / "conf/vhosts/quotes.conf"
     vhost.write_text(vhost.read_text().replace("listen 8080;", "listen 8080;\n    "
-                                               "more_set_headers \"Server: quotes\";"))
+                                               "xss_get on;"))
     (root / "conf/mime.types").write_text("types {\n    text/html html;\n}\n")
     conf = root / "conf/nginx.conf"
     conf.write_text(conf.read_text().replace("http {", "http {\n    include mime.types;"))
@@ -123,8 +123,39 @@ def test_a_checkout_using_a_module_the_base_lacks_is_told_once(
     rc = main(["discover", str(root)])
     out = capsys.readouterr().out
     assert rc == 1, out
-    assert out.count("unknown directive `more_set_headers`") == 1, out  # lint's RB611 folded in
-    assert "conf/vhosts/quotes.conf:3:5: error: [nginx] unknown directive `more_set_headers`" \
+    assert out.count("unknown directive `xss_get`") == 1, out  # lint's RB611 folded in
+    assert "conf/vhosts/quotes.conf:3:5: error: [nginx] unknown directive `xss_get`" \
         in out, out
     assert "text/html" not in out  # lines of a types block are not directives
     assert (root / "Restyfile").is_file()
+
+
+def test_a_directive_of_a_packaged_module_gets_its_module_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = checkout(tmp_path / "quotes")
+    vhost = root / "conf/vhosts/quotes.conf"
+    vhost.write_text(vhost.read_text().replace("listen 8080;", "listen 8080;\n    "
+                                               "more_set_headers \"Server: quotes\";"))
+    os.chdir(tmp_path)
+    rc = main(["discover", str(root)])
+    out = capsys.readouterr().out
+    assert rc == 0, out
+    assert "more_set_headers" not in out
+    text = (root / "Restyfile").read_text()
+    assert "module headers-more" in text.splitlines()[
+        next(i for i, x in enumerate(text.splitlines()) if x.startswith("module "))], text
+    assert "the conf uses its directives, and the base's distribution packages it" in text
+
+
+def test_only_the_modules_the_conf_needs_are_declared(tmp_path: Path) -> None:
+    from restybuild.discover.nginx import with_module_lines
+
+    nginx, _ = read_nginx(NGINX_V, tmp_path, "debian-bookworm")
+    base = bookworm()
+    used = (("echo", "a.conf:1:1"), ("stream", "a.conf:2:1"), ("listen", "a.conf:3:1"))
+    out = with_module_lines(nginx, base, used)
+    assert out.declare == (("echo", ("echo-nginx-module",)), ("stream", ("stream_ssl_module",)))
+    assert "echo-nginx-module" not in out.lacking and "stream_ssl_module" not in out.lacking
+    assert "headers-more-nginx-module" in out.lacking  # had, not used: not declared
+    assert module_findings(out, base, used) == [f for f in module_findings(out, base, used)
+                                                if f.severity != "error"]

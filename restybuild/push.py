@@ -1,11 +1,11 @@
 """Push a local image to its registry through the engine; return the digest it got there.
 
-The engine does the pushing (`POST /images/NAME/push`); the Docker SDK sends it the
-credentials the docker CLI would use for that registry: the Docker config
-(``$DOCKER_CONFIG/config.json``, else ``~/.docker/config.json``), its ``auths`` and its
-credential helpers (``credsStore``, ``credHelpers``). The engine answers with a stream of
+The engine does the pushing (`POST /images/NAME/push`), with the credentials the docker
+CLI would send to that registry (:mod:`restybuild.credentials`: the Docker config's
+``credHelpers``, ``credsStore`` or ``auths``). The engine answers with a stream of
 progress events; an ``error`` event in it is the registry's refusal (or the engine's), and
-becomes a :class:`PushFailed` naming the registry and what to do.
+becomes a :class:`PushFailed` naming the registry, where the credentials came from and what
+to do.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from restybuild import interrupt
 from restybuild.engine import engine_errors, require_image
 from restybuild.errors import ConfigError, Exit, RestyError
 from restybuild.progress import Progress
@@ -47,12 +48,16 @@ def registry_of(tag: str) -> str | None:
 
 
 def check_pushable(tag: str) -> str:
-    """The registry of `tag`; refuse a tag without one (the engine would pick a public one)."""
+    """The registry of `tag`; refuse a tag without one (the engine would pick a public one),
+    and one whose credential helper is not on PATH (before a build, not after it)."""
+    from restybuild.credentials import check_helper
+
     registry = registry_of(tag)
     if registry is None:
         raise ConfigError(f"`{tag}` names no registry to push to",
                           hint="tag the image HOST[:PORT]/NAME[:TAG], e.g. "
                                "registry.example:5000/team/app:1.0 (-t)")
+    check_helper(registry)
     return registry
 
 
@@ -60,18 +65,36 @@ def push_image(client: Any, tag: str, progress: Progress) -> Pushed:
     """Push local image `tag`; its digest in the registry. Never pushes anything else."""
     from docker.errors import APIError
 
+    from restybuild.credentials import for_registry
+
     registry = check_pushable(tag)
     require_image(client, tag, "build it first: restybuild build RESTYFILE -t " + tag)
     repo, version = split_tag(tag)
+    credentials = for_registry(registry)
+    known = _repo_digests(client, tag, repo)
     progress.begin(f"pushing {tag}")
-    state = _PushState(registry, progress)
+    state = _PushState(registry, progress, credentials.source)
     try:
         with engine_errors(f"the push of {tag}"):
-            for event in client.api.push(repo, tag=version, stream=True, decode=True):
-                state.event(event)
+            events = client.api.push(repo, tag=version, stream=True, decode=True,
+                                     auth_config=credentials.auth)
+            try:
+                for event in events:
+                    state.event(event)
+            except KeyboardInterrupt:
+                with interrupt.shielded():
+                    _cancel(events)
+                    state.digest = state.digest or _new_digest(client, tag, repo, known)
+                if state.digest is None:
+                    raise  # the registry's tag is as it was
+                progress.close()  # it had the manifest already: the push is done
+                progress.warn(f"the signal came once {registry} had the image: the push is "
+                              "done, the signal ignored")
+                interrupt.reset()
     except APIError as e:
         raise PushFailed(f"the Docker engine refused to push {tag}: {e.explanation or e}",
-                         hint=_hint(registry, str(e.explanation or e))) from None
+                         hint=_hint(registry, str(e.explanation or e),
+                                    credentials.source)) from None
     finally:
         progress.close()
     if state.digest is None:
@@ -80,6 +103,30 @@ def push_image(client: Any, tag: str, progress: Progress) -> Pushed:
     reference = f"{repo}@{state.digest}"
     progress.end(f"pushed {reference}", _sent(progress.sent))
     return Pushed(tag, state.digest, reference, progress.sent)
+
+
+def _cancel(events: Any) -> None:
+    """Stop reading the engine's push: its connection closes, and the engine stops the push
+    before the manifest (which moves the registry's tag) is sent."""
+    close = getattr(events, "close", None)
+    if close is not None:
+        close()
+
+
+def _repo_digests(client: Any, tag: str, repo: str) -> set[str]:
+    """The image's digests in `repo` the engine knows (it adds one once a push is done)."""
+    image = client.images.get(tag)
+    digests = (getattr(image, "attrs", None) or {}).get("RepoDigests") or ()
+    return {d.partition("@")[2] for d in digests if d.partition("@")[0] == repo}
+
+
+def _new_digest(client: Any, tag: str, repo: str, known: set[str]) -> str | None:
+    """The digest the push got if the registry took its manifest before it was stopped."""
+    try:
+        new = _repo_digests(client, tag, repo) - known
+    except Exception:  # the engine gone: say the push was stopped
+        return None
+    return next(iter(new)) if len(new) == 1 else None
 
 
 def _sent(n: int) -> str:
@@ -91,9 +138,10 @@ def _sent(n: int) -> str:
 class _PushState:
     """The engine's push events, read one by one."""
 
-    def __init__(self, registry: str, progress: Progress) -> None:
+    def __init__(self, registry: str, progress: Progress, source: str = "") -> None:
         self.registry = registry
         self.progress = progress
+        self.source = source  # where the credentials came from
         self.digest: str | None = None
         self.sizes: dict[str, int] = {}
 
@@ -102,7 +150,7 @@ class _PushState:
             detail = str((event.get("errorDetail") or {}).get("message")
                          or event.get("error") or "").strip()
             raise PushFailed(f"the push to {self.registry} failed: {detail}",
-                             hint=_hint(self.registry, detail))
+                             hint=_hint(self.registry, detail, self.source))
         aux = event.get("aux")
         if isinstance(aux, dict) and "Digest" in aux:
             self.digest = str(aux["Digest"])
@@ -123,13 +171,14 @@ class _PushState:
             self.progress.transferred(layer, label, None)
 
 
-def _hint(registry: str, detail: str) -> str:
+def _hint(registry: str, detail: str, source: str = "") -> str:
     low = detail.lower()
     if any(w in low for w in ("unauthorized", "authentication required", "no basic auth",
                               "denied", "authorization")):
         return (f"log in to {registry} (docker login {registry}): restybuild uses the Docker "
                 "config the docker CLI uses ($DOCKER_CONFIG/config.json, else "
-                "~/.docker/config.json, with its credential helpers)")
+                "~/.docker/config.json, with its credential helpers); the credentials sent: "
+                + (source or "none"))
     if "server gave http response to https client" in low:
         return (f"the engine speaks TLS to {registry}, which answers plain HTTP: give it TLS, "
                 "or list it in the daemon's insecure-registries")

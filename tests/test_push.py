@@ -14,6 +14,11 @@ from restybuild.push import PushFailed, push_image, registry_of, split_tag
 from tests.conftest import write_tree
 
 DIGEST = "sha256:" + "ab" * 32
+
+
+@pytest.fixture(autouse=True)
+def _no_docker_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "no-docker-config"))
 OK_EVENTS: list[dict[str, Any]] = [
     {"status": "The push refers to repository [127.0.0.1:5000/team/app]"},
     {"status": "Preparing", "progressDetail": {}, "id": "aaa"},
@@ -32,9 +37,11 @@ class FakeAPI:
         self.events = events
         self.pushed: list[tuple[str, str]] = []
 
-    def push(self, repo: str, tag: str, stream: bool, decode: bool) -> Any:
+    def push(self, repo: str, tag: str, stream: bool, decode: bool,
+             auth_config: dict[str, str]) -> Any:
         assert stream and decode
         self.pushed.append((repo, tag))
+        self.auth = auth_config
         return iter(self.events)
 
 

@@ -18,6 +18,9 @@ from restybuild.engine import engine_errors, require_image
 from restybuild.errors import ConfigError, Exit, RestyError
 from restybuild.progress import Progress
 
+#: Seconds to look, after a push was stopped, for a manifest the engine had sent already.
+SETTLE = 1.0
+
 
 class PushFailed(RestyError):
     """The registry refused the push or could not be reached: an output not written."""
@@ -78,18 +81,15 @@ def push_image(client: Any, tag: str, progress: Progress) -> Pushed:
         with engine_errors(f"the push of {tag}"):
             events = client.api.push(repo, tag=version, stream=True, decode=True,
                                      auth_config=credentials.auth)
-            try:
-                for event in events:
-                    state.event(event)
-            except KeyboardInterrupt:
-                with interrupt.shielded():
-                    _cancel(events)
-                    state.digest = state.digest or _new_digest(client, tag, repo, known)
+            stopped = _follow(client, events, state, tag)
+            if stopped:
+                state.digest = _new_digest(client, tag, repo, known)
                 if state.digest is None:
-                    raise  # the registry's tag is as it was
-                progress.close()  # it had the manifest already: the push is done
-                progress.warn(f"the signal came once {registry} had the image: the push is "
-                              "done, the signal ignored")
+                    raise KeyboardInterrupt  # the registry's tag is as it was
+            if interrupt.received() is not None:  # it came too late to stop anything
+                progress.close()
+                progress.warn(f"the push of {tag} is done ({registry} had its manifest when "
+                              "the signal came): the signal is ignored")
                 interrupt.reset()
     except APIError as e:
         raise PushFailed(f"the Docker engine refused to push {tag}: {e.explanation or e}",
@@ -105,12 +105,73 @@ def push_image(client: Any, tag: str, progress: Progress) -> Pushed:
     return Pushed(tag, state.digest, reference, progress.sent)
 
 
-def _cancel(events: Any) -> None:
-    """Stop reading the engine's push: its connection closes, and the engine stops the push
-    before the manifest (which moves the registry's tag) is sent."""
-    close = getattr(events, "close", None)
-    if close is not None:
-        close()
+def _follow(client: Any, events: Any, state: _PushState, tag: str) -> bool:
+    """Read the engine's push events (in a thread: signals are only recorded meanwhile);
+    True when a signal stopped the push.
+
+    While layers go up, a signal cuts the connection: the engine stops the push at its next
+    progress message, which it can no longer send, before the manifest (which moves the
+    registry's tag). Once every layer is up the engine is sending the manifest, which no
+    client can stop: its answer is awaited, and the push ends as it ends."""
+    import queue
+    import threading
+
+    box: queue.Queue[Any] = queue.Queue()
+    end = object()
+
+    def read() -> None:
+        try:
+            for event in events:
+                box.put(event)
+        except BaseException as e:  # handed to the main thread
+            box.put(e)
+        box.put(end)
+
+    threading.Thread(target=read, daemon=True).start()
+    waiting = False
+    with interrupt.shielded():
+        while True:
+            try:
+                item = box.get(timeout=0.05)
+            except queue.Empty:
+                item = None
+            if item is end:
+                return False
+            if isinstance(item, BaseException):
+                raise item
+            if item is not None:
+                state.event(item)
+            if interrupt.received() is None or state.digest is not None or waiting:
+                continue
+            while not box.empty():  # what the engine said before the signal decides
+                item = box.get()
+                if item is end or isinstance(item, BaseException):
+                    box.put(item)
+                    break
+                state.event(item)
+            if state.digest is None and not state.sending_manifest():
+                _cut(client, events)
+                return True
+            waiting = True
+            state.progress.warn(f"interrupted while {state.registry} takes the manifest of "
+                                f"{tag}: that cannot be stopped; waiting for its answer")
+
+
+def _cut(client: Any, events: Any) -> None:
+    """Close the connection of the engine's push stream (the SDK's generator keeps the HTTP
+    response): shut down, so the engine sees it closed at once."""
+    import socket
+    from contextlib import suppress
+
+    frame = getattr(events, "gi_frame", None)
+    response = (frame.f_locals if frame is not None else {}).get("response")
+    if response is None:
+        return
+    with suppress(Exception):
+        raw = client.api._get_raw_response_socket(response)
+        getattr(raw, "_sock", raw).shutdown(socket.SHUT_RDWR)  # a SocketIO holds _sock
+    with suppress(Exception):
+        response.close()
 
 
 def _repo_digests(client: Any, tag: str, repo: str) -> set[str]:
@@ -121,12 +182,19 @@ def _repo_digests(client: Any, tag: str, repo: str) -> set[str]:
 
 
 def _new_digest(client: Any, tag: str, repo: str, known: set[str]) -> str | None:
-    """The digest the push got if the registry took its manifest before it was stopped."""
-    try:
-        new = _repo_digests(client, tag, repo) - known
-    except Exception:  # the engine gone: say the push was stopped
-        return None
-    return next(iter(new)) if len(new) == 1 else None
+    """The digest the push got if the engine had sent the manifest before it was stopped
+    (restybuild had not read the last layer's end yet): it records one within moments."""
+    import time
+
+    deadline = time.monotonic() + SETTLE
+    while True:
+        try:
+            new = _repo_digests(client, tag, repo) - known
+        except Exception:  # the engine gone: say the push was stopped
+            return None
+        if len(new) == 1 or time.monotonic() > deadline:
+            return next(iter(new)) if len(new) == 1 else None
+        time.sleep(0.1)
 
 
 def _sent(n: int) -> str:
@@ -144,6 +212,11 @@ class _PushState:
         self.source = source  # where the credentials came from
         self.digest: str | None = None
         self.sizes: dict[str, int] = {}
+        self.layers: dict[str, bool] = {}  # each layer the engine named: is it up?
+
+    def sending_manifest(self) -> bool:
+        """Every layer is up: what the engine does now is send the manifest."""
+        return bool(self.layers) and all(self.layers.values())
 
     def event(self, event: dict[str, Any]) -> None:
         if "error" in event or "errorDetail" in event:
@@ -160,6 +233,9 @@ class _PushState:
             return
         label = f"layer {layer}"
         moved = event.get("progressDetail") or {}
+        done = status == "Pushed" or status == "Layer already exists" \
+            or status.startswith("Mounted from")
+        self.layers[layer] = self.layers.get(layer, False) or done
         if status == "Pushing" and "current" in moved:
             total = moved.get("total")
             self.sizes[layer] = max(self.sizes.get(layer, 0), int(moved["current"]))

@@ -216,3 +216,37 @@ def test_ctrl_c_during_a_fleet_push(docker_client: Any, registry: str, tmp_path:
             assert _leftover(docker_client, [tmp_path / n / "Restyfile" for n in names]) == []
         finally:
             _remove(docker_client, *tags)
+
+
+def test_ctrl_c_once_a_fleet_app_sends_its_manifest(docker_client: Any, registry: str,
+                                                    tmp_path: Path) -> None:
+    """The app whose manifest was on its way is pushed and says so in the table; the table
+    and the registry agree; the next app never starts."""
+    names = ("fla", "flb")
+    for port, app in enumerate(names, start=18126):
+        write_tree(tmp_path / app, app_files(app, port))
+    prefix = f"rb-e2e/fleet-late-{os.getpid()}"
+    with HoldingProxy(registry) as proxy:
+        tags = [f"{proxy.addr}/{prefix}/{n}:1" for n in names]
+        proxy.holding = True
+        proc = _restybuild(["build", *(str(tmp_path / n / "Restyfile") for n in names),
+                            "-t", f"{proxy.addr}/{prefix}/{{name}}:1", "--push"], tmp_path)
+        try:
+            _wait(proc, proxy.held, "the manifest upload")
+            proc.send_signal(signal.SIGINT)  # the fleet passes it on 2 s later
+            time.sleep(4)
+            assert proc.poll() is None and tag_digest(registry, f"{prefix}/fla", "1") is None
+            proxy.release()
+            out, err = proc.communicate(timeout=120)
+            assert proc.returncode == 130, err
+            assert "fla | interrupted while" in err and "Traceback" not in err
+            rows = {ln.split()[0]: ln.split() for ln in out.splitlines()[1:]}
+            assert rows["fla"][1] == "ok", out
+            digest = rows["fla"][-2].partition("@")[2]  # size and added are 2 words each
+            assert tag_digest(registry, f"{prefix}/fla", "1") == digest
+            assert rows["flb"][1:3] == ["not", "started"], out
+            assert tag_digest(registry, f"{prefix}/flb", "1") is None
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            _remove(docker_client, *tags)

@@ -2,6 +2,8 @@
 
 The docker CLI (its ``cli/config`` package) does this, and so does this module:
 
+0. ``DOCKER_AUTH_CONFIG`` (recent CLIs), when set, is a config's JSON whose ``auths``
+   entry for the host wins over everything below (one that does not parse is ignored).
 1. The config file is ``$DOCKER_CONFIG/config.json`` when ``DOCKER_CONFIG`` is set, else
    ``~/.docker/config.json``; no file means no credentials (an anonymous push).
 2. The store for a registry host is the helper ``credHelpers[HOST]`` names, else the one
@@ -102,22 +104,41 @@ def check_helper(registry: str) -> None:
 
 def for_registry(registry: str) -> Credentials:
     """The credentials the docker CLI would send to `registry` (HOST[:PORT])."""
+    server = server_address(registry)
+    from_env = _from_env(server)
+    if from_env is not None:
+        return from_env
     path = config_path()
     config = load_config(path)
-    server = server_address(registry)
     helper = helper_for(config, registry)
     if helper is not None:
         return _from_helper(helper, registry, server, path)
     entry = _auth_entry(config.get("auths"), server)
-    where = f"`auths` of {path}"
     if entry is None:
         return Credentials({}, f"none ({path} has no entry for {server})")
+    return _from_entry(entry, server, f"`auths` of {path}")
+
+
+def _from_env(server: str) -> Credentials | None:
+    """The `auths` entry of DOCKER_AUTH_CONFIG for `server`, if there is one."""
+    text = os.environ.get("DOCKER_AUTH_CONFIG", "")
+    try:
+        data = json.loads(text) if text.strip() else None
+    except json.JSONDecodeError:
+        return None  # as the CLI: the stores below answer
+    entry = _auth_entry(data.get("auths") if isinstance(data, dict) else None, server)
+    if entry is None or not (entry.get("auth") or entry.get("identitytoken")):
+        return None
+    return _from_entry(entry, server, "`auths` of DOCKER_AUTH_CONFIG")
+
+
+def _from_entry(entry: dict[str, Any], server: str, where: str) -> Credentials:
     if entry.get("identitytoken"):
         return Credentials({"identitytoken": str(entry["identitytoken"]),
                             "serveraddress": server}, where)
     if not entry.get("auth"):
-        return Credentials({}, f"none (the entry for {server} in {path} is empty)")
-    user, password = _decode(str(entry["auth"]), server, path)
+        return Credentials({}, f"none (the entry for {server} in {where} is empty)")
+    user, password = _decode(str(entry["auth"]), server, where)
     return Credentials({"username": user, "password": password, "serveraddress": server}, where)
 
 
@@ -133,13 +154,13 @@ def _auth_entry(auths: Any, server: str) -> dict[str, Any] | None:
     return None
 
 
-def _decode(auth: str, server: str, path: Path) -> tuple[str, str]:
+def _decode(auth: str, server: str, where: str) -> tuple[str, str]:
     try:
         user, sep, password = base64.b64decode(auth, validate=True).decode("utf-8").partition(":")
     except (binascii.Error, UnicodeDecodeError):
         sep, user, password = "", "", ""
     if not sep or not user:
-        raise ConfigError(f"the `auth` of {server} in the Docker config {path} is not base64 "
+        raise ConfigError(f"the `auth` of {server} in the {where} is not base64 "
                           "USER:PASSWORD", hint=f"log in again: docker login {server}")
     return user, password.strip("\x00")
 

@@ -21,6 +21,7 @@ def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder = tmp_path / "docker-config"
     folder.mkdir()
     monkeypatch.setenv("DOCKER_CONFIG", str(folder))
+    monkeypatch.delenv("DOCKER_AUTH_CONFIG", raising=False)
     return folder / "config.json"
 
 
@@ -138,3 +139,16 @@ def test_build_push_with_a_missing_helper_stops_before_the_build(
     err = capsys.readouterr().err
     assert err.startswith("error: the credential helper docker-credential-gone is not on PATH")
     assert "daemon" not in err and "building" not in err
+
+
+def test_docker_auth_config_wins_when_it_has_the_host(
+        config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    helper(tmp_path, monkeypatch, "store", answer("ci", "s3cret"))
+    config.write_text(json.dumps({"credsStore": "store"}))
+    env = base64.b64encode(b"envuser:envpass").decode()
+    monkeypatch.setenv("DOCKER_AUTH_CONFIG", json.dumps({"auths": {REGISTRY: {"auth": env}}}))
+    got = for_registry(REGISTRY)
+    assert got.auth["username"] == "envuser" and got.source == "`auths` of DOCKER_AUTH_CONFIG"
+    assert for_registry("127.0.0.1:5001").auth["username"] == "ci"  # the store: other hosts
+    monkeypatch.setenv("DOCKER_AUTH_CONFIG", "{not json")
+    assert for_registry(REGISTRY).auth["username"] == "ci"  # ignored, as the CLI does

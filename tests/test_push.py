@@ -19,6 +19,7 @@ DIGEST = "sha256:" + "ab" * 32
 @pytest.fixture(autouse=True)
 def _no_docker_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "no-docker-config"))
+    monkeypatch.delenv("DOCKER_AUTH_CONFIG", raising=False)
 OK_EVENTS: list[dict[str, Any]] = [
     {"status": "The push refers to repository [127.0.0.1:5000/team/app]"},
     {"status": "Preparing", "progressDetail": {}, "id": "aaa"},

@@ -37,7 +37,7 @@ def check_bases(client: Any, bp: BuildPlan, project: Project, pull: bool) -> Non
     recipe = recipes.load(project.flavor.recipe)
     boot = recipe.bootstrap
     engine_arch = _arch(str(client.info().get("Architecture", "")))
-    for ref in filter(None, (bp.runtime_image, bp.builder_image)):
+    for ref in filter(None, (bp.runtime_image, bp.builder_image, bp.modules_image)):
         image = local_image(client, ref)
         if image is not None:
             image_arch = _arch(str(image.attrs.get("Architecture", "")))
@@ -47,7 +47,7 @@ def check_bases(client: Any, bp: BuildPlan, project: Project, pull: bool) -> Non
                     f"{engine_arch}", hint="use an image of the engine's architecture, or "
                     "an engine of the image's (DOCKER_HOST)")
             continue
-        if boot is not None and ref in (boot.runtime_tag, boot.builder_tag):
+        if boot is not None and ref in (boot.runtime_tag, boot.builder_tag, boot.modules_tag):
             raise DockerUnavailable(
                 f"the base image {ref} is not on this Docker engine",
                 hint=f"make it, offline: restybuild base bootstrap {recipe.name}")

@@ -8,7 +8,8 @@ Lua code. A result is keyed in two parts:
 - the **fixed key**: the check, the runtime base's image ID, the candidate's settings
   (Env, WorkingDir, User, Entrypoint), what of the plan the check uses, the generated
   text it runs, and the diff ID of every layer whose files the plan does not know (the
-  runtime packages' RUN, the rocks tree's COPY: made by a build step);
+  runtime packages' RUN, the nginx modules' and the rocks tree's COPY from another
+  image or stage);
 - the **layer key**: for each layer copied from the build context (its files are the
   plan's, :attr:`BuildPlan.context`), its diff ID when any of its paths is one the check
   could read (:class:`Reads`: at or under a folder it reads, a file it opens by name, any
@@ -70,6 +71,7 @@ def final_layers(bp: BuildPlan, candidate: dict[str, Any],
     if not under or ids[:len(under)] != under:
         return None
     names = [*(["packages"] if bp.runtime_packages_cmd else []),
+             *(["modules"] * len(bp.module_copies)),
              *(["rocks"] if bp.rocks_tree else []), *(layer.name for layer in bp.layers)]
     added = ids[len(under):]
     if len(added) != len(names):
@@ -126,6 +128,7 @@ def fixed_key(check: str, bp: BuildPlan, candidate: dict[str, Any], base_id: str
     from restybuild.candidate import load_modules
 
     return _digest([VERSION, check, base_id, bp.runtime_image, bp.runtime_packages_cmd,
+                    bp.modules_image, list(bp.module_files),
                     bp.nginx, bp.prefix, bp.user, list(bp.natives), bp.rocks_tree,
                     list(load_modules(bp)), config.get("Env"), config.get("WorkingDir"),
                     config.get("User"), config.get("Entrypoint"), text,

@@ -142,10 +142,12 @@ class Inputs:
 
 def library_reads(plan: BuildPlan) -> verifycache.Reads:
     """The library check reads the base's index, and of the candidate the bundle folder,
-    the natives and the rocks tree; all of it when runtime packages were installed."""
+    the natives, the nginx modules copied in and the rocks tree; all of it when runtime
+    packages were installed."""
     if plan.runtime_packages_cmd:
         return verifycache.Reads(("/",))
-    return verifycache.Reads(tuple(filter(None, (BUNDLE_DIR, *plan.natives, plan.rocks_tree))))
+    return verifycache.Reads(tuple(filter(None, (BUNDLE_DIR, *plan.natives, *plan.module_files,
+                                                 plan.rocks_tree))))
 
 
 def load_reads(plan: BuildPlan, attrs: dict[str, Any], entry: dict[str, Any]

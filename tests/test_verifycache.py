@@ -233,3 +233,24 @@ def test_folders_above_what_is_read_are_in_the_key(plan: BuildPlan) -> None:
 def test_searched_files_follow_lua_searchers() -> None:
     files = verifycache.searched_files(["a.b"], "/x/?.lua;./?/init.lua;;", "/y/?.so", "/w")
     assert files == ("/x/a/b.lua", "/w/a/b/init.lua", "/y/a/b.so", "/y/a.so")
+
+
+def test_a_modules_layer_is_named_and_in_the_fixed_key(plan: BuildPlan) -> None:
+    """`module` lines copy nginx modules from another image, before the rocks tree: a layer
+    whose files the plan does not know, so its diff ID is in both checks' fixed keys."""
+    bp = replace(plan, modules_image="restybuild/debian-bookworm:modules",
+                 module_files=("/usr/lib/nginx/modules/ngx_http_x_module.so",))
+    assert len(bp.module_copies) == 1
+    base = {"RootFS": {"Layers": BASE}}
+
+    def keys(modules: str) -> tuple[str, ...]:
+        attrs = FakeAPI({"modules": modules, **LAYERS}).inspect_image("cand")
+        layers = verifycache.final_layers(bp, attrs, base)
+        assert layers is not None and [x.name for x in layers][:2] == ["modules", "rocks"]
+        return tuple(verifycache.fixed_key(c, bp, attrs, "sha256:b", layers, "")
+                     for c in ("libraries", "module-load"))
+
+    assert keys("sha256:m1") == keys("sha256:m1")
+    assert all(a != b for a, b in zip(keys("sha256:m1"), keys("sha256:m2")))
+    assert verifycache.final_layers(bp, FakeAPI(LAYERS).inspect_image("c"), base) is None
+    assert "/usr/lib/nginx/modules/ngx_http_x_module.so" in verifyrun.library_reads(bp).roots

@@ -45,6 +45,9 @@ class BaseFacts:
     groups: tuple[str, ...] = ()
     packages: tuple[str, ...] = ()  # installed distribution packages
     files: tuple[str, ...] = ()  # the files of nginx's default conf folder (mime.types...)
+    #: module files the base lacks that `module NAME` adds (the recipe's modules image);
+    #: their directives are in `directives` too, known once the module is declared
+    offered: tuple[str, ...] = ()
 
     def option(self, name: str) -> str | None:
         """The value of a configure option (`--conf-path`), or None."""
@@ -77,8 +80,10 @@ class BaseFacts:
                    for source in self._sources.get(directive, ()))
 
     def providers(self, directive: str) -> tuple[str, ...]:
-        """The dynamic module files of the base that define `directive`."""
-        return tuple(sorted(self._sources.get(directive, frozenset()) - {self.nginx}))
+        """The dynamic module files that define `directive`: the base's first, then the
+        ones `module NAME` offers."""
+        found = self._sources.get(directive, frozenset()) - {self.nginx}
+        return tuple(sorted(found, key=lambda f: (f in self.offered, f)))
 
     def to_json(self) -> dict[str, Any]:
         return {"format": FORMAT, "image": self.image, "image_id": self.image_id,
@@ -86,7 +91,8 @@ class BaseFacts:
                 "modules": list(self.modules), "dynamic_modules": list(self.dynamic_modules),
                 "directives": [[n, s, list(c)] for n, s, c in self.directives],
                 "users": list(self.users), "groups": list(self.groups),
-                "packages": list(self.packages), "files": list(self.files)}
+                "packages": list(self.packages), "files": list(self.files),
+                "offered": list(self.offered)}
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> BaseFacts:
@@ -98,7 +104,8 @@ class BaseFacts:
             modules=tuple(d["modules"]), dynamic_modules=tuple(d["dynamic_modules"]),
             directives=tuple((str(n), str(s), tuple(c)) for n, s, c in d["directives"]),
             users=tuple(d["users"]), groups=tuple(d["groups"]),
-            packages=tuple(d["packages"]), files=tuple(d["files"]))
+            packages=tuple(d["packages"]), files=tuple(d["files"]),
+            offered=tuple(d.get("offered", ())))
 
     def dumps(self) -> str:
         """One line per list item, for readable diffs of a shipped snapshot."""

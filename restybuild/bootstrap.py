@@ -6,6 +6,7 @@ host's apt already uses (or `--mirror`), the image from the tarball.
 
 from __future__ import annotations
 
+import posixpath
 import shutil
 import subprocess
 import tempfile
@@ -49,9 +50,8 @@ def mmdebstrap_command(suite: str, variant: str, packages: list[str], target: st
 
 def bootstrap(client: Any, name: str, *, force: bool = False, mirror: str | None = None,
               progress: Progress | None = None) -> list[str]:
-    """Make the runtime and builder images of recipe `name`; return the tags made."""
-    from docker.errors import APIError
-
+    """Make the runtime and builder images of recipe `name`, and the image of its [modules]
+    files; return the tags made."""
     progress = progress or Progress()
     recipe = recipes.load(name)
     boot = recipe.bootstrap
@@ -65,41 +65,83 @@ def bootstrap(client: Any, name: str, *, force: bool = False, mirror: str | None
     suite = boot.suite
     mirror = mirror or default_mirror(suite)
     runtime_pkgs = list(boot.runtime_packages)
+    images = [(boot.runtime_tag, boot.variant, runtime_pkgs, '["nginx", "-g", "daemon off;"]'),
+              (boot.builder_tag, boot.variant, runtime_pkgs + list(boot.builder_packages),
+               '["bash"]')]
+    if boot.modules_tag and boot.module_packages:
+        # only the packages (and what they need) unpacked, nothing installed: the files of
+        # the [modules] are kept, at the versions the suite has now, as the base's nginx
+        images.append((boot.modules_tag, "extract", list(boot.module_packages), ""))
     made: list[str] = []
-    for tag, pkgs, cmd in (
-        (boot.runtime_tag, runtime_pkgs, '["nginx", "-g", "daemon off;"]'),
-        (boot.builder_tag, runtime_pkgs + list(boot.builder_packages), '["bash"]'),
-    ):
+    for tag, variant, pkgs, cmd in images:
         if not force and image_id(client, tag) is not None:
             progress.note(f"{tag}: already on this engine (use --force to rebuild)")
             continue
-        with tempfile.TemporaryDirectory(prefix="restybuild-bootstrap-") as tmp:
-            tarball = str(Path(tmp) / "rootfs.tar")
-            command = mmdebstrap_command(suite, boot.variant, pkgs,
-                                         tarball, mirror)
-            progress.begin(f"{tag}: mmdebstrap {suite} with {len(pkgs)} packages")
-            returncode = _run_showing(command, progress)
-            if returncode != 0:
-                progress.close()
-                raise ConfigError(f"mmdebstrap failed for {tag} (exit {returncode})",
-                                  notes=("\n".join(progress.tail[-15:]),))
-            progress.end(f"{tag}: root filesystem made")
-            progress.begin(f"{tag}: importing it into the Docker engine")
-            repo, _, version = tag.rpartition(":")
-            # `docker import` takes CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, USER, VOLUME and
-            # WORKDIR changes (not STOPSIGNAL: the planner sets it in every image)
-            changes = [f"ENV {PATH_ENV}", f"CMD {cmd}",
-                       f"LABEL io.restybuild.recipe={recipe.name}"]
-            try:
-                client.api.import_image_from_file(tarball, repository=repo, tag=version,
-                                                  changes=changes)
-            except APIError as e:
-                progress.close()
-                raise ConfigError(f"the Docker engine refused to import {tag}: "
-                                  f"{e.explanation or e}") from None
-            progress.end(f"{tag}: imported ({image_id(client, tag)})")
-            made.append(tag)
+        keep = frozenset(m.file for m in recipe.modules if m.file) if variant == "extract" \
+            else None
+        what = f"{suite} with {len(pkgs)} packages" + (" (unpacked only)" if keep else "")
+        _make_image(client, recipe.name, tag, what,
+                    mmdebstrap_command(suite, variant, pkgs, "{}", mirror), cmd, keep, progress)
+        made.append(tag)
     return made
+
+
+def _make_image(client: Any, recipe: str, tag: str, what: str, command: list[str], cmd: str,
+                keep: frozenset[str] | None, progress: Progress) -> None:
+    """mmdebstrap `command` (its target "{}") into a tarball, keep only the files `keep`
+    when given, and import it as `tag`."""
+    from docker.errors import APIError
+
+    with tempfile.TemporaryDirectory(prefix="restybuild-bootstrap-") as tmp:
+        tarball = str(Path(tmp) / "rootfs.tar")
+        progress.begin(f"{tag}: mmdebstrap {what}")
+        returncode = _run_showing([tarball if c == "{}" else c for c in command], progress)
+        if returncode != 0:
+            progress.close()
+            raise ConfigError(f"mmdebstrap failed for {tag} (exit {returncode})",
+                              notes=("\n".join(progress.tail[-15:]),))
+        if keep is not None:
+            tarball = _only(tarball, keep, str(Path(tmp) / "modules.tar"))
+        progress.end(f"{tag}: root filesystem made")
+        progress.begin(f"{tag}: importing it into the Docker engine")
+        repo, _, version = tag.rpartition(":")
+        # `docker import` takes CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, USER, VOLUME and
+        # WORKDIR changes (not STOPSIGNAL: the planner sets it in every image)
+        changes = [f"ENV {PATH_ENV}", f"LABEL io.restybuild.recipe={recipe}"]
+        if cmd:
+            changes.append(f"CMD {cmd}")
+        try:
+            client.api.import_image_from_file(tarball, repository=repo, tag=version,
+                                              changes=changes)
+        except APIError as e:
+            progress.close()
+            raise ConfigError(f"the Docker engine refused to import {tag}: "
+                              f"{e.explanation or e}") from None
+        progress.end(f"{tag}: imported ({image_id(client, tag)})")
+
+
+def _only(tarball: str, keep: frozenset[str], out: str) -> str:
+    """A copy of `tarball` with only the files `keep` (absolute paths) and their folders; a
+    file the packages did not install is an error naming it."""
+    import tarfile
+
+    wanted = {"./" + k.lstrip("/") for k in keep}
+    folders = {posixpath.dirname(w) for w in wanted}
+    while any(posixpath.dirname(f) not in folders and f != "." for f in folders):
+        folders |= {posixpath.dirname(f) for f in folders if f != "."}
+    found: set[str] = set()
+    with tarfile.open(tarball) as src, tarfile.open(out, "w") as dst:
+        for member in src:
+            if member.name in folders and member.isdir():
+                dst.addfile(member)
+            elif member.name in wanted and member.isfile():
+                dst.addfile(member, src.extractfile(member))
+                found.add(member.name)
+    missing = sorted(wanted - found)
+    if missing:
+        raise ConfigError("the [modules] packages installed no " + ", ".join(
+            m[1:] for m in missing), hint="fix `file` in the recipe's [modules] table")
+    return out
 
 
 def _run_showing(command: list[str], progress: Progress) -> int:

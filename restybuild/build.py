@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from restybuild import interrupt
+from restybuild import interrupt, timings
 from restybuild.builder import build_image
 from restybuild.elf.libindex import LibraryIndex
 from restybuild.engine import connect, forget_candidate, image_id, local_image, record_candidate
@@ -17,7 +17,8 @@ from restybuild.progress import Progress
 from restybuild.push import Pushed, push_image, split_tag
 from restybuild.render import render_dockerfile
 from restybuild.source import SourceTree
-from restybuild.verify import VerifyReport, verify
+from restybuild.verify import VerifyReport
+from restybuild.verifyrun import verify
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ def check_bases(client: Any, bp: BuildPlan, project: Project, pull: bool) -> Non
     recipe = recipes.load(project.flavor.recipe)
     boot = recipe.bootstrap
     engine_arch = _arch(str(client.info().get("Architecture", "")))
-    for ref in filter(None, (bp.runtime_image, bp.builder_image)):
+    for ref in filter(None, (bp.runtime_image, bp.builder_image, bp.modules_image)):
         image = local_image(client, ref)
         if image is not None:
             image_arch = _arch(str(image.attrs.get("Architecture", "")))
@@ -46,7 +47,7 @@ def check_bases(client: Any, bp: BuildPlan, project: Project, pull: bool) -> Non
                     f"{engine_arch}", hint="use an image of the engine's architecture, or "
                     "an engine of the image's (DOCKER_HOST)")
             continue
-        if boot is not None and ref in (boot.runtime_tag, boot.builder_tag):
+        if boot is not None and ref in (boot.runtime_tag, boot.builder_tag, boot.modules_tag):
             raise DockerUnavailable(
                 f"the base image {ref} is not on this Docker engine",
                 hint=f"make it, offline: restybuild base bootstrap {recipe.name}")
@@ -84,25 +85,32 @@ def build_and_tag(project: Project, tag: str, *, quiet: bool = False, pull: bool
     live = base.index is None and bool(project.natives)
     facts = base.facts
     bp = None if live else plan(project, base.index, tree, facts)
+    timings.mark("plan")
     client = client or connect()
+    timings.mark("connect")
     index = _engine_index(client, project, base)
     bp = bp or plan(project, index, tree, facts)
     progress = progress or Progress(quiet=quiet)
     for warning in bp.warnings:
         progress.warn(warning)
     dockerfile = render_dockerfile(bp)
+    timings.mark("render")
     check_bases(client, bp, project, pull)
+    timings.mark("check bases")
     candidate: str | None = None
     try:
         progress.begin(f"building {project.name} ({len(bp.context)} context files)")
         candidate = build_image(client, bp, dockerfile, progress, pull=pull, no_cache=no_cache)
         record_candidate(candidate)
         progress.end(f"built candidate {candidate[:19]}")
+        timings.mark("build")
         progress.begin(f"verifying candidate {candidate[:19]}: nginx -t, boot check")
-        report = verify(client, candidate, bp)
+        report = verify(client, candidate, bp, reuse=not no_cache, say=progress.note)
+        timings.mark("verify")
         with interrupt.shielded():
             interrupt.check()
             _move_tag(client, candidate, tag)
+        timings.mark("tag")
         progress.end(f"verified {candidate[:19]}")
     except BaseException:
         with interrupt.shielded():

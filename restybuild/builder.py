@@ -37,10 +37,13 @@ def build_image(client: Any, plan: BuildPlan, dockerfile: str, progress: Progres
     runs again, none taken from the engine's build cache (``docker build --no-cache``)."""
     from docker.errors import APIError
 
+    from restybuild import timings
+
     image_id: str | None = None
     try:
         with context_file(plan, dockerfile) as data, \
                 engine_errors(lambda: f"the build ({progress.step or 'the start'})"):
+            timings.mark("context")
             stream = client.api.build(
                 fileobj=data, custom_context=True, rm=True, forcerm=True,
                 decode=True, pull=pull, network_mode=None, timeout=BUILD_TIMEOUT,

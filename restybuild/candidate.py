@@ -50,7 +50,7 @@ def check_candidate(client: Any, image: str, plan: BuildPlan) -> LibraryCheck:
     """Resolve every native and rocks ``.so`` of `image` in it; problems in loader words."""
     modules = load_modules(plan)
     programs = (plan.nginx, *modules)
-    added = [BUNDLE_DIR, *plan.natives]
+    added = [BUNDLE_DIR, *plan.natives, *plan.module_files]
     deep = [plan.rocks_tree] if plan.rocks_tree else []
     if plan.runtime_packages_cmd:
         index = read_index(client, image, programs)

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 #: commands whose parser is built alone when they are named first: they are run from
 #: scripts and loops, where importing every command's module is most of the time
-LIGHT = ("deps", "lint")
+LIGHT = ("deps", "build", "lint")
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:

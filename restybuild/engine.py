@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -236,20 +237,52 @@ def forget_candidate(label: str | None = None) -> None:
             os.remove(path)
 
 
+class Cancelled(Exception):
+    """Raised in a check whose throwaway containers were removed by :func:`cancel_all`."""
+
+
+_live: set[Any] = set()  # the throwaway containers of this process that exist now
+_live_lock = threading.Lock()
+_cancelled = threading.Event()
+
+
+def cancel_all() -> None:
+    """Remove every throwaway container of this process now (checks running in other
+    threads then end, their waits cut), and refuse to create more until :func:`resume`."""
+    _cancelled.set()
+    with _live_lock:
+        live = list(_live)
+    for container in live:
+        _remove(container)
+
+
+def resume() -> None:
+    _cancelled.clear()
+
+
 @contextmanager
 def throwaway(client: Any, image: str, command: list[str], **kwargs: Any) -> Iterator[Any]:
     """A created (not started) container of `image`, labelled as this run's, always removed;
-    no network unless `network_mode` says otherwise."""
+    no network unless `network_mode` says otherwise. Safe from several threads: each one
+    is known to :func:`cancel_all` from its creation to its removal."""
     kwargs.setdefault("network_mode", "none")
     labels = {**kwargs.pop("labels", {}), RUN_LABEL: run_label()}
+    if _cancelled.is_set():
+        raise Cancelled
     with interrupt.shielded():  # created and known, or not created: never a lost container
         container = client.containers.create(image, command, detach=True, labels=labels,
                                              **kwargs)
+        with _live_lock:
+            _live.add(container)
     try:
+        if _cancelled.is_set():  # cancelled while it was being created
+            raise Cancelled
         yield container
     finally:
         with interrupt.shielded():
             _remove(container)
+            with _live_lock:
+                _live.discard(container)
 
 
 def _remove(container: Any) -> None:

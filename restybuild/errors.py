@@ -36,15 +36,18 @@ EXIT_CODES: tuple[tuple[Exit, str], ...] = (
                   "the verification failed (no tag moved), a library MISSING in deps"),
     (Exit.SYNTAX, "a syntax error in an input (Restyfile, nginx conf) or on the command line"),
     (Exit.IO, "an input or output cannot be read or written (a missing Restyfile, a file that "
-              "is not regular, a push the registry refused or that reached no registry)"),
+              "is not regular, a push the registry refused or that reached no registry, a "
+              "credential helper that failed)"),
     (Exit.CONFIG, "a configuration error: the Restyfile says something impossible (unknown "
                   "recipe, escaping path, bad size, a conflict with the conf), a bad "
-                  "restybuild.toml, a bad option value"),
+                  "restybuild.toml, a bad option value, a Docker config that is not JSON or "
+                  "names a credential helper not on PATH"),
     (Exit.ENGINE, "the Docker engine: none answers, it went away or stopped answering, a base "
                   "image is missing or of another architecture, its disk is full"),
     (Exit.INTERNAL, "an internal error: a bug in restybuild (RESTYBUILD_DEBUG=1 shows it)"),
     (Exit.INTERRUPTED, "interrupted (SIGINT, Ctrl-C): no tag moved to an unfinished build; a "
-                       "push under way left the registry's tag as it was"),
+                       "push under way left the registry's tag as it was (a signal once the "
+                       "manifest is being sent is waited out: the push ends, exit 0)"),
     (Exit.TERMINATED, "terminated (SIGTERM): as interrupted"),
 )
 

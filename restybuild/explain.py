@@ -34,6 +34,11 @@ def planned_layers(project: Project, bp: BuildPlan) -> tuple[LayerNote, ...]:
     if bp.runtime_packages_cmd:
         out.append(LayerNote("packages", f"RUN {bp.runtime_packages_cmd}", (
             "the `system` lines of the rocks statement", base)))
+    for folder, files in bp.module_copies:
+        lines = ", ".join(f"`module {m.name}` ({_at(p, m.span)})" for m in p.modules if m.file)
+        out.append(LayerNote("modules", f"COPY --from={bp.modules_image} ({len(files)} "
+                             f"files) {folder}/", (lines, f"the modules image {bp.modules_image}",
+                                                   base)))
     if bp.rocks_tree and p.rocks is not None:
         why = [f"the rocks statement ({_at(p, p.rocks.span)}: tree, rocks, versions, server)"]
         if p.rocks.server and not p.rocks.server_is_url:

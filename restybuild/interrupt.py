@@ -12,6 +12,8 @@ calls :func:`check` first, and the command line's exit code comes from
 
 from __future__ import annotations
 
+from _thread import get_ident
+
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: the warm path imports this module
 if TYPE_CHECKING:
     import signal
@@ -22,7 +24,8 @@ else:  # the C module signal.py wraps: its enums cost about 5 ms of every comman
 EXIT_CODES: dict[int, int] = {signal.SIGINT: 130, signal.SIGTERM: 143}
 
 _received: list[int] = []
-_depth = 0
+_depth = 0  # of the main thread's shielded sections: the handler runs in the main thread
+_MAIN = get_ident()  # imported by the main thread (the command line imports it first)
 
 
 def _handler(signum: int, _frame: FrameType | None) -> None:
@@ -57,15 +60,19 @@ def check() -> None:
 
 
 class shielded:  # a context manager: `with interrupt.shielded():`
-    """Inside, a signal is only recorded: cleanup and tagging run to their end."""
+    """Inside, a signal is only recorded: cleanup and tagging run to their end. Only the
+    main thread's sections count (signals interrupt no other thread); another thread's
+    section must not make the main thread miss one."""
 
     def __enter__(self) -> None:
         global _depth
-        _depth += 1
+        if get_ident() == _MAIN:
+            _depth += 1
 
     def __exit__(self, *_exc: object) -> None:
         global _depth
-        _depth -= 1
+        if get_ident() == _MAIN:
+            _depth -= 1
 
 
 def reset() -> None:

@@ -125,6 +125,21 @@ class Metrics:
 
 
 @dataclass(frozen=True)
+class Module:
+    """`module NAME`: an nginx dynamic module of the base's distribution (the recipe's
+    [modules] table)."""
+
+    name: str
+    package: str  # "" when builtin
+    file: str  # its .so in the image; "" when builtin (compiled into the base's nginx)
+    span: Span
+
+    @property
+    def builtin(self) -> bool:
+        return not self.file
+
+
+@dataclass(frozen=True)
 class Scale:
     """`scale MIN..MAX cpu PERCENT`: the HorizontalPodAutoscaler of `restybuild k8s`."""
 
@@ -166,6 +181,7 @@ class Project:
     files: tuple[Copy, ...] = ()  # folders shipped as they are (not Lua)
     data: tuple[DataDir, ...] = ()  # folders written at run time
     scale: Scale | None = None  # the autoscaler's bounds and target
+    modules: tuple[Module, ...] = ()  # `module NAME`: dynamic modules of the distribution
 
     @property
     def image_name(self) -> str:

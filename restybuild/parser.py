@@ -345,5 +345,8 @@ class ToSyntax(Transformer[Any, Any]):
     def env_stmt(self, meta: Any, c: list[Any]) -> ast.EnvStmt:
         return ast.EnvStmt(c[0], c[1], self.span(meta))
 
+    def module_stmt(self, meta: Any, c: list[Any]) -> ast.ModuleStmt:
+        return ast.ModuleStmt(tuple(c), self.span(meta))
+
     def expose_stmt(self, meta: Any, c: list[Any]) -> ast.ExposeStmt:
         return ast.ExposeStmt(tuple(c), self.span(meta))

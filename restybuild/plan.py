@@ -103,10 +103,20 @@ class BuildPlan:
     warnings: tuple[str, ...] = ()  # rendered `file:line:col: warning: ...` messages
     user: str = RUN_USER  # the image's USER: non-root, group 0
     data: tuple[str, ...] = ()  # folders written at run time (a tmpfs, an emptyDir)
+    modules_image: str | None = None  # where the files of `module` lines come from
+    module_files: tuple[str, ...] = ()  # their .so files, at the same path in the image
 
     @property
     def rocks_out(self) -> str:
         return ROCKS_OUT
+
+    @property
+    def module_copies(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """(folder, files) of the module files, one COPY per folder."""
+        folders: dict[str, list[str]] = {}
+        for f in self.module_files:
+            folders.setdefault(posixpath.dirname(f), []).append(f)
+        return tuple((d, tuple(fs)) for d, fs in sorted(folders.items()))
 
 
 def _install_cmd(manager: str, pkgs: list[str]) -> str | None:
@@ -292,6 +302,8 @@ def _assemble(p: Project, tree: SourceTree, effective: EffectiveConf, rocks: _Ro
         context=tuple(sorted(ctx, key=lambda e: e.arcname)),
         effective=effective,
         data=tuple(d.path for d in p.data),
+        modules_image=fl.modules_image if any(m.file for m in p.modules) else None,
+        module_files=tuple(m.file for m in p.modules if m.file),
         warnings=tuple(f.warning().render() for f in natives.findings
                        if f.severity == "warning") if natives else (),
     )

@@ -2,11 +2,13 @@
 
 One reporter for every long command, in three modes:
 
-- on a terminal (stderr is a TTY, ``NO_COLOR`` unset, ``TERM`` not ``dumb``): rich draws a
-  live line per phase with a spinner and the time elapsed, one bar per pushed layer with
-  its bytes, and prints the build steps above them (bold) with their output (dimmed);
-- anywhere else (CI logs, pipes, ``NO_COLOR``): plain lines, no escape code at all, one a
-  phase start and end (with its time), a step, an output line, a finished layer;
+- on a terminal (stderr is a TTY, ``NO_COLOR`` unset or empty, as its convention says,
+  ``TERM`` not ``dumb``): rich draws a live line per phase with a spinner and the time
+  elapsed, one bar per pushed layer with its bytes, and prints the build steps above them
+  (bold) with their output (dimmed);
+- anywhere else (CI logs, pipes, ``NO_COLOR`` set to anything): plain lines, no escape
+  code at all, one a phase start and end (with its time), a step, an output line, a
+  finished layer;
 - quiet (``-q``): nothing but warnings; the command prints its result on stdout.
 
 rich is imported only when a terminal is drawn on, so `plan` and `lint` never load it.
@@ -26,7 +28,7 @@ TAIL = 40
 
 def fancy_stream(stream: TextIO) -> bool:
     """Whether to draw on `stream`: a terminal that may show escape codes."""
-    if "NO_COLOR" in os.environ or os.environ.get("TERM") == "dumb":
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":  # set and not empty
         return False
     try:
         return stream.isatty()

@@ -14,6 +14,8 @@ from pathlib import Path
 
 from restybuild.data import data_dir
 from restybuild.errors import ConfigError, Span
+from restybuild.recipe_modules import NginxModule
+from restybuild.recipe_modules import parse as parse_modules
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -42,6 +44,7 @@ FLAVOR_SCHEMA: dict[str, tuple[type, bool]] = {
     "base_facts": (str, False),      # snapshot of the image's base facts, below recipes/
     "summary": (str, False),
     "resolver_local": (bool, False),  # nginx takes `resolver local=on` (OpenResty's)
+    "modules_image": (str, False),   # image holding the [modules] files `module NAME` copies
 }
 BOOTSTRAP_SCHEMA: dict[str, tuple[type, bool]] = {
     "suite": (str, True),
@@ -50,6 +53,7 @@ BOOTSTRAP_SCHEMA: dict[str, tuple[type, bool]] = {
     "builder_packages": (list, True),
     "runtime_tag": (str, True),
     "builder_tag": (str, True),
+    "modules_tag": (str, False),     # the image of the [modules] packages' module files
 }
 TOP_SCHEMA: dict[str, tuple[type, bool]] = {
     "schema": (int, True),
@@ -61,6 +65,7 @@ TOP_SCHEMA: dict[str, tuple[type, bool]] = {
     "version_pattern": (str, False),
     "flavors": (dict, True),
     "bootstrap": (dict, False),
+    "modules": (dict, False),        # name -> module table (restybuild.recipe_modules)
 }
 LIBCS = ("glibc", "musl")
 PACKAGE_MANAGERS = ("apt", "apk", "yum", "dnf", "microdnf")
@@ -91,6 +96,7 @@ class FlavorSpec:
     library_index: str  # absolute path of the shipped snapshot, or ""
     resolver_local: bool = False
     base_facts: str = ""  # absolute path of the shipped base-facts snapshot, or ""
+    modules_image: str = ""
 
 
 @dataclass(frozen=True)
@@ -103,6 +109,8 @@ class Bootstrap:
     builder_packages: tuple[str, ...]
     runtime_tag: str
     builder_tag: str
+    modules_tag: str = ""  # made when the recipe has packaged [modules]
+    module_packages: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -130,6 +138,11 @@ class Flavor:
     library_index: str = ""  # absolute path of the shipped library-index snapshot, or ""
     resolver_local: bool = False  # nginx takes `resolver local=on` (OpenResty's)
     base_facts: str = ""  # absolute path of the shipped base-facts snapshot (basefacts), or ""
+    modules_image: str = ""  # where the files of packaged `modules` are copied from
+    modules: tuple[NginxModule, ...] = ()  # what `module NAME` may name
+
+    def module(self, name: str) -> NginxModule | None:
+        return next((m for m in self.modules if m.name == name), None)
 
     @property
     def label(self) -> str:
@@ -147,6 +160,7 @@ class Recipe:
     version_pattern: str
     specs: tuple[FlavorSpec, ...]
     bootstrap: Bootstrap | None
+    modules: tuple[NginxModule, ...] = ()
 
     @property
     def flavors(self) -> tuple[str, ...]:
@@ -197,7 +211,8 @@ class Recipe:
             luarocks_vars=spec.luarocks_vars, stop_signal=spec.stop_signal,
             ld_library_path=spec.ld_library_path, worker_memory=spec.worker_memory,
             library_index=spec.library_index, resolver_local=spec.resolver_local,
-            base_facts=spec.base_facts,
+            base_facts=spec.base_facts, modules_image=fill(spec.modules_image),
+            modules=self.modules,
         )
 
 
@@ -213,7 +228,7 @@ def _check(table: dict[str, object], schema: dict[str, tuple[type, bool]], where
             raise ConfigError(f"{where}: `{key}` must be a {typ.__name__}")
         if isinstance(value, list) and not all(isinstance(v, str) for v in value):
             raise ConfigError(f"{where}: `{key}` must be a list of strings")
-        if isinstance(value, dict) and key != "flavors" and not all(
+        if isinstance(value, dict) and key not in ("flavors", "modules") and not all(
                 isinstance(v, (str, list)) for v in value.values()):
             raise ConfigError(f"{where}: `{key}` must be a table of strings")
     unknown = sorted(set(table) - set(schema))
@@ -287,10 +302,12 @@ def _spec(name: str, table: dict[str, object], path: Path) -> FlavorSpec:
         ld_library_path=strings("ld_library_path"), worker_memory=text("worker_memory"),
         library_index=shipped["library_index"],
         resolver_local=bool(table.get("resolver_local", False)), base_facts=shipped["base_facts"],
+        modules_image=text("modules_image"),
     )
 
 
-def _bootstrap(table: dict[str, object], path: Path) -> Bootstrap:
+def _bootstrap(table: dict[str, object], path: Path,
+               modules: tuple[NginxModule, ...]) -> Bootstrap:
     _check(table, BOOTSTRAP_SCHEMA, f"{path} [bootstrap]")
 
     def strings(key: str) -> tuple[str, ...]:
@@ -298,11 +315,16 @@ def _bootstrap(table: dict[str, object], path: Path) -> Bootstrap:
         assert isinstance(value, list)
         return tuple(str(v) for v in value)
 
+    if any(m.package for m in modules) and not table.get("modules_tag"):
+        raise ConfigError(f"{path} [bootstrap]: the recipe has packaged [modules]: name the "
+                          "image their files go to (`modules_tag`)")
     return Bootstrap(
         suite=str(table["suite"]), variant=str(table.get("variant", "minbase")),
         runtime_packages=strings("runtime_packages"),
         builder_packages=strings("builder_packages"),
-        runtime_tag=str(table["runtime_tag"]), builder_tag=str(table["builder_tag"]))
+        runtime_tag=str(table["runtime_tag"]), builder_tag=str(table["builder_tag"]),
+        modules_tag=str(table.get("modules_tag", "")),
+        module_packages=tuple(m.package for m in modules if m.package))
 
 
 def load_recipe_file(path: Path) -> Recipe:
@@ -325,6 +347,7 @@ def load_recipe_file(path: Path) -> Recipe:
         if not isinstance(table, dict):
             raise ConfigError(f"{path} [flavors.{fname}]: must be a table")
     specs = tuple(_spec(f, _merged(flavors, f, path), path) for f in flavors)
+    modules = parse_modules(raw.get("modules", {}), path)
     return Recipe(
         name=raw["name"],
         path=str(path),
@@ -334,7 +357,8 @@ def load_recipe_file(path: Path) -> Recipe:
         versions=tuple(raw.get("versions", ())),
         version_pattern=raw.get("version_pattern", ""),
         specs=specs,
-        bootstrap=_bootstrap(raw["bootstrap"], path) if "bootstrap" in raw else None,
+        bootstrap=_bootstrap(raw["bootstrap"], path, modules) if "bootstrap" in raw else None,
+        modules=modules,
     )
 
 

@@ -7,6 +7,7 @@ every other fact is read from its files through the archive API (:class:`ImageFi
 from __future__ import annotations
 
 import posixpath
+from dataclasses import replace
 from typing import Any
 
 from restybuild.basefacts import BaseFacts, accounts, packages, parse_nginx_v
@@ -14,8 +15,10 @@ from restybuild.engine import require_image, run_once, throwaway
 from restybuild.errors import DockerUnavailable
 
 
-def read_facts(client: Any, ref: str, nginx: str) -> BaseFacts:
-    """The base facts of local image `ref` (never pulled), whose nginx is `nginx`."""
+def read_facts(client: Any, ref: str, nginx: str, modules_image: str = "",
+               offered: tuple[str, ...] = ()) -> BaseFacts:
+    """The base facts of local image `ref` (never pulled), whose nginx is `nginx`; with the
+    directives of the module files `offered` that `modules_image` holds (`module NAME`)."""
     from restybuild.elf.image import ImageFiles
 
     image_id = require_image(client, ref, "make or load it on this engine first; restybuild "
@@ -39,13 +42,20 @@ def read_facts(client: Any, ref: str, nginx: str) -> BaseFacts:
             facts.option("prefix") or posixpath.dirname(posixpath.dirname(nginx)), "modules")
         dynamic = _listing(files, modules_dir, ".so")
         conf_files = _listing(files, facts.conf_dir, "")
-        directives = _directives(files, nginx, dynamic)
-        return BaseFacts(
+        facts = BaseFacts(
             image=ref, image_id=image_id, nginx=nginx, version=version, configure=configure,
-            modules=modules, dynamic_modules=dynamic, directives=directives,
+            modules=modules, dynamic_modules=dynamic, directives=_directives(files, nginx, dynamic),
             users=accounts(text("/etc/passwd") or ""), groups=accounts(text("/etc/group") or ""),
             packages=packages(text("/var/lib/dpkg/status"), text("/lib/apk/db/installed")),
             files=conf_files)
+    extra = tuple(f for f in offered if posixpath.basename(f) not in
+                  {posixpath.basename(d) for d in dynamic})
+    if not (modules_image and extra):
+        return facts
+    source = require_image(client, modules_image, "make it, offline: restybuild base bootstrap")
+    with throwaway(client, source, ["/restybuild-snapshot"], entrypoint=[]) as container:
+        more = _directives(ImageFiles(client, container), "", extra)
+    return replace(facts, directives=tuple(sorted({*facts.directives, *more})), offered=extra)
 
 
 def _listing(files: Any, folder: str, suffix: str) -> tuple[str, ...]:
@@ -72,7 +82,7 @@ def _directives(files: Any, nginx: str,
     from restybuild.elf.reader import NotElf
 
     out: list[tuple[str, str, tuple[str, ...]]] = []
-    for path in (nginx, *dynamic):
+    for path in (nginx, *dynamic) if nginx else dynamic:
         data = files.read_file(path)
         if data is None:
             continue

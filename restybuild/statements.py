@@ -61,6 +61,11 @@ STATEMENTS: dict[str, StatementInfo] = {s.keyword: s for s in (
                   "folders of the project where a native's missing libraries are looked for, "
                   "in order",
                   parent="native"),
+    StatementInfo("module", "module NAME ...",
+                  "an nginx dynamic module the base's distribution packages (`echo`, "
+                  "`headers-more`, `stream`: the recipe's [modules] table): its `.so` is copied "
+                  "into the image and its `load_module` line added to the effective conf; a "
+                  "module the base's nginx has compiled in adds nothing"),
     StatementInfo("rocks", "rocks -> TREE { server ... / rock ... / system ... }",
                   "rocks installed with `luarocks --tree` in a build stage at their final path; "
                   "only the tree reaches the final image; the tree is added to the Lua paths",

@@ -256,6 +256,14 @@ class EnvStmt:
 
 
 @dataclass(frozen=True)
+class ModuleStmt:
+    RULE: ClassVar[str] = "module_stmt"
+    KEYWORD: ClassVar[str] = "module"
+    names: tuple[Value, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
 class ExposeStmt:
     RULE: ClassVar[str] = "expose_stmt"
     KEYWORD: ClassVar[str] = "expose"
@@ -264,15 +272,15 @@ class ExposeStmt:
 
 
 Statement = Union[RestyfileStmt, NameStmt, BaseStmt, BaseImageStmt, PrefixStmt, ConfStmt,
-                  LuaStmt, FilesStmt, DataStmt, NativeStmt, RocksStmt, SharedDictStmt,
-                  WorkersStmt, ResourcesStmt, ProbeStmt, MetricsStmt, ScaleStmt, EnvStmt,
-                  ExposeStmt]
+                  LuaStmt, FilesStmt, DataStmt, NativeStmt, ModuleStmt, RocksStmt,
+                  SharedDictStmt, WorkersStmt, ResourcesStmt, ProbeStmt, MetricsStmt, ScaleStmt,
+                  EnvStmt, ExposeStmt]
 
 #: Every statement class, in the order the language page lists them.
 STATEMENT_CLASSES: tuple[type, ...] = (
     RestyfileStmt, NameStmt, BaseStmt, BaseImageStmt, PrefixStmt, ConfStmt, LuaStmt,
-    FilesStmt, DataStmt, NativeStmt, RocksStmt, SharedDictStmt, WorkersStmt, ResourcesStmt,
-    ProbeStmt, MetricsStmt, ScaleStmt, EnvStmt, ExposeStmt)
+    FilesStmt, DataStmt, NativeStmt, ModuleStmt, RocksStmt, SharedDictStmt, WorkersStmt,
+    ResourcesStmt, ProbeStmt, MetricsStmt, ScaleStmt, EnvStmt, ExposeStmt)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,10 @@
    inside the container (bash's /dev/tcp, through `docker exec`: the
    container has no network and the image may have no HTTP client; an image
    without bash is reported as unchecked) and wants a status from 200 to 399
-   as Kubernetes does, then stops nginx gracefully.
+   as Kubernetes does, then stops nginx gracefully. It follows the log as nginx writes
+   it (no polling) and stops nginx once the workers started: each worker finishes its
+   ``init_worker_by_lua*`` code before it acts on the stop, so what that code logs is in
+   the log read after nginx exited.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 from restybuild.conf.edit import directive
 from restybuild.conf.effective import RUN_DIR
-from restybuild.engine import engine_errors, run_once, throwaway
+from restybuild.engine import run_once, throwaway
 from restybuild.errors import VerifyFailed
 from restybuild.nginxlog import BAD, interesting
 from restybuild.plan import BuildPlan
@@ -44,7 +47,6 @@ if TYPE_CHECKING:
     from restybuild.candidate import LibraryCheck
 
 WORKER = re.compile(r"start worker process \d+")
-SETTLE = 0.5  # seconds to let init_worker_by_lua* code run after the last worker starts
 VERIFY_DIR = "/tmp/restybuild/verify"  # restybuild's own; put into the container only
 LOAD_LINE = re.compile(r"^restybuild-load: (ok|FAIL) (\S+) ?(.*)$", re.M)
 
@@ -57,6 +59,15 @@ class VerifyReport:
     libraries: tuple[str, ...] = ()  # one line per native or rocks .so resolved
     modules: tuple[str, ...] = ()  # one line per Lua C module required in nginx
     probes: tuple[str, ...] = ()  # one line per probe: `readiness /ready 8089: 200`
+    timings: tuple[Timing, ...] = ()  # each check's start and end, in the canonical order
+
+
+@dataclass(frozen=True)
+class Timing:
+    check: str
+    start: float  # seconds after the verification began
+    end: float
+    reused: bool = False  # passed before on the same inputs (restybuild.verifycache)
 
 
 def expected_workers(plan: BuildPlan) -> int:
@@ -104,6 +115,8 @@ def nginx_test(client: Any, image: str, plan: BuildPlan) -> str:
 PROBE = ("exec 3<>/dev/tcp/127.0.0.1/{port} && printf 'GET {path} HTTP/1.0\\r\\n"
          "Host: localhost\\r\\nUser-Agent: restybuild-probe\\r\\n\\r\\n' >&3 && head -n 1 <&3")
 STATUS = re.compile(r"^HTTP/\d(?:\.\d)? (\d{3})")
+PROBE_TRIES = 3  # a probe with no answer (closed, refused) is asked again, this many times in all
+PROBE_PAUSE = 0.2  # seconds between
 
 
 def probe_check(container: Any, plan: BuildPlan) -> tuple[tuple[str, ...], list[str]]:
@@ -111,64 +124,103 @@ def probe_check(container: Any, plan: BuildPlan) -> tuple[tuple[str, ...], list[
     lines: list[str] = []
     failures: list[str] = []
     for kind, path, port in plan.probes:
-        code, out = container.exec_run(["bash", "-c", PROBE.format(port=port, path=path)])
-        text = out.decode("utf-8", "replace").strip() if out else ""
         where = f"{kind} probe GET {path} on port {port}"
+        for attempt in range(PROBE_TRIES):  # as the kubelet's failureThreshold: no answer
+            if attempt:  # yet is asked again, an answer (any status) is final
+                time.sleep(PROBE_PAUSE)
+            code, out = container.exec_run(["bash", "-c", PROBE.format(port=port, path=path)])
+            text = out.decode("utf-8", "replace").strip() if out else ""
+            m = STATUS.match(text)
+            status = int(m.group(1)) if m else 0
+            if status or code in (126, 127) or "executable file not found" in text:
+                break
         if code in (126, 127) or "executable file not found" in text:
             lines.append(f"{where}: not checked (the image has no bash)")
             continue
-        m = STATUS.match(text)
-        status = int(m.group(1)) if m else 0
         lines.append(f"{where}: {status or text or 'no answer'}")
         if not 200 <= status < 400:
             failures.append(f"{where} answered {text or 'nothing'} (want 200-399)")
     return tuple(lines), failures
 
 
+def wait_for_workers(container: Any, want: int, timeout: float) -> tuple[int, bool, bool]:
+    """Follow the container's log until `want` workers started; (workers started, whether
+    nginx ended first, whether that was the kill at `timeout`, which ends the log)."""
+    import threading
+
+    late = threading.Event()
+
+    def kill() -> None:
+        late.set()
+        _kill(container)
+
+    killer = threading.Timer(timeout, kill)
+    killer.daemon = True
+    killer.start()
+    stream = container.logs(stdout=True, stderr=True, stream=True, follow=True)
+    text, started, ended = "", 0, True
+    try:
+        for chunk in stream:
+            text += chunk.decode("utf-8", "replace")
+            started = len(WORKER.findall(text))
+            if started >= want:
+                ended = False
+                break
+    finally:
+        killer.cancel()
+        close = getattr(stream, "close", None)
+        if close is not None:
+            close()
+    return started, ended, late.is_set()
+
+
+def _kill(container: Any, signal: str = "SIGKILL") -> bool:
+    """Send `signal`; False when the container was not running any more."""
+    from docker.errors import APIError
+    from requests.exceptions import RequestException
+
+    try:
+        container.kill(signal=signal)
+    except (APIError, RequestException, ConnectionError):
+        return False
+    return True
+
+
 def boot_check(client: Any, image: str, plan: BuildPlan,
                timeout: float = 30) -> tuple[str, int, tuple[str, ...]]:
     """Start nginx in `image`, wait for its workers, check the probes, stop it; raise on
-    errors. Returns the log, the workers started and the probe report."""
+    errors. Returns the log, the workers started and the probe report.
+
+    Its workers started, nginx is stopped gracefully (SIGQUIT) at once (after the probes):
+    a worker runs its init_worker_by_lua* code to its end before it acts on the signal,
+    so whatever that code logs is in the log read once nginx exited, however long it
+    takes. A graceful stop exits 0: any other status is nginx ending on its own."""
     want = expected_workers(plan)
     probes: tuple[str, ...] = ()
     probe_failures: list[str] = []
-    log = ""
-    started = 0
-    exited = False
     with throwaway(client, image, [*plan.cmd, "-g", "error_log stderr notice;"],
                    **as_kubernetes(plan)) as container:
         container.start()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            time.sleep(0.1)
-            log = container.logs(stdout=True, stderr=True).decode("utf-8", "replace")
-            started = len(WORKER.findall(log))
-            container.reload()
-            if container.status in ("exited", "dead"):
-                exited = True
-                break
-            if started >= want:
-                time.sleep(SETTLE)
-                break
-        container.reload()
-        exited = exited or container.status in ("exited", "dead")
-        if not exited and started >= want and plan.probes:
+        started, exited, late = wait_for_workers(container, want, timeout)
+        if not exited and plan.probes:
             probes, probe_failures = probe_check(container, plan)
+        if not exited and not _kill(container, "SIGQUIT"):
+            exited = True
+        try:
+            code = int(container.wait(timeout=15).get("StatusCode", 1))
+        except Exception:  # the graceful stop took too long
+            _kill(container)
+            code = 0
+        exited = exited or code != 0
         log = container.logs(stdout=True, stderr=True).decode("utf-8", "replace")
-        if not exited:
-            container.kill(signal="SIGQUIT")
-            try:
-                container.wait(timeout=15)
-            except Exception:  # the graceful stop took too long
-                container.kill()
     bad = [line for line in log.splitlines() if BAD.search(line)]
     if exited or bad or started < want:
-        if exited:
-            why = "nginx exited while starting"
-        elif bad:
-            why = "nginx logged errors while starting"
-        else:
+        if late or (not exited and not bad):
             why = f"only {started} of {want} worker(s) started within {timeout:.0f}s"
+        elif exited:
+            why = "nginx exited while starting"
+        else:
+            why = "nginx logged errors while starting"
         hint = ("this is what `nginx -t` does not catch (init_by_lua* runs only at start); "
                 "the tag did not move")
         if "resty.core" in log:
@@ -211,6 +263,11 @@ pid {VERIFY_DIR}/nginx.pid;
 {main}events {{ worker_connections 16; }}
 http {{
 {http}    init_by_lua_block {{
+        local function say(...) io.stderr:write("restybuild-load: ", ...) end
+        for name in pairs(package.loaded) do say("searched ", name, "\\n") end
+        table.insert(package.loaders, 1, function(name) say("searched ", name, "\\n") end)
+        say("path ", package.path, "\\n")
+        say("cpath ", package.cpath, "\\n")
         local failed = 0
         for _, m in ipairs({{ {entries} }}) do
             local ok, err = pcall(require, m[1])
@@ -273,22 +330,3 @@ def module_load_check(client: Any, image: str, plan: BuildPlan,
                            hint="the module was require()d inside nginx's LuaJIT in the "
                                 "candidate; the tag did not move")
     return log
-
-
-def verify(client: Any, image: str, plan: BuildPlan) -> VerifyReport:
-    """Run every check against the candidate `image`."""
-    with engine_errors("verification (nginx -t)"):
-        t = nginx_test(client, image, plan)
-    libraries: tuple[str, ...] = ()
-    loaded: tuple[str, ...] = ()
-    if plan.natives or plan.rocks_tree:
-        with engine_errors("verification (the library check)"):
-            check, _text = library_check(client, image, plan)
-        libraries = check.lines
-        if check.modules:
-            with engine_errors("verification (the module load check)"):
-                log = module_load_check(client, image, plan, check.modules)
-            loaded = tuple(m.group(0) for m in LOAD_LINE.finditer(log))
-    with engine_errors("verification (the boot check)"):
-        log, workers, probes = boot_check(client, image, plan)
-    return VerifyReport(t, log, workers, libraries, loaded, probes)

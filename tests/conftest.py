@@ -18,6 +18,7 @@ from restybuild.plan import BuildPlan
 REPO = Path(__file__).resolve().parents[1]
 BASE_RUNTIME = "restybuild/debian-bookworm:runtime"
 BASE_BUILDER = "restybuild/debian-bookworm:builder"
+BASE_MODULES = "restybuild/debian-bookworm:modules"
 
 
 @pytest.fixture(scope="session")
@@ -31,7 +32,7 @@ def docker_client() -> Iterator[Any]:
     except DockerUnavailable as e:
         pytest.fail(f"{e.message}; run the tests with `make test`, which starts a daemon "
                     "(scripts/dockerd-up)", pytrace=False)
-    if image_id(client, BASE_RUNTIME) is None or image_id(client, BASE_BUILDER) is None:
+    if any(image_id(client, ref) is None for ref in (BASE_RUNTIME, BASE_BUILDER, BASE_MODULES)):
         bootstrap(client, "debian-bookworm")
     yield client
     # what the tests' builds left untagged, so a long-lived CI engine does not fill up

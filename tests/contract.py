@@ -54,6 +54,10 @@ CASES: dict[str, Case] = {
             "", "        listen 8443 ssl;\n        ssl_certificate certs/app.crt;\n"
                 "        ssl_certificate_key certs/app.key;\n")},
         ("RB612", "conf/nginx.conf", 6), (("RB612", "conf/nginx.conf", 7),)),
+    "failing-module-file": Case(
+        {"Restyfile": HEAD, "conf/nginx.conf": "load_module modules/ngx_http_echo_module.so;\n"
+                                              + conf("")},
+        ("RB613", "conf/nginx.conf", 1)),
     "passing-account": Case(
         {"Restyfile": HEAD,
          "conf/nginx.conf": "user nginx nginx;\n" + conf("")}, None),
@@ -61,4 +65,8 @@ CASES: dict[str, Case] = {
         {"Restyfile": HEAD + "lua lua -> lua\n", "lua/app.lua": "return {}\n",
          "conf/nginx.conf": conf('    lua_package_path "/usr/share/nginx/lua/?.lua";\n'
                                  '    init_by_lua_block { require("app") }\n')}, None),
+    "passing-modules": Case(
+        {"Restyfile": HEAD + "module echo headers-more\n", "conf/nginx.conf": conf(
+            '    more_set_headers "X-App: case";\n',
+            "        location /echo {\n            echo hello;\n        }\n")}, None),
 }

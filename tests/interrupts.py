@@ -75,6 +75,13 @@ def settled(client: Any, before: set[str], timeout: float = 15) -> set[str]:
     return extra
 
 
+def _startup(env: dict[str, str]) -> float:
+    """Seconds until a new interpreter has imported restybuild's interrupt handling."""
+    start = time.monotonic()
+    subprocess.run([sys.executable, "-c", "import restybuild.interrupt"], env=env, check=True)
+    return time.monotonic() - start
+
+
 def run_trials(client: Any, root: Path, count: int, seed: int) -> tuple[float, list[Trial]]:
     """The calibrated build duration and `count` interrupted builds of the app in `root`."""
     write_tree(root, APP)
@@ -88,6 +95,9 @@ def run_trials(client: Any, root: Path, count: int, seed: int) -> tuple[float, l
         duration = time.monotonic() - start
         if calibrate.returncode != 0:
             raise AssertionError(f"the calibration build failed: {err}")
+    # before the interpreter runs restybuild's first line no program can handle a signal
+    # (Python dies of it): the moments start once it has, as measured here
+    startup = max(_startup(env) for _ in range(3))
     rng = random.Random(seed)
     trials: list[Trial] = []
     for number in range(1, count + 1):
@@ -95,7 +105,7 @@ def run_trials(client: Any, root: Path, count: int, seed: int) -> tuple[float, l
             f"return {{ run = function() ngx.say('trial {number}') end }}\n")
         before_tag = client.images.get(TAG).id
         before = {c["Id"] for c in client.api.containers(all=True)}
-        moment = rng.uniform(0.02, 0.8) * duration
+        moment = startup + rng.uniform(0.02, 0.8) * max(duration - startup, 0.0)
         proc = build(root, env)
         time.sleep(moment)
         # the result line reaches the pipe only once the work is over and late signals are

@@ -186,7 +186,7 @@ def test_an_interrupt_swallowed_during_verification_moves_no_tag(
 
     client = FakeClient([{"stream": "Successfully built abc123\n"}])
 
-    def verify(*_a: Any) -> object:
+    def verify(*_a: Any, **_kw: Any) -> object:
         _SwallowsInterrupt().close()
         return object()
 
@@ -213,7 +213,7 @@ def test_an_interrupt_while_the_tag_moves_puts_it_back(
 
     client = FakeClient([{"stream": "Successfully built abc123\n"}])
     monkeypatch.setattr(build, "check_bases", lambda *a: None)
-    monkeypatch.setattr(build, "verify", lambda *a: object())
+    monkeypatch.setattr(build, "verify", lambda *a, **k: object())
     monkeypatch.setattr(build, "image_id", lambda _c, _ref: "sha256:before")
     real_tag = client.api.tag
 

@@ -90,3 +90,43 @@ def test_plan_and_lint_never_import_rich() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == "False"
+
+
+def _fleet(progress: Progress) -> None:
+    progress.app_line("alpha", "building alpha (3 context files)")
+    progress.app_line("beta", "Step 1/2 : FROM base\x1b[0m")
+    progress.app_line("alpha", "error: probe check failed", always=True)
+    progress.app_done("alpha")
+    progress.app_done("beta")
+    progress.close()
+
+
+def test_fleet_lines_are_prefixed_with_the_app(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    out = io.StringIO()
+    _fleet(Progress(out))
+    assert out.getvalue().splitlines() == ["alpha | building alpha (3 context files)",
+                                           "beta | Step 1/2 : FROM base",
+                                           "alpha | error: probe check failed"]
+
+
+def test_fleet_lines_on_a_terminal_and_with_no_color(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("TERM", "xterm")
+    out = FakeTTY()
+    _fleet(Progress(out))
+    text = out.getvalue()
+    assert "\x1b[" in text and "alpha | building alpha (3 context files)" in text
+    assert text.count("\x1b[?25l") == text.count("\x1b[?25h")
+    monkeypatch.setenv("NO_COLOR", "")  # set but empty: no effect (the convention)
+    assert Progress(FakeTTY()).fancy
+    monkeypatch.setenv("NO_COLOR", "0")  # any other value: plain lines
+    plain = FakeTTY()
+    _fleet(Progress(plain))
+    assert "\x1b" not in plain.getvalue() and plain.getvalue().startswith("alpha | building")
+
+
+def test_fleet_quiet_shows_the_errors_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    out = FakeTTY()
+    _fleet(Progress(out, quiet=True))
+    assert out.getvalue() == "alpha | error: probe check failed\n"

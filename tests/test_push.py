@@ -14,6 +14,12 @@ from restybuild.push import PushFailed, push_image, registry_of, split_tag
 from tests.conftest import write_tree
 
 DIGEST = "sha256:" + "ab" * 32
+
+
+@pytest.fixture(autouse=True)
+def _no_docker_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "no-docker-config"))
+    monkeypatch.delenv("DOCKER_AUTH_CONFIG", raising=False)
 OK_EVENTS: list[dict[str, Any]] = [
     {"status": "The push refers to repository [127.0.0.1:5000/team/app]"},
     {"status": "Preparing", "progressDetail": {}, "id": "aaa"},
@@ -32,9 +38,11 @@ class FakeAPI:
         self.events = events
         self.pushed: list[tuple[str, str]] = []
 
-    def push(self, repo: str, tag: str, stream: bool, decode: bool) -> Any:
+    def push(self, repo: str, tag: str, stream: bool, decode: bool,
+             auth_config: dict[str, str]) -> Any:
         assert stream and decode
         self.pushed.append((repo, tag))
+        self.auth = auth_config
         return iter(self.events)
 
 
@@ -120,3 +128,55 @@ def test_a_tag_naming_no_registry_is_refused_before_any_build(
     assert "daemon" not in err
     with pytest.raises(ConfigError):
         push_image(FakeClient(OK_EVENTS), "app:1", Progress(quiet=True))
+
+
+def _signalled_at(n: int) -> Any:
+    """The OK events, with a SIGINT recorded (as the handler does) before the n-th, and the
+    engine slow from then on."""
+    import signal
+    import time
+
+    from restybuild import interrupt
+
+    def events() -> Any:
+        for i, event in enumerate(OK_EVENTS):
+            if i == n:
+                interrupt._received.append(signal.SIGINT)
+            if i >= n:
+                time.sleep(0.3)
+            yield event
+    return events()
+
+
+def test_a_signal_while_layers_go_up_stops_the_push(monkeypatch: pytest.MonkeyPatch) -> None:
+    from restybuild import interrupt, push
+
+    monkeypatch.setattr(push, "SETTLE", 0.0)
+    client = FakeClient([])
+    client.api.push = lambda *a, **k: _signalled_at(5)  # type: ignore[method-assign]
+    out = io.StringIO()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            push_image(client, "127.0.0.1:5000/team/app:1.0", Progress(out))
+        assert interrupt.received() is not None
+    finally:
+        interrupt.reset()
+    assert "pushed" not in out.getvalue()
+
+
+def test_a_signal_once_every_layer_is_up_waits_for_the_manifest() -> None:
+    from restybuild import interrupt
+
+    client = FakeClient([])
+    client.api.push = lambda *a, **k: _signalled_at(7)  # type: ignore[method-assign]
+    out = io.StringIO()
+    try:
+        pushed = push_image(client, "127.0.0.1:5000/team/app:1.0", Progress(out))
+        assert interrupt.received() is None  # the push is done: the signal is ignored
+    finally:
+        interrupt.reset()
+    assert pushed.digest == DIGEST
+    text = out.getvalue()
+    assert ("interrupted while 127.0.0.1:5000 takes the manifest of 127.0.0.1:5000/team/app:1.0: "
+            "that cannot be stopped; waiting for its answer") in text
+    assert "the push of 127.0.0.1:5000/team/app:1.0 is done" in text

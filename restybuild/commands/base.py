@@ -25,7 +25,8 @@ def register(sub: Any) -> None:
     bs = bsub.add_parser(
         "bootstrap", help="build a recipe's runtime and builder images with mmdebstrap",
         description="Build the runtime and builder images of a package-built recipe with "
-                    "mmdebstrap and import them into the Docker engine; no registry needed. "
+                    "mmdebstrap and import them into the Docker engine, with an image of the "
+                    "module files of its [modules] table (`module NAME`); no registry needed. "
                     "Images already present are kept unless --force. Progress (mmdebstrap's "
                     "output, each phase's time) goes to stderr: drawn on a terminal, plain "
                     "lines otherwise or with NO_COLOR; -q shows none.")
@@ -59,6 +60,9 @@ def run_list(args: argparse.Namespace) -> int:
         for fl in r.specs:
             mark = " (default)" if fl.name == r.default_flavor else ""
             print(f"  {fl.name}{mark}: {fl.libc}, {fl.image}")
+        if r.modules:
+            kind = "compiled in" if all(m.builtin for m in r.modules) else "packaged"
+            print(f"  modules ({kind}, `module NAME`): " + ", ".join(m.name for m in r.modules))
     return 0
 
 
@@ -97,7 +101,9 @@ def run_snapshot(args: argparse.Namespace) -> int:
             from restybuild.errors import ConfigError
 
             raise ConfigError(f"no nginx found in {ref}", hint="name it: --nginx PATH")
-    text = read_facts(client, ref, nginx).dumps()
+    offered = tuple(m.file for m in flavor.modules if m.file) if flavor is not None else ()
+    modules_image = flavor.modules_image if flavor is not None else ""
+    text = read_facts(client, ref, nginx, modules_image, offered).dumps()
     if args.output:
         with open(args.output, "w", encoding="utf-8") as fh:
             fh.write(text)

@@ -101,12 +101,14 @@ def check_tag(tag: str, push: bool) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from restybuild.fleet import fleet_config
-
     restyfiles = args.restyfiles
-    fleet = fleet_config(Path.cwd()) if not restyfiles else None
+    fleet = None
+    if not restyfiles:  # a fleet table is looked for only then: one app imports no fleet
+        from pathlib import Path
+
+        from restybuild.fleet import fleet_config
+
+        fleet = fleet_config(Path.cwd())
     if fleet is not None:  # the command line's options win over the table's
         restyfiles = list(fleet.apps)
         args.tag = args.tag or fleet.tag
@@ -116,10 +118,15 @@ def run(args: argparse.Namespace) -> int:
     restyfiles = restyfiles or ["Restyfile"]
     if len(restyfiles) > 1:
         return _run_many(args, restyfiles)
+    from restybuild import timings
+
+    timings.mark("start")  # the interpreter and the command line
     from restybuild.build import build_and_tag
     from restybuild.inputs import load
 
+    timings.mark("imports")
     inputs = load(restyfiles[0], args.index)
+    timings.mark("load")
     project = inputs.project
     tag = (args.tag or "{name}:latest").replace("{name}", project.name)
     check_tag(tag, args.push)  # before the build, not after it
@@ -130,6 +137,11 @@ def run(args: argparse.Namespace) -> int:
         print(result.pushed.reference)
     if args.explain:
         _explain(project, result)
+    timed = timings.line()
+    if timed is not None:
+        import sys
+
+        print(timed, file=sys.stderr)
     low = low_ports(result.plan)
     if low:
         import sys

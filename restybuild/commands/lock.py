@@ -44,7 +44,8 @@ def run(args: argparse.Namespace) -> int:
                   "bootstrap, docker pull); restybuild lock never pulls")
     fl = project.flavor
     index = read_index(client, ref, (fl.nginx, *fl.load_modules), use_cache=False)
-    facts = read_facts(client, ref, fl.nginx)
+    facts = read_facts(client, ref, fl.nginx, fl.modules_image,
+                       tuple(m.file for m in fl.modules if m.file))
     shipped = shipped_facts(project)
     path = lock_path(args.restyfile)
     tmp = path.with_name(path.name + ".tmp")

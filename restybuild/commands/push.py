@@ -11,9 +11,13 @@ its tag names, HOST[:PORT]/NAME[:TAG] (a tag naming no registry is refused), and
 print the digest it has there as REPO@sha256:..., the reference to deploy.
 
 The engine (DOCKER_HOST) pushes it, with the credentials the docker CLI uses:
-DOCKER_CONFIG/config.json, else ~/.docker/config.json, its `auths` and its
-credential helpers (`docker login HOST` writes them). A registry that refuses
-the push or cannot be reached is exit code 3; an engine that went away, 5.
+DOCKER_CONFIG/config.json, else ~/.docker/config.json: the credHelpers entry
+for the host, else credsStore (docker-credential-NAME get), else `auths`
+(`docker login HOST` writes them). A registry that refuses the push or cannot
+be reached, or a credential helper that fails, is exit code 3; a helper not on
+PATH, 4; an engine that went away, 5. Ctrl-C while layers go up stops the push
+(the registry's tag stays; exit 130); once the manifest is being sent it is
+waited out.
 Progress (layers, bytes, time) goes to stderr: drawn on a terminal, plain lines
 otherwise or with NO_COLOR; -q shows none.
 

@@ -19,9 +19,10 @@ from restybuild import recipes
 from restybuild.discover.conf import find_conf, read_conf
 from restybuild.discover.launch import Launch, find_launch
 from restybuild.discover.model import ConfFacts, Discovery, Finding, NativeFacts, RocksFacts
+from restybuild.discover.modules import base_modules
 from restybuild.discover.natives import native_files, resolve_native
-from restybuild.discover.nginx import module_findings, nginx_v_text, read_nginx
-from restybuild.discover.rocks import find_trees, read_tree
+from restybuild.discover.nginx import module_findings, nginx_v_text, read_nginx, with_module_lines
+from restybuild.discover.rocks import find_trees, merge_trees, read_tree
 from restybuild.elf.libindex import LibraryIndex, load_snapshot
 from restybuild.recipes import Flavor
 
@@ -45,7 +46,7 @@ def is_host(root: Path) -> bool:
 
 
 def empty_conf(main: str, prefix: str) -> ConfFacts:
-    return ConfFacts(main, prefix, (), (), (), (), None, None, (), (), (), (), ())
+    return ConfFacts(main, prefix, (), (), (), (), None, None, (), (), (), ())
 
 
 def base_flavor(recipe: str, flavor: str | None, version: str | None) -> Flavor:
@@ -62,17 +63,21 @@ def discover(opts: Options) -> Discovery:
     main, prefix = find_conf(root, host, nginx, launch)
     conf, more = read_conf(root, main, prefix, host)
     findings += more
-    findings += module_findings(nginx, conf.directives if conf else ())
     flavor = base_flavor(nginx.recipe, nginx.flavor, nginx.base_version)
+    have = base_modules(flavor)
+    nginx = with_module_lines(nginx, have, conf.directives if conf else ())
+    findings += module_findings(nginx, have, conf.directives if conf else ())
     rocks: list[RocksFacts] = []
     for tree in find_trees(root, conf):
         facts, more = read_tree(root, tree, flavor.package_manager)
         rocks.append(facts)
         findings += more
+    pins, more = merge_trees(tuple(rocks))
+    findings += more
     index = load_snapshot(flavor.library_index) if flavor.library_index else None
     natives = _natives(root, conf, tuple(rocks), launch, index, host, findings)
     return Discovery(str(root), host, nginx, conf or empty_conf(main, prefix), tuple(rocks),
-                     natives, tuple(findings))
+                     natives, tuple(findings), pins)
 
 
 def _natives(root: Path, conf: ConfFacts | None, rocks: tuple[RocksFacts, ...], launch: Launch,

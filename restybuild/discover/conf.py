@@ -6,14 +6,17 @@ syntax error in an included file or an include loop is one finding, and the rest
 from __future__ import annotations
 
 import posixpath
+import re
 from pathlib import Path
 
 from restybuild import recipes
+from restybuild.conf.locations import PASS_DIRECTIVES
 from restybuild.conf.servers import listens
-from restybuild.conf.tree import ConfTree, load_conf
+from restybuild.conf.tree import ConfTree, Directive, load_conf
 from restybuild.discover.launch import Launch
-from restybuild.discover.model import ConfFacts, Finding, Listen, NginxFacts
+from restybuild.discover.model import ConfFacts, Finding, Health, Listen, NginxFacts
 from restybuild.errors import ConfigError, RestySyntaxError, Span
+from restybuild.lint.rules.rb611_unknown_directive import DATA_BLOCKS
 from restybuild.model import Base, Copy, Project
 from restybuild.source import SourceTree
 
@@ -45,6 +48,11 @@ def find_conf(root: Path, host: bool, nginx: NginxFacts, launch: Launch) -> tupl
         conf = found[0] if found else posixpath.join(prefix, "conf/nginx.conf")
     conf = conf if conf.startswith("/") else posixpath.join(prefix, conf)
     return posixpath.normpath(conf), posixpath.normpath(prefix.rstrip("/") or "/")
+
+#: the last part of a path a health check usually has: /healthz, /api/health, /nginx_status
+HEALTH_PATH = re.compile(r"(?:^|/)(?:[a-z0-9]+[-_])?(?:health|healthz|healthcheck|ready|readyz|"
+                         r"readiness|live|livez|liveness|alive|ping|status|heartbeat)/?$")
+_CONTENT = ("content_by_lua_block", "content_by_lua_file", "content_by_lua", "stub_status")
 
 
 def scan_project(root: Path, main: str, prefix: str, host: bool) -> Project:
@@ -103,6 +111,50 @@ def _paths(tree: ConfTree, name: str, prefix: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(out))
 
 
+def _answer(tree: ConfTree, location: Directive) -> str | None:
+    """How a location answers by itself: `return 2xx|3xx`, stub_status or the app's Lua; None
+    when it passes the request on, refuses some clients (`deny`: the kubelet is not
+    127.0.0.1) or answers otherwise."""
+    inside = tree.children(location)
+    if any(d.name in ("deny", "auth_basic", "auth_request", *PASS_DIRECTIVES) for d in inside):
+        return None
+    for d in inside:
+        if d.name == "return" and d.args and d.args[0].isdigit() and 200 <= int(d.args[0]) < 400:
+            return f"return {d.args[0]}"
+        if d.name in _CONTENT:
+            return d.name
+    return None
+
+
+def health_locations(tree: ConfTree) -> tuple[Health, ...]:
+    """The conf's health-like locations (exact or prefix, not regex) that answer by
+    themselves, with a port of their server that is not loopback only."""
+    out: list[Health] = []
+    ports: dict[int, list[int]] = {}  # id(server) -> its ports the pod's address reaches
+    for loc in tree.directives:
+        if loc.name != "location" or not loc.args or \
+                loc.args[0] not in ("=", "^~", loc.args[-1]) or \
+                not HEALTH_PATH.search(loc.args[-1]):
+            continue
+        server = _server_of(loc)
+        if server is None:
+            continue
+        if id(server) not in ports:
+            ports[id(server)] = [x.port for x in listens(tree, server) if x.directive is not None
+                                 and not (x.addr.startswith("127.") or x.addr == "::1")]
+        answer = _answer(tree, loc)
+        if answer is not None and ports[id(server)]:
+            out.append(Health(loc.args[-1], ports[id(server)][0], answer, str(loc.span)))
+    return tuple(out)
+
+
+def _server_of(d: Directive) -> Directive | None:
+    parent = d.parent
+    while parent is not None and not (parent.name == "server" and parent.ctx == ("http",)):
+        parent = parent.parent
+    return parent
+
+
 def facts_of(tree: ConfTree, root: Path, prefix: str) -> ConfFacts:
     def host(path: str) -> str:
         return posixpath.normpath(_expand(path, prefix))
@@ -110,7 +162,6 @@ def facts_of(tree: ConfTree, root: Path, prefix: str) -> ConfFacts:
     first = {n: next(iter(tree.find(n, ())), None) for n in ("worker_processes", "user")}
     ports = {(x.port, x.addr.startswith("127.") or x.addr == "::1")
              for s in tree.find("server", ("http",)) for x in listens(tree, s)}
-    exact = [d.args[1] for d in tree.find("location") if len(d.args) == 2 and d.args[0] == "="]
     lua_files = [host(d.args[-1]) for d in tree.directives
                  if d.name.endswith("_by_lua_file") and d.args]
     static = [host(d.args[0].split("$", 1)[0]) for d in tree.directives
@@ -128,6 +179,8 @@ def facts_of(tree: ConfTree, root: Path, prefix: str) -> ConfFacts:
         workers=wp.args[0] if wp is not None and wp.args else None,
         user=" ".join(user.args) if user is not None else None,
         listens=tuple(Listen(p, lo) for p, lo in sorted(ports)),
-        exact_locations=tuple(dict.fromkeys(exact)), lua_files=tuple(dict.fromkeys(lua_files)),
+        lua_files=tuple(dict.fromkeys(lua_files)),
         static_dirs=tuple(dict.fromkeys(static)), referenced=tuple(dict.fromkeys(refs)),
-        directives=tuple({d.name: str(d.span) for d in reversed(tree.directives)}.items()))
+        directives=tuple({d.name: str(d.span) for d in reversed(tree.directives)
+                          if not DATA_BLOCKS.intersection(d.ctx)}.items()),
+        health=health_locations(tree))

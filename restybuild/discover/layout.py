@@ -193,29 +193,28 @@ def _natives(d: Discovery, m: Mapper, out: Layout) -> None:
 
 
 def _rocks(d: Discovery, out: Layout, server: str | None) -> None:
-    if not d.rocks or not any(r.rocks for r in d.rocks):
+    if not d.pins:
         return
     tree = d.rocks[0].tree
     out.rocks.append(Line(f"rocks -> {tree} {{", "where the old host's luarocks tree was, so "
                           "the conf's Lua paths reach it"))
+    if len(d.rocks) > 1:
+        out.rocks.append(Line(f"    # the old host had {len(d.rocks)} trees: "
+                              + ", ".join(r.tree for r in d.rocks) + f"; the rocks of all go "
+                              f"into {tree}, the first on the Lua path"))
     if server:
         out.rocks.append(Line(f"    server {server}", "the offline rocks server given with "
                               "--rocks-server"))
     else:
         out.rocks.append(Line("    # no server: the builder fetches from luarocks' default "
                               "server; offline, name a rocks server folder: server DIR"))
-    seen: set[str] = set()
     systems: list[tuple[str, str]] = []
-    for facts in d.rocks:
-        for pin in facts.rocks:
-            if pin.name in seen:
-                continue
-            seen.add(pin.name)
-            why = "installed version" + (f"; {pin.note}" if pin.note else "")
-            if facts.tree != tree:
-                why += f" (from the tree {facts.tree})"
-            out.rocks.append(Line(f"    rock {pin.name} {pin.version}", why))
-            systems += pin.system
+    for pin in d.pins:
+        why = "installed version" + (f"; {pin.note}" if pin.note else "")
+        if pin.tree != tree:
+            why += f" (from the tree {pin.tree})"
+        out.rocks.append(Line(f"    rock {pin.name} {pin.version}", why))
+        systems += pin.system
     for build, runtime in dict.fromkeys(systems):
         out.rocks.append(Line(f"    system {build} -> {runtime}", "a rock builds against it"))
     out.rocks.append(Line("}"))

@@ -36,6 +36,9 @@ class NginxFacts:
     base_line: str  # the `base ...` statement
     comments: tuple[str, ...]  # why this base, EOL, what to test next
     lacking: tuple[str, ...]  # modules the host had that the base lacks
+    modules: tuple[str, ...] = ()  # the modules the host had
+    #: (recipe module, the old nginx's modules it brings): `module NAME` lines to write
+    declare: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def option(self, name: str) -> str | None:
         for arg in self.configure:
@@ -51,6 +54,21 @@ class Listen:
 
 
 @dataclass(frozen=True)
+class Health:
+    """A health-like location the conf answers itself, on a port the pod's address reaches."""
+
+    path: str  # what a probe requests ("/healthz")
+    port: int
+    answer: str  # "return 200", "stub_status", "content_by_lua_block"...
+    where: str  # the location's place (file:line:col)
+
+    @property
+    def lua(self) -> bool:
+        """Answered by the app's Lua (tests the app), not by nginx alone."""
+        return "_by_lua" in self.answer
+
+
+@dataclass(frozen=True)
 class ConfFacts:
     """The running nginx's conf, read as nginx reads it (includes followed)."""
 
@@ -63,11 +81,11 @@ class ConfFacts:
     workers: str | None  # worker_processes as written
     user: str | None
     listens: tuple[Listen, ...]
-    exact_locations: tuple[str, ...]  # `location = /x` paths
     lua_files: tuple[str, ...]  # *_by_lua_file targets, host paths
     static_dirs: tuple[str, ...]  # root/alias folders, host paths
     referenced: tuple[str, ...]  # other files named (certificates, mime.types...), host paths
     directives: tuple[tuple[str, str], ...] = ()  # (name, where) of the first use of each
+    health: tuple[Health, ...] = ()  # health-like locations, in conf order
 
 
 @dataclass(frozen=True)
@@ -76,6 +94,8 @@ class RockPin:
     version: str
     note: str = ""  # system packages it needs
     system: tuple[tuple[str, str], ...] = ()  # (build package, runtime package)
+    deps: tuple[str, ...] = ()  # the installed rocks it depends on (its manifest entry)
+    tree: str = ""  # the tree it is installed in (host path)
 
 
 @dataclass(frozen=True)
@@ -104,3 +124,6 @@ class Discovery:
     rocks: tuple[RocksFacts, ...]
     natives: tuple[NativeFacts, ...]
     findings: tuple[Finding, ...] = field(default=())
+    #: every rock of every tree once, as Lua loads it (the tree earlier on the Lua path
+    #: wins a rock two trees have), each after the rocks it depends on
+    pins: tuple[RockPin, ...] = ()

@@ -7,27 +7,21 @@ arguments; the closest base recipe and flavor; end of life; the modules the base
 
 from __future__ import annotations
 
-import posixpath
 import re
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 from restybuild import recipes
 from restybuild.basefacts import parse_nginx_v
 from restybuild.discover.model import Finding, NginxFacts
-from restybuild.discover.tables import (
-    base_modules,
-    compiler_flavor,
-    openresty_line,
-    table,
-    version_key,
-)
+from restybuild.discover.modules import BaseModules, base_modules, module_name, owner
+from restybuild.discover.tables import compiler_flavor, openresty_line, table, version_key
 from restybuild.errors import ConfigError
 
 _COMPILER = re.compile(r"^built by (.+)$", re.M)
 _OPENSSL = re.compile(r"^built with (OpenSSL .+?)(?: \(running with .*\))?$", re.M)
 FAMILIES = {"centos": "CentOS-family", "debian": "Debian-family", "alpine": "Alpine"}
-_VERSIONED = re.compile(r"-v?\d[\w.]*$")
 
 
 def nginx_v_text(file: str | None, binary: str | None) -> str | None:
@@ -48,11 +42,7 @@ def host_modules(configure: tuple[str, ...], compiled: tuple[str, ...]) -> tuple
     their version left off (`--add-module=../echo-nginx-module-0.61` is
     `echo-nginx-module`)."""
     out = [m for m in compiled if m.endswith("_module") and "/" not in m]
-    aliases = table().get("module_aliases", {})
-    for arg in configure:
-        if arg.startswith(("--add-module=", "--add-dynamic-module=")):
-            name = _VERSIONED.sub("", posixpath.basename(arg.split("=", 1)[1].rstrip("/")))
-            out.append(aliases.get(name, name))
+    out += [m for m in map(module_name, configure) if m is not None]
     return tuple(dict.fromkeys(out))
 
 
@@ -77,40 +67,93 @@ def read_nginx(text: str | None, root: Path, base: str | None) -> tuple[NginxFac
         recipe, flavor, bversion, why = _named_base(base)
     else:
         recipe, flavor, bversion, why = _chosen_base(version, fam, root)
-    comments = [why, *_eol(version, flavor)]
     mods = host_modules(configure, compiled)
-    have = base_modules(recipe)
-    lacking = tuple(m for m in mods if m not in have)
+    lacking, said = _lacking(mods, base_modules(recipes.load(recipe).flavor(flavor, bversion)))
+    comments = [why, *_eol(version, flavor), *said]
     words = [w for w in ("base", recipe, bversion, flavor) if w]
     facts = NginxFacts(version, compiler, openssl_m.group(1).strip() if openssl_m else "",
                        configure, fam[0] if fam else "", recipe, flavor, bversion,
-                       " ".join(words), tuple(c for c in comments if c), lacking)
+                       " ".join(words), tuple(c for c in comments if c), lacking, mods)
     return facts, findings
 
 
-def module_findings(nginx: NginxFacts, used: tuple[tuple[str, str], ...]) -> list[Finding]:
-    """What the modules the base lacks break: each directive of theirs the conf uses (an
-    error: `nginx -t` says "unknown directive"), and the others as one note."""
-    known = table().get("module_directives", {})
+def with_module_lines(nginx: NginxFacts, base: BaseModules,
+                      used: tuple[tuple[str, str], ...]) -> NginxFacts:
+    """`nginx` with the `module` lines the conf needs: a recipe module (the base facts'
+    `offered` files) for each directive the conf uses that only it defines; the old
+    nginx's modules it brings leave `lacking`."""
+    if base.facts is None:
+        return nginx
+    offers = {m.file: m for m in base.offers}
+    need: dict[str, list[str]] = {}
+    for name, _where in used:
+        if base.facts.known(name, base.loaded) is not False:
+            continue
+        provider = next((f for f in base.facts.providers(name) if f in offers), None)
+        if provider is not None:
+            need.setdefault(offers[provider].name, [])
+    for m in nginx.lacking:
+        offer = base.offered(m)
+        if offer is not None and offer.name in need:
+            need[offer.name].append(m)
+    brought = {m for old in need.values() for m in old}
+    return replace(nginx, declare=tuple((n, tuple(old)) for n, old in need.items()),
+                   lacking=tuple(m for m in nginx.lacking if m not in brought))
+
+
+def _lacking(mods: tuple[str, ...], have: BaseModules) -> tuple[tuple[str, ...], list[str]]:
+    """The modules of `mods` the base lacks, and comments: where that is known from, and the
+    modules the base has as a file it does not load."""
+    said = [have.source]
+    for m in mods:
+        path = have.unloaded(m)
+        if path is not None:
+            said.append(f"the base has {m} as {path} but does not load it: the conf needs "
+                        f"`load_module {path};`")
+    return tuple(m for m in mods if not have.has(m)), said
+
+
+def module_findings(nginx: NginxFacts, base: BaseModules,
+                    used: tuple[tuple[str, str], ...]) -> list[Finding]:
+    """What the modules the base lacks break: each directive the conf uses that the base's
+    nginx does not define (an error: `nginx -t` says "unknown directive"), found from the
+    base facts, or without them from the directives the table gives each lacking module;
+    the lacking modules no directive of the conf needs are one note."""
     out: list[Finding] = []
-    quiet = []
-    for module in nginx.lacking:
-        names = known.get(module, ())
-        hits = [(n, where) for n, where in used
-                if any(n == x or (x.endswith("_") and n.startswith(x)) for x in names)]
-        for n, where in hits:
-            out.append(Finding("nginx", "error", f"the conf uses `{n}` of {module}, which the "
-                               f"base {nginx.recipe} lacks: nginx -t will say unknown "
-                               "directive", where, "rewrite it without the module (often in "
-                               "Lua), or use a base image that has it: base image REF recipe "
-                               f"{nginx.recipe}"))
-        if not hits:
-            quiet.append(module)
+    flagged: set[str] = set()
+    declared = {name for name, _old in nginx.declare}
+    loaded = (*base.loaded, *(m.file for m in base.offers if m.name in declared))
+    for name, where in used:
+        if base.facts is not None:
+            if base.facts.known(name, loaded) is not False:
+                continue
+            module = owner(name, nginx.modules)
+        else:
+            module = owner(name, nginx.lacking)
+            if module is None:
+                continue
+        flagged.add(module or "")
+        out.append(_unknown(nginx, base, name, where, module))
+    quiet = [m for m in nginx.lacking if m not in flagged]
     if quiet:
         out.append(Finding("nginx", "info", "the old nginx had modules the base "
                            f"{nginx.recipe} lacks, which the conf does not use: "
                            + ", ".join(quiet)))
     return out
+
+
+def _unknown(nginx: NginxFacts, base: BaseModules, name: str, where: str,
+             module: str | None) -> Finding:
+    what = (f"it is {module}'s, which the old nginx had and the base {nginx.recipe} lacks"
+            if module else f"the base {nginx.recipe}'s nginx does not define it")
+    providers = base.facts.providers(name) if base.facts is not None else ()
+    if providers:
+        hint = f"the base has it in {providers[0]}: add `load_module {providers[0]};` to the conf"
+    else:
+        hint = ("rewrite it without the module (often in Lua), or use a base image that has "
+                f"it: base image REF recipe {nginx.recipe}")
+    return Finding("nginx", "error", f"unknown directive `{name}`: {what} (nginx -t fails)",
+                   where, hint)
 
 
 def _named_base(base: str) -> tuple[str, str | None, str | None, str]:

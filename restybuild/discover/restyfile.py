@@ -39,6 +39,10 @@ def header(d: Discovery, name: str) -> list[Line]:
         lines.append(Line("# modules the old nginx had that the base lacks: "
                           + ", ".join(n.lacking)))
     lines.append(Line(n.base_line))
+    for name, old in n.declare:
+        had = f"the old nginx had {', '.join(old)}; " if old else ""
+        lines.append(Line(f"module {name}", f"{had}the conf uses its directives, and the "
+                          "base's distribution packages it for its nginx"))
     if d.host and d.conf is not None:
         lines.append(Line(f"prefix {d.conf.prefix}", "the old host's nginx prefix, so the "
                           "conf's paths keep working"))

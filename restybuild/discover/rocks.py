@@ -6,6 +6,7 @@ its installed version, with the system packages the ones that build against a li
 from __future__ import annotations
 
 import posixpath
+from dataclasses import replace
 from pathlib import Path
 
 from restybuild.discover.model import ConfFacts, Finding, RockPin, RocksFacts
@@ -18,6 +19,8 @@ MANIFEST = "lib/luarocks/rocks-5.1/manifest"
 #: OpenResty, luarocks' default tree)
 DEFAULT_TREES = ("/usr/local/openresty/luajit", "/usr/local", "/usr")
 _MARKERS = ("/share/lua/5.1/", "/lib/lua/5.1/")
+FROM_FOLDERS = ("the rocks were taken from the tree's folders (lib/luarocks/rocks-5.1/NAME/"
+                "VERSION) instead: check them against what the app needs")
 
 
 def trees_on(paths: tuple[str, ...]) -> list[str]:
@@ -47,27 +50,64 @@ def read_tree(root: Path, tree: str, package_manager: str) -> tuple[RocksFacts, 
     except LuaDataError as e:
         manifest = None
         findings.append(Finding("rocks", "error", f"the manifest does not parse: {e}",
-                                f"{shown}:{e.line}:{e.col}", "the rocks below were taken from "
-                                "the tree's folders (lib/luarocks/rocks-5.1/NAME/VERSION): "
-                                "check them against what the app needs"))
+                                f"{shown}:{e.line}:{e.col}", FROM_FOLDERS))
     except OSError as e:
         manifest = None
         findings.append(Finding("rocks", "error", f"cannot read the manifest: {e.strerror}",
-                                shown))
+                                shown, FROM_FOLDERS))
     if manifest is not None:
         pairs = dependencies_first(manifest)
         owned = {posixpath.join(tree, d, f) for r in manifest.installed()
                  for f in r.modules.values() for d in ("share/lua/5.1", "lib/lua/5.1")}
+        deps = {r.name: tuple(sorted(r.dependencies)) for r in manifest.installed()}
     else:
         pairs = _from_folders(folder / "lib/luarocks/rocks-5.1")
-        owned = set()
+        owned, deps = set(), {}
     pins = []
     for name, version in pairs:
         pin, finding = _pin(folder, tree, name, version, package_manager)
-        pins.append(pin)
+        pins.append(replace(pin, deps=deps.get(name, ()), tree=tree))
         if finding is not None:
             findings.append(finding)
     return RocksFacts(tree, tuple(pins), frozenset(owned)), findings
+
+
+def merge_trees(trees: tuple[RocksFacts, ...]) -> tuple[tuple[RockPin, ...], list[Finding]]:
+    """Every rock of `trees` (in the order of the Lua path) once, as Lua would load it: a rock
+    two trees have is the earlier tree's copy, and reported; each after the rocks it
+    depends on, across trees (luarocks would otherwise install a dependency's newest
+    version before the pinned one is reached)."""
+    first: dict[str, RockPin] = {}
+    findings: list[Finding] = []
+    for facts in trees:
+        for pin in facts.rocks:
+            won = first.setdefault(pin.name, pin)
+            if won is pin:
+                continue
+            same = won.version == pin.version
+            findings.append(Finding(
+                "rocks", "info" if same else "warning",
+                f"the rock {pin.name} is in two trees: {won.tree} ({won.version}) and "
+                f"{pin.tree} ({pin.version}); {won.tree} is earlier on lua_package_path, so "
+                f"Lua loads its copy: {won.version} is pinned",
+                posixpath.join(pin.tree, "lib/luarocks/rocks-5.1", pin.name, pin.version),
+                "" if same else f"check the app with {pin.name} {won.version}, or remove the "
+                "copy the old host does not load"))
+    out: list[RockPin] = []
+    done: set[str] = set()
+
+    def visit(pin: RockPin, stack: tuple[str, ...]) -> None:
+        if pin.name in done or pin.name in stack:
+            return
+        for dep in pin.deps:
+            if dep in first:
+                visit(first[dep], (*stack, pin.name))
+        done.add(pin.name)
+        out.append(pin)
+
+    for pin in first.values():
+        visit(pin, ())
+    return tuple(out), findings
 
 
 def dependencies_first(manifest: Manifest) -> list[tuple[str, str]]:

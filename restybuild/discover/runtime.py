@@ -8,8 +8,6 @@ from restybuild.discover.model import ConfFacts
 from restybuild.lint.rules.rb401_memory_budget import DEFAULT_MASTER, DEFAULT_WORKER
 from restybuild.units import parse_size
 
-HEALTH_PATHS = ("/healthz", "/health", "/ready", "/readyz", "/status", "/ping", "/live",
-                "/livez", "/nginx_status")
 MI = 1 << 20
 
 
@@ -25,7 +23,8 @@ def runtime_lines(conf: ConfFacts) -> list[Line]:
     lines: list[Line] = []
     if conf.workers and conf.workers.isdigit():
         workers = int(conf.workers)
-        lines.append(Line(f"workers {workers}", f"the conf's worker_processes {workers}"))
+        lines.append(Line(f"workers {workers}", f"guess: the old host's worker_processes "
+                                                f"{workers}, kept; fit it to the CPU limit"))
     else:
         workers = 2
         seen = f"worker_processes {conf.workers}" if conf.workers else "no worker_processes"
@@ -54,14 +53,23 @@ def runtime_lines(conf: ConfFacts) -> list[Line]:
 
 
 def _probes(conf: ConfFacts) -> list[Line]:
+    """A readiness probe on the health location that tests the most (the app's Lua over
+    nginx alone), a liveness probe on one nginx answers by itself (a dependency of the app
+    that is down must not restart the pod); else the stub restybuild adds."""
     ports = [x.port for x in conf.listens if not x.loopback]
     if not ports:
         return []
-    port = ports[0]
-    found = [p for p in HEALTH_PATHS if p in conf.exact_locations]
-    if found:
-        return [Line(f"probe readiness http {found[0]} port {port}",
-                     f"guess: the conf's `location = {found[0]}`")]
-    return [Line(f"probe readiness http /healthz port {port}",
-                 "guess: the conf has no health location; restybuild adds one answering 200 "
-                 "(point it at a path that tests the app)")]
+    if not conf.health:
+        return [Line(f"probe readiness http /healthz port {ports[0]}",
+                     "guess: the conf has no health location; restybuild adds one answering "
+                     "200 (point it at a path that tests the app)")]
+    ready = next((h for h in conf.health if h.lua), conf.health[0])
+    out = [Line(f"probe readiness http {ready.path} port {ready.port}",
+                f"guess: the location at {ready.where} answers with {ready.answer}"
+                + (" (the app's Lua: it tests the app)" if ready.lua else ""))]
+    live = next((h for h in conf.health if not h.lua), None)
+    if live is not None:
+        out.append(Line(f"probe liveness http {live.path} port {live.port}",
+                        f"guess: the location at {live.where} answers with {live.answer}, "
+                        "nginx alone: restarts a pod whose nginx stops answering"))
+    return out

@@ -101,10 +101,11 @@ class LintContext:
 
     @cached_property
     def loaded_modules(self) -> tuple[str, ...]:
-        """The dynamic modules nginx loads in the image (paths): the recipe's and the conf's
-        own `load_module` lines."""
+        """The dynamic modules nginx loads in the image (paths): the recipe's, the `module`
+        lines' and the conf's own `load_module` lines."""
         own = tuple(self.image_path(d.args[0]) for d in self.find("load_module", ()) if d.args)
-        return (*self.project.flavor.load_modules, *own)
+        declared = tuple(m.file for m in self.project.modules if m.file)
+        return (*self.project.flavor.load_modules, *declared, *own)
 
     @cached_property
     def lua_files(self) -> list[tuple[str, str]]:

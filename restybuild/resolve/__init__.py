@@ -1,6 +1,6 @@
 """Resolve a parsed Restyfile into a checked, typed :class:`~restybuild.model.Project`.
 
-One module per kind of statement (:mod:`.header`, :mod:`.folders`, :mod:`.native`,
+One module per kind of statement (:mod:`.header`, :mod:`.folders`, :mod:`.native`, :mod:`.modules`,
 :mod:`.rocks`, :mod:`.runtime`, :mod:`.scale`); they run in the order below, each reading the
 typed syntax tree and what the ones before it resolved (the prefix before any
 destination, the resources before `workers cpu`). Every semantic error names
@@ -16,7 +16,7 @@ from pathlib import Path
 
 from restybuild.errors import InputError, RestySyntaxError, Span
 from restybuild.model import Project
-from restybuild.resolve import folders, header, native, rocks, runtime, scale
+from restybuild.resolve import folders, header, modules, native, rocks, runtime, scale
 from restybuild.resolve.context import Context
 from restybuild.source import NotRegular, SourceTree
 from restybuild.syntax import Restyfile
@@ -71,7 +71,7 @@ def resolve(rf: Restyfile, root: Path, tree: SourceTree | None = None) -> Projec
         shared_dicts=runtime.shared_dicts(ctx, rf), workers=runtime.workers(ctx, rf, resources),
         resources=resources, probes=runtime.probes(ctx, rf), metrics=runtime.metrics(ctx, rf),
         env=runtime.env(ctx, rf), expose=runtime.expose(ctx, rf), files=shipped, data=data,
-        scale=scale.scale(ctx, rf, resources),
+        scale=scale.scale(ctx, rf, resources), modules=modules.modules(ctx, rf, flavor),
     )
     copies = [("lua", c.dst, c.span) for c in lua] + [("files", c.dst, c.span) for c in shipped]
     if conf is not None:

@@ -214,10 +214,41 @@ def tree_manifest(rocks: list[tuple[str, str, dict[str, str], dict[str, str]]]) 
     return "\n".join(out)
 
 
-def rock_sources(dest: Path) -> list[Path]:
-    """One source folder per rock (for restybuild.rockserver.make_server)."""
+def tree_files(tree: str, rocks: list[tuple[str, str, dict[str, str], dict[str, str]]]
+               ) -> dict[str, str]:
+    """The files of a luarocks tree at `tree` (below ROOT) holding `rocks`."""
+    files = {f"{tree}/lib/luarocks/rocks-5.1/manifest": tree_manifest(rocks)}
+    for name, version, modules, deps in rocks:
+        files[f"{tree}/lib/luarocks/rocks-5.1/{name}/{version}/{name}-{version}.rockspec"] = \
+            rockspec(name, version, modules, deps)
+        files.update({f"{tree}/share/lua/5.1/{_file(m)}": src for m, src in modules.items()})
+    return files
+
+
+#: an app's own tree (`luarocks --tree /opt/app/rocks`), first on the Lua path: a newer
+#: adutil than the system tree's, and a rock of its own that depends on it
+APP_TREE = "opt/app/rocks"
+APP_ROCKS: list[tuple[str, str, dict[str, str], dict[str, str]]] = [
+    ("lua-resty-adqueue", "0.4-1", {"resty.adqueue": "return {}\n"}, {"adutil": "1.3-1"}),
+    ("adutil", "1.3-1", {"adutil.stringx": "return { strip = function(s) return s end }\n"},
+     {}),
+]
+
+
+def add_app_tree(root: Path) -> None:
+    """Give the host copy at `root` the app tree, put first on the conf's lua_package_path."""
+    write_tree(root, tree_files(APP_TREE, APP_ROCKS))
+    conf = root / PREFIX / "conf/nginx.conf"
+    conf.write_text(conf.read_text().replace(
+        'lua_package_path "', f'lua_package_path "/{APP_TREE}/share/lua/5.1/?.lua;'))
+
+
+def rock_sources(dest: Path, rocks: list[tuple[str, str, dict[str, str], dict[str, str]]]
+                 | None = None) -> list[Path]:
+    """One source folder per rock of `rocks` (ROCKS by default), for
+    restybuild.rockserver.make_server."""
     out = []
-    for name, version, modules, deps in ROCKS:
+    for name, version, modules, deps in ROCKS if rocks is None else rocks:
         folder = dest / f"{name}-{version}"
         files = {f"{name}-{version}.rockspec": rockspec(name, version, modules, deps)}
         files.update({_file(m): src for m, src in modules.items()})
@@ -240,12 +271,8 @@ def centos_host(root: Path) -> Path:
         f"{PREFIX}/html/static/banner.txt": "banner\n",
         f"{PREFIX}/logs/error.log": "",
         **{f"{PREFIX}/{k}": v for k, v in LUA.items()},
-        f"{TREE}/lib/luarocks/rocks-5.1/manifest": tree_manifest(ROCKS),
+        **tree_files(TREE, ROCKS),
     }
-    for name, version, modules, deps in ROCKS:
-        files[f"{TREE}/lib/luarocks/rocks-5.1/{name}/{version}/{name}-{version}.rockspec"] = \
-            rockspec(name, version, modules, deps)
-        files.update({f"{TREE}/share/lua/5.1/{_file(m)}": src for m, src in modules.items()})
     write_tree(root, files)
     vendor = root / "usr/local/vendor/lib"
     log = cc(vendor / "libadlog.so.1", 'const char *adlog_tag(void){return "logged";}\n',
@@ -274,6 +301,7 @@ http {
 server {{
     listen {PORT};
     location = /ready {{ return 200 "ready\\n"; }}
+    location = /health {{ content_by_lua_block {{ ngx.say(ngx.shared.quotes and "ok") }} }}
     location /quote {{ content_by_lua_block {{ require("quotes").serve() }} }}
 }}
 """,

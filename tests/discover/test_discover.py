@@ -92,7 +92,8 @@ def test_a_checkout_gets_its_restyfile_beside_it_and_it_is_never_overwritten(
     assert rc == 0, text
     restyfile = (root / "Restyfile").read_text()
     for line in ("name quotes", "base debian-bookworm", "conf conf ", "lua lua -> lua ",
-                 "workers 1 ", "probe readiness http /ready port 8080"):
+                 "workers 1 ", "probe readiness http /health port 8080",
+                 "probe liveness http /ready port 8080"):
         assert line in restyfile, line
     assert "prefix " not in restyfile
     os.chdir(root)

@@ -18,7 +18,15 @@ from restybuild.resolve import load_project
 from restybuild.rockserver import make_server
 from restybuild.verify import as_kubernetes
 from tests.conftest import planned
-from tests.discover.fixtures import PORT, centos_host, checkout, rock_sources
+from tests.discover.fixtures import (
+    APP_ROCKS,
+    PORT,
+    ROCKS,
+    add_app_tree,
+    centos_host,
+    checkout,
+    rock_sources,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -55,6 +63,34 @@ def test_a_centos_host_on_the_debian_base_builds_and_verifies(
         container.remove(force=True)
 
 
+def test_a_host_with_a_system_and_an_app_tree_gets_the_rocks_of_both(
+        docker_client: Any, tmp_path: Path, tag: str, capsys: pytest.CaptureFixture[str]) -> None:
+    root = tmp_path / "host"
+    nginx_v = centos_host(root)
+    add_app_tree(root)
+    server = tmp_path / "rocks-server"
+    system = [r for r in ROCKS if r[0] != "adutil"]  # the app tree's adutil is the one loaded
+    make_server(server, rock_sources(tmp_path / "rock-src", [*system, *APP_ROCKS]))
+    out = tmp_path / "adserver"
+    rc = main(["discover", str(root), "--nginx-v", str(nginx_v), "--base", "debian-bookworm",
+               "--rocks-server", str(server), "-o", str(out), "--build", tag])
+    text = capsys.readouterr().out
+    assert rc == 0, text
+    assert "the rock adutil is in two trees" in text
+    container = docker_client.containers.run(tag, network_mode="none", detach=True,
+                                             **as_kubernetes(planned(out / "Restyfile")))
+    try:
+        _started(container)
+        assert ask_inside(container, PORT, "/ad") == (200, "ad ad-1 [frame logged]\n")
+        listing = container.exec_run(["ls", "/opt/app/rocks/lib/luarocks/rocks-5.1",
+                                      "/opt/app/rocks/lib/luarocks/rocks-5.1/adutil"])
+        names = listing.output.decode().split()
+        assert {"adutil", "lua-resty-adqueue", "lua-resty-adjwt", "1.3-1"} <= set(names)
+        assert "1.2-1" not in names
+    finally:
+        container.remove(force=True)
+
+
 def _started(container: Any) -> None:
     deadline = time.monotonic() + 20
     while b"start worker process" not in container.logs() and time.monotonic() < deadline:
@@ -75,5 +111,6 @@ def test_a_checkout_builds_and_answers_a_request(docker_client: Any, tmp_path: P
             200, "simplicity is prerequisite for reliability\n")
         assert ask_inside(container, PORT, "/quote")[1] == "measure, then cut\n"
         assert ask_inside(container, PORT, "/ready")[0] == 200
+        assert ask_inside(container, PORT, "/health") == (200, "ok\n")  # the readiness probe
     finally:
         container.remove(force=True)

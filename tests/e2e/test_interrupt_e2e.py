@@ -108,11 +108,12 @@ def test_daemon_lost_during_verification(docker_client: Any, tmp_path: Path,
         else:
             pytest.fail("the build never reached verification")
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:  # the boot check's container is up
-            running = [c for c in docker_client.containers.list(
-                filters={"label": RUN_LABEL, "ancestor": candidate})
-                if "error_log stderr notice;" in c.attrs["Args"]]
-            if running:
+        while time.monotonic() < deadline:  # the boot check's container is up, alone:
+            ours = docker_client.containers.list(  # nginx -t (run at the same time) ended
+                all=True, filters={"label": RUN_LABEL, "ancestor": candidate})
+            running = [c for c in ours if "error_log stderr notice;" in c.attrs["Args"]
+                       and c.status == "running"]
+            if running and len(ours) == 1:
                 break
             time.sleep(0.2)
         assert running

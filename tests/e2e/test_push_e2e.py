@@ -191,3 +191,93 @@ def test_credentials_from_a_credential_helper(docker_client: Any, auth_registry:
         assert auth_registry in asked.read_text()
     finally:
         _remove(docker_client, tag)
+
+
+def _store_helper(folder: Path, name: str, body: str) -> Path:
+    """`docker-credential-NAME` in `folder` (on PATH): logs what it is asked, then `body`."""
+    folder.mkdir(exist_ok=True)
+    asked = folder.parent / f"{name}.asked"
+    script = folder / f"docker-credential-{name}"
+    script.write_text(f'#!/bin/sh\nread -r server\necho "$1 $server" >> {asked}\n{body}\n')
+    script.chmod(0o700)
+    return asked
+
+
+def _secret(user: str, secret: str) -> str:
+    return f"""printf '{{"ServerURL":"%s","Username":"{user}","Secret":"{secret}"}}' "$server\""""
+
+
+def test_credentials_from_the_creds_store(docker_client: Any, auth_registry: str,
+                                          tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """`credsStore` (docker login writes `auths: {HOST: {}}` next to it): the helper gets the
+    registry's host on stdin and its answer is what the engine sends."""
+    tag = f"{auth_registry}/rb-e2e/stored:1"
+    image = _tiny_image(docker_client, tag)
+    try:
+        asked = _store_helper(tmp_path / "bin", "rbstore", _secret("ci", "s3cret"))
+        monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}:{os.environ['PATH']}")
+        config = tmp_path / "docker-config"
+        config.mkdir()
+        (config / "config.json").write_text(json.dumps({"auths": {auth_registry: {}},
+                                                        "credsStore": "rbstore"}))
+        monkeypatch.setenv("DOCKER_CONFIG", str(config))
+        assert main(["push", tag, "-q"]) == 0, capsys.readouterr().err
+        reference = capsys.readouterr().out.strip()
+        assert reference.startswith(f"{auth_registry}/rb-e2e/stored@sha256:")
+        assert reference in docker_client.images.get(image).attrs["RepoDigests"]
+        assert asked.read_text().splitlines() == [f"get {auth_registry}"]
+    finally:
+        _remove(docker_client, tag)
+
+
+def test_a_helper_missing_failing_or_refused(docker_client: Any, auth_registry: str,
+                                            tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    tag = f"{auth_registry}/rb-e2e/refused:1"
+    _tiny_image(docker_client, tag)
+    bin_dir = tmp_path / "bin"
+    _store_helper(bin_dir, "locked", "echo 'the keyring is locked' >&2; exit 1")
+    wrong = _store_helper(bin_dir, "wrong", _secret("ci", "not-the-password"))
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    config = tmp_path / "docker-config"
+    config.mkdir()
+    monkeypatch.setenv("DOCKER_CONFIG", str(config))
+
+    def push(store: str) -> tuple[int, str]:
+        (config / "config.json").write_text(json.dumps({"credsStore": store}))
+        rc = main(["push", tag])
+        err = capsys.readouterr().err
+        assert "Traceback" not in err
+        return rc, err
+
+    try:
+        rc, err = push("gone")
+        assert rc == 4, err  # Exit.CONFIG: the config names a program that is not there
+        assert err.startswith("error: the credential helper docker-credential-gone is not on "
+                              f"PATH (credsStore in {config / 'config.json'} names it for "
+                              f"{auth_registry})\n"), err
+        assert "pushing" not in err
+        rc, err = push("locked")
+        assert rc == 3, err  # Exit.IO: the credentials could not be read
+        assert err.startswith(f"error: the credential helper docker-credential-locked failed "
+                              f"for {auth_registry} (exit 1): the keyring is locked\n"), err
+        rc, err = push("wrong")
+        assert rc == 3, err  # Exit.IO: the registry refused them
+        assert f"error: the push to {auth_registry} failed: " in err
+        assert "the credentials sent: docker-credential-wrong (credsStore in " in err
+        assert wrong.read_text().splitlines() == [f"get {auth_registry}"]
+        assert _tags_of(auth_registry, "rb-e2e/refused") == 404  # nothing went in
+    finally:
+        _remove(docker_client, tag)
+
+
+def _tags_of(registry: str, name: str) -> int:
+    request = urllib.request.Request(
+        f"http://{registry}/v2/{name}/tags/list",
+        headers={"Authorization": "Basic " + base64.b64encode(b"ci:s3cret").decode()})
+    try:
+        with urllib.request.urlopen(request, timeout=5) as r:
+            return int(r.status)
+    except urllib.error.HTTPError as e:
+        return e.code

@@ -305,6 +305,28 @@ CATCHES = [
           "nginx and the modules the image loads do not define it (nginx -t fails)",
           "conf/nginx.conf:6:13: RB611 error: unknown directive `echo`: the base's nginx and "
           "the modules the image loads do not define it (nginx -t fails)"]),
+    Case("RB611", "a-module-the-distribution-packages",
+         {"Restyfile": CONF_R,
+          C: "events {}\nhttp {\n    server {\n        location / {\n"
+             "            echo hello;\n        }\n    }\n}\n"},
+         ["conf/nginx.conf:5:13: RB611 error: unknown directive `echo`: the base's nginx and the "
+          "modules the image loads do not define it (nginx -t fails)"]),
+    Case("RB613", "one-finding-for-a-module-loaded-by-hand",
+         {"Restyfile": CONF_R,
+          C: "load_module modules/ngx_http_headers_more_filter_module.so;\nevents {}\n"
+             "http {\n    more_set_headers \"Server: app\";\n}\n"},
+         ["conf/nginx.conf:1:1: RB613 error: `load_module "
+          "modules/ngx_http_headers_more_filter_module.so`: the image will have no "
+          "ngx_http_headers_more_filter_module.so (nginx fails to dlopen it)"]),
+    Case("RB613", "load-module-the-base-lacks",
+         {"Restyfile": CONF_R,
+          C: "load_module modules/ngx_http_echo_module.so;\n"
+             "load_module /usr/lib/nginx/modules/ngx_http_geoip2_module.so;\nevents {}\nhttp {}\n"},
+         ["conf/nginx.conf:1:1: RB613 error: `load_module modules/ngx_http_echo_module.so`: the "
+          "image will have no ngx_http_echo_module.so (nginx fails to dlopen it)",
+          "conf/nginx.conf:2:1: RB613 error: `load_module "
+          "/usr/lib/nginx/modules/ngx_http_geoip2_module.so`: the image will have no "
+          "ngx_http_geoip2_module.so (nginx fails to dlopen it)"]),
     Case("RB612", "certificates-the-image-lacks",
          {"Restyfile": CONF_R,
           C: "events {}\nhttp {\n    server {\n        listen 443 ssl;\n"
@@ -531,6 +553,17 @@ NEAR_MISSES = [
              "    lua_shared_dict cache 1m;\n    server {\n        location / {\n"
              "            add_header X-A 1;\n            content_by_lua_block { ngx.say(1) }\n"
              "        }\n    }\n}\n"}, []),
+    Case("RB611", "modules-declared",
+         {"Restyfile": CONF_R + "module echo headers-more stream\n",
+          C: "events {}\nhttp {\n    more_set_headers \"Server: app\";\n    server {\n"
+             "        location / {\n            echo hello;\n        }\n    }\n}\n"
+             "stream {\n    server {\n        listen 9000;\n        return ok;\n    }\n}\n"},
+         []),
+    Case("RB613", "modules-of-the-base-or-declared",
+         {"Restyfile": CONF_R + "module echo\n",
+          C: "load_module modules/ndk_http_module.so;\n"
+             "load_module /usr/lib/nginx/modules/ngx_http_echo_module.so;\n"
+             "load_module $dir/x.so;\nevents {}\nhttp {}\n"}, []),
     Case("RB612", "certificates-shipped-or-left-to-run-time",
          {"Restyfile": CONF_R, "conf/certs/app.crt": "-----BEGIN CERTIFICATE-----\n",
           C: "events {}\nhttp {\n    server {\n        listen 443 ssl;\n"
@@ -625,6 +658,24 @@ def test_rb101_hint_names_a_project_file_or_a_known_rock(lint_files: LintFiles) 
     assert report.hint(first) == "vendor/helpers/util.lua would: declare `lua vendor -> lua`"
     assert report.hint(second) == ("the rock lua-resty-http provides it: add "
                                    "`rock lua-resty-http VERSION` to `rocks`")
+
+
+def test_rb611_rb613_hints_name_the_module_line(lint_files: LintFiles) -> None:
+    report = lint_files({"Restyfile": CONF_R,
+                         C: "load_module modules/ngx_http_echo_module.so;\nevents {}\nhttp {\n"
+                            "    more_set_headers \"Server: app\";\n"
+                            "    server {\n        location / { echo hi; }\n    }\n}\n"})
+    assert [line.split(": ")[0] for line in report.lines] == [
+        "conf/nginx.conf:1:1", "conf/nginx.conf:4:5"]
+    assert report.hint(report.lines[0]) == (
+        "add `module echo` to the Restyfile (it copies ngx_http_echo_module.so from "
+        "libnginx-mod-http-echo, built for the base's nginx) and drop this line")
+    assert report.hint(report.lines[1]) == (
+        "add `module headers-more` to the Restyfile: it brings "
+        "ngx_http_headers_more_filter_module.so (libnginx-mod-http-headers-more-filter) and "
+        "its `load_module` line")
+    # the hand-written load_module line is RB613's finding, not each of its directives
+    assert not any("`echo`" in line for line in report.lines)
 
 
 def test_rb201_hint_says_where_to_declare(lint_files: LintFiles) -> None:

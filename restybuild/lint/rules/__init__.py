@@ -34,6 +34,7 @@ NAMES = (
     "rb610_user_account",
     "rb611_unknown_directive",
     "rb612_conf_file_missing",
+    "rb613_module_file_missing",
     "rb701_metrics_wiring",
     "rb702_prometheus_init_phase",
     "rb703_metrics_port",

@@ -61,12 +61,9 @@ def entry() -> None:
     import time) as unhandled even when it was handled, which would make the process kill
     itself with SIGINT instead of exiting 130.
     """
-    from restybuild import interrupt
+    import signal
 
-    if TYPE_CHECKING:
-        import signal
-    else:  # the C module signal.py wraps (see restybuild.interrupt)
-        import _signal as signal
+    from restybuild import interrupt
 
     code = main()
     for sig in interrupt.EXIT_CODES:

@@ -12,14 +12,12 @@ calls :func:`check` first, and the command line's exit code comes from
 
 from __future__ import annotations
 
+import signal
 from _thread import get_ident
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: the warm path imports this module
 if TYPE_CHECKING:
-    import signal
     from types import FrameType
-else:  # the C module signal.py wraps: its enums cost about 5 ms of every command's start
-    import _signal as signal
 
 EXIT_CODES: dict[int, int] = {signal.SIGINT: 130, signal.SIGTERM: 143}
 

@@ -136,3 +136,22 @@ def no_daemon(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
 
 
 os.environ.setdefault("RESTYBUILD_TEST", "1")
+
+
+def scratch_image(client: Any, tag: str, files: list[tuple[str, bytes]],
+                  extra: str = "") -> str:
+    """An image built from scratch (no base, nothing pulled) holding `files`, one COPY
+    each, then the Dockerfile lines `extra`; its ID."""
+    import io
+    import tarfile
+
+    buf = io.BytesIO()
+    dockerfile = "FROM scratch\n" + "".join(f"COPY {n} /\n" for n, _ in files) + extra
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for name, data in (("Dockerfile", dockerfile.encode()), *files):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    buf.seek(0)
+    image, _ = client.images.build(fileobj=buf, custom_context=True, tag=tag, rm=True)
+    return str(image.id)

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import io
 import json
 import os
 import subprocess
-import tarfile
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -19,7 +17,7 @@ from typing import Any
 import pytest
 
 from restybuild.cli import main
-from tests.conftest import REPO, registry_up, write_tree
+from tests.conftest import REPO, registry_up, scratch_image, write_tree
 
 pytestmark = pytest.mark.e2e
 
@@ -96,17 +94,8 @@ def test_a_failed_verification_pushes_nothing(docker_client: Any, registry: str,
 
 def _tiny_image(client: Any, tag: str) -> str:
     """A small image built from scratch (no base, nothing pulled); its ID."""
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w") as tar:
-        for name, data in (("Dockerfile", b"FROM scratch\nCOPY hello.txt /\n"
-                                          b"LABEL io.restybuild.test=push\n"),
-                           ("hello.txt", b"hello registry\n")):
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    buf.seek(0)
-    image, _ = client.images.build(fileobj=buf, custom_context=True, tag=tag, rm=True)
-    return str(image.id)
+    return scratch_image(client, tag, [("hello.txt", b"hello registry\n")],
+                         "LABEL io.restybuild.test=push\n")
 
 
 @pytest.fixture()

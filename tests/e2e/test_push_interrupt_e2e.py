@@ -11,19 +11,17 @@ longer be stopped, and restybuild waits for it and says so.
 from __future__ import annotations
 
 import contextlib
-import io
 import os
 import signal
 import subprocess
 import sys
-import tarfile
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import REPO, planned, write_tree
+from tests.conftest import REPO, planned, scratch_image, write_tree
 from tests.e2e.test_fleet_e2e import app_files
 from tests.registryproxy import HoldingProxy, tag_digest
 
@@ -37,17 +35,8 @@ BIG = 12_000_000
 def _image(client: Any, tag: str, text: str, big: int = 0) -> str:
     """An image from scratch (nothing pulled): a file holding `text`, and one of `big`
     random bytes (a layer that takes a while to go up)."""
-    buf = io.BytesIO()
     files = [("hello.txt", text.encode()), ("big.bin", os.urandom(big))]
-    dockerfile = "FROM scratch\n" + "".join(f"COPY {n} /\n" for n, _ in files)
-    with tarfile.open(fileobj=buf, mode="w") as tar:
-        for name, data in (("Dockerfile", dockerfile.encode()), *files):
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    buf.seek(0)
-    image, _ = client.images.build(fileobj=buf, custom_context=True, tag=tag, rm=True)
-    return str(image.id)
+    return scratch_image(client, tag, files)
 
 
 def _restybuild(args: list[str], tmp_path: Path) -> subprocess.Popen[str]:

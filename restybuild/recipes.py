@@ -145,6 +145,11 @@ class Flavor:
         return next((m for m in self.modules if m.name == name), None)
 
     @property
+    def offered_files(self) -> tuple[str, ...]:
+        """The module files of the packaged `modules` (in `modules_image`)."""
+        return tuple(m.file for m in self.modules if m.file)
+
+    @property
     def label(self) -> str:
         return f"{self.recipe}:{self.version}-{self.name}"
 

@@ -8,11 +8,22 @@ from __future__ import annotations
 
 import posixpath
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from restybuild.basefacts import BaseFacts, accounts, packages, parse_nginx_v
 from restybuild.engine import require_image, run_once, throwaway
 from restybuild.errors import DockerUnavailable
+
+if TYPE_CHECKING:
+    from restybuild.recipes import Flavor
+
+
+def read_flavor_facts(client: Any, flavor: Flavor, ref: str = "",
+                      nginx: str = "") -> BaseFacts:
+    """The base facts of a recipe flavor's runtime image (or of `ref`, an image the
+    Restyfile puts in its place), with the flavor's packaged modules."""
+    return read_facts(client, ref or flavor.image, nginx or flavor.nginx,
+                      flavor.modules_image, flavor.offered_files)
 
 
 def read_facts(client: Any, ref: str, nginx: str, modules_image: str = "",

@@ -84,7 +84,7 @@ def run_snapshot(args: argparse.Namespace) -> int:
     from restybuild.commands.deps import _recipe_flavor
     from restybuild.elf.image import NGINX_PATHS
     from restybuild.engine import connect
-    from restybuild.snapshot import read_facts
+    from restybuild.snapshot import read_facts, read_flavor_facts
 
     flavor = _recipe_flavor(args.base)
     ref = flavor.image if flavor is not None else args.base
@@ -101,9 +101,9 @@ def run_snapshot(args: argparse.Namespace) -> int:
             from restybuild.errors import ConfigError
 
             raise ConfigError(f"no nginx found in {ref}", hint="name it: --nginx PATH")
-    offered = tuple(m.file for m in flavor.modules if m.file) if flavor is not None else ()
-    modules_image = flavor.modules_image if flavor is not None else ""
-    text = read_facts(client, ref, nginx, modules_image, offered).dumps()
+    facts = read_flavor_facts(client, flavor, ref, nginx) if flavor is not None \
+        else read_facts(client, ref, nginx)
+    text = facts.dumps()
     if args.output:
         with open(args.output, "w", encoding="utf-8") as fh:
             fh.write(text)

@@ -35,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     from restybuild.engine import connect, require_image
     from restybuild.lock import dumps, facts_digest, index_digest, lock_path, shipped_facts
     from restybuild.resolve import load_project
-    from restybuild.snapshot import read_facts
+    from restybuild.snapshot import read_flavor_facts
 
     project = load_project(args.restyfile)
     ref = project.runtime_image
@@ -44,8 +44,7 @@ def run(args: argparse.Namespace) -> int:
                   "bootstrap, docker pull); restybuild lock never pulls")
     fl = project.flavor
     index = read_index(client, ref, (fl.nginx, *fl.load_modules), use_cache=False)
-    facts = read_facts(client, ref, fl.nginx, fl.modules_image,
-                       tuple(m.file for m in fl.modules if m.file))
+    facts = read_flavor_facts(client, fl, ref)
     shipped = shipped_facts(project)
     path = lock_path(args.restyfile)
     tmp = path.with_name(path.name + ".tmp")

@@ -12,7 +12,7 @@ from restybuild.cli import main
 from restybuild.lock import choose_facts, lock_path
 from restybuild.recipes import load as load_recipe
 from restybuild.resolve import load_project
-from restybuild.snapshot import read_facts
+from restybuild.snapshot import read_facts, read_flavor_facts
 from restybuild.source import SourceTree
 from tests.conftest import BASE_RUNTIME, write_tree
 
@@ -48,11 +48,15 @@ def test_the_snapshot_command_writes_what_read_facts_reads(
     out = tmp_path / "facts.json"
     assert main(["base", "snapshot", "debian-bookworm", "-o", str(out)]) == 0
     assert capsys.readouterr().err == f"wrote {out}\n"
-    again = read_facts(docker_client, BASE_RUNTIME, "/usr/sbin/nginx")
+    flavor = load_recipe("debian-bookworm").flavor(None, None)
+    again = read_flavor_facts(docker_client, flavor)
     assert out.read_text() == again.dumps()  # deterministic
-    assert main(["base", "snapshot", BASE_RUNTIME]) == 0  # an image: its nginx is found
-    assert capsys.readouterr().out == again.dumps()
-    shipped = flavor_facts(load_recipe("debian-bookworm").flavor(None, None))
+    assert set(again.offered) == set(flavor.offered_files)  # the recipe's packaged modules
+    # an image, not a recipe: its nginx is found, and no recipe offers it modules
+    assert main(["base", "snapshot", BASE_RUNTIME]) == 0
+    bare = read_facts(docker_client, BASE_RUNTIME, "/usr/sbin/nginx")
+    assert capsys.readouterr().out == bare.dumps() and bare.offered == ()
+    shipped = flavor_facts(flavor)
     assert shipped is not None
     # the shipped snapshot is of this image, or of an earlier bootstrap of the same recipe
     assert shipped.directives == again.directives or shipped.image_id != again.image_id
@@ -65,5 +69,6 @@ def test_lock_pins_the_facts_of_a_recipe_base(docker_client: Any, tmp_path: Path
     assert main(["lock", str(rf)]) == 0
     assert "base facts sha256:" in capsys.readouterr().err
     got = choose_facts(load_project(rf), SourceTree())
-    assert got.facts == read_facts(docker_client, BASE_RUNTIME, "/usr/sbin/nginx")
+    assert got.facts == read_flavor_facts(docker_client, load_project(rf).flavor)
+    assert got.facts.offered  # the lock pins the facts of the packaged modules too
     assert got.source.startswith(lock_path(rf).name)

@@ -260,6 +260,11 @@ def resume() -> None:
     _cancelled.clear()
 
 
+def cancelled() -> bool:
+    """Whether :func:`cancel_all` was called (and :func:`resume` not yet)."""
+    return _cancelled.is_set()
+
+
 @contextmanager
 def throwaway(client: Any, image: str, command: list[str], **kwargs: Any) -> Iterator[Any]:
     """A created (not started) container of `image`, labelled as this run's, always removed;

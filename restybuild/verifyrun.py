@@ -1,10 +1,13 @@
 """Verify a candidate: the checks of :mod:`restybuild.verify` at the same time, reported in
 one order, and the ones whose inputs did not change not run again.
 
-The checks only read the candidate image, so each runs in a thread of its own: `nginx
--t`, the library check, then the module load check (it loads the modules the library
-check found), and the boot check. A failure is reported as the sequential run would
-report it: the first failing check in the order nginx -t, libraries, module load, boot;
+The checks only read the candidate image, so each runs in a thread of its own: the
+library check, then the module load check (it loads the modules the library check
+found), and the boot check, in whose container `nginx -t` runs once nginx is up (one
+container start less); the `nginx -t` job takes that result, or runs `nginx -t` in a
+container of its own when nginx did not come up. A failure is reported as the sequential
+run would report it: the first failing check in the order nginx -t, libraries, module
+load, boot;
 a later check that failed first waits for the earlier ones, and the checks after the
 one reported are stopped. On a failure or an interrupt every container of the
 verification is removed (:func:`restybuild.engine.cancel_all`) and every thread has
@@ -20,16 +23,19 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from restybuild import interrupt, verifycache
 from restybuild.candidate import load_modules
 from restybuild.elf.bundle import BUNDLE_DIR
-from restybuild.engine import cancel_all, engine_errors, resume
+from restybuild.engine import Cancelled, cancel_all, cancelled, engine_errors, resume
+from restybuild.errors import VerifyFailed
 from restybuild.plan import BuildPlan
 from restybuild.verify import (
     LOAD_LINE,
+    Booted,
     Timing,
     VerifyReport,
     boot_check,
@@ -37,10 +43,12 @@ from restybuild.verify import (
     load_conf,
     module_load_check,
     nginx_test,
+    tested,
 )
 
 SEARCHED = re.compile(r"^restybuild-load: searched (\S+)$", re.M)
 PATHS = re.compile(r"^restybuild-load: (c?path) (.*)$", re.M)
+T = TypeVar("T")
 ORDER = ("nginx -t", "libraries", "module load", "boot")
 
 
@@ -49,7 +57,7 @@ def run_in_order(jobs: Sequence[tuple[str, Callable[[], Any]]],
     """Run `jobs` at the same time; their results, or the exception of the first failing
     one in the order given, once all before it passed. Whatever happens, every thread has
     ended (the rest cancelled: their containers removed) before this returns or raises."""
-    from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
     t0 = clock()
     spans: dict[str, tuple[float, float]] = {}
@@ -93,6 +101,17 @@ def run_in_order(jobs: Sequence[tuple[str, Callable[[], Any]]],
     pool.shutdown(wait=True)
     timings = [Timing(name, *spans.get(name, (0.0, 0.0))) for name, _fn in jobs]
     return [f.result() for f in futures], timings
+
+
+def awaited(future: Future[T]) -> T:
+    """The result of `future`, which another check's thread sets; Cancelled when the checks
+    were cancelled first (that thread may then never run)."""
+    while True:
+        try:
+            return future.result(timeout=0.1)
+        except TimeoutError:
+            if cancelled():
+                raise Cancelled from None
 
 
 @dataclass(frozen=True)
@@ -208,17 +227,47 @@ def load_job(client: Any, image: str, inputs: Callable[[], Inputs],
     return Outcome(tuple(data["loaded"]), save=save)
 
 
+def published(future: Future[T], fn: Callable[[], T]) -> T:
+    """`fn`'s result, also set on `future` (or its exception) for the check that awaits it."""
+    try:
+        out = fn()
+    except BaseException as e:
+        future.set_exception(e)
+        raise
+    future.set_result(out)
+    return out
+
+
+def nginx_t_job(client: Any, image: str, plan: BuildPlan, booted: Callable[[], Booted]
+                ) -> Outcome:
+    """`nginx -t` as the boot check ran it in its container; in a container of its own when
+    nginx did not come up (its failure then comes first)."""
+    try:
+        up: Booted | None = booted()
+    except VerifyFailed:
+        up = None
+    if up is not None and up.nginx_t is not None:
+        return Outcome(tested(up.nginx_t, plan))
+    with engine_errors("verification (nginx -t)"):
+        return Outcome(nginx_test(client, image, plan))
+
+
+def boot_job(client: Any, image: str, plan: BuildPlan) -> Booted:
+    with engine_errors("verification (the boot check)"):
+        return boot_check(client, image, plan)
+
+
 def verify(client: Any, image: str, plan: BuildPlan, reuse: bool = True,
            say: Callable[[str], None] | None = None) -> VerifyReport:
     """Run every check against the candidate `image` (see the module's docstring); with
     `reuse`, a check that passed before on the same inputs is not run again."""
     import threading
-    from concurrent.futures import Future
 
     native = bool(plan.natives or plan.rocks_tree)
     shared: list[Inputs] = []
     lock = threading.Lock()
     lib_done: Future[Outcome] = Future()
+    boot_done: Future[Booted] = Future()
 
     def inputs() -> Inputs:
         with lock:
@@ -226,26 +275,14 @@ def verify(client: Any, image: str, plan: BuildPlan, reuse: bool = True,
                 shared.append(Inputs(client, image, plan, reuse))
             return shared[0]
 
-    def nginx_t() -> Outcome:
-        with engine_errors("verification (nginx -t)"):
-            return Outcome(nginx_test(client, image, plan))
-
     def libraries() -> Outcome:
-        try:
-            out = libraries_job(client, image, inputs) if native else Outcome(((), ()))
-        except BaseException as e:
-            lib_done.set_exception(e)
-            raise
-        lib_done.set_result(out)
-        return out
+        return libraries_job(client, image, inputs) if native else Outcome(((), ()))
 
-    def boot() -> Outcome:
-        with engine_errors("verification (the boot check)"):
-            return Outcome(boot_check(client, image, plan))
-
-    jobs = [("nginx -t", nginx_t), ("libraries", libraries),
-            ("module load", lambda: load_job(client, image, inputs, lib_done.result)),
-            ("boot", boot)]
+    jobs = [("nginx -t", lambda: nginx_t_job(client, image, plan, lambda: awaited(boot_done))),
+            ("libraries", lambda: published(lib_done, libraries)),
+            ("module load", lambda: load_job(client, image, inputs, lambda: awaited(lib_done))),
+            ("boot", lambda: Outcome(published(boot_done,
+                                               lambda: boot_job(client, image, plan))))]
     (t, lib, load, booted), timings = run_in_order(jobs)
     for name, out in (("library check", lib), ("module load check", load)):
         if out.reused and say is not None:
@@ -253,12 +290,12 @@ def verify(client: Any, image: str, plan: BuildPlan, reuse: bool = True,
     for out in (lib, load):
         if out.save is not None:
             verifycache.store(*out.save)
-    log, workers, probes = booted.value
+    boot_report: Booted = booted.value
     timings = [Timing(x.check, x.start, x.end, o.reused)
                for x, o in zip(timings, (t, lib, load, booted))]
     from restybuild import timings as marks
 
     marks.add("checks", {x.check: [round(x.start, 3), round(x.end, 3), x.reused]
                          for x in timings})
-    return VerifyReport(t.value, log, workers, lib.value[0], load.value, probes,
-                        tuple(timings))
+    return VerifyReport(t.value, boot_report.log, boot_report.workers, lib.value[0],
+                        load.value, boot_report.probes, tuple(timings))

@@ -187,3 +187,24 @@ def test_an_interrupt_recorded_while_a_check_is_shielded_is_not_missed() -> None
         signal.signal(signal.SIGINT, previous)
         interrupt.reset()
     assert check_threads() == [] and engine._live == set()
+
+
+def test_a_check_awaiting_another_that_never_ran_ends_when_the_checks_are_cancelled() -> None:
+    """nginx -t takes the boot check's result, the load check the library check's: when that
+    job was cancelled before it started, the waiting one must not wait for ever."""
+    from concurrent.futures import Future
+
+    from restybuild.verifyrun import awaited
+
+    never: Future[int] = Future()
+    threading.Timer(0.2, engine.cancel_all).start()
+    t = time.monotonic()
+    try:
+        with pytest.raises(engine.Cancelled):
+            awaited(never)
+    finally:
+        engine.resume()
+    assert time.monotonic() - t < 5
+    done: Future[int] = Future()
+    done.set_result(7)
+    assert awaited(done) == 7

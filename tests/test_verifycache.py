@@ -14,9 +14,10 @@ from typing import Any
 import pytest
 
 from restybuild import verifycache, verifyrun
+from restybuild.engine import RunResult
 from restybuild.errors import VerifyFailed
 from restybuild.plan import BuildPlan
-from restybuild.verify import VerifyReport
+from restybuild.verify import Booted, VerifyReport
 from tests.conftest import REPO, planned
 
 BASE = ["sha256:base1", "sha256:base2"]
@@ -67,12 +68,16 @@ class Engine:
         self.plan = plan
         self.runs: list[str] = []
         self.boot_fails = False
+        self.t_fails = False  # nginx -t fails (in the boot's container or its own)
+        self.exec_t = True  # the boot check could run nginx -t in its container
         self.layers = dict(LAYERS)
         for name in ("nginx_test", "library_check", "module_load_check", "boot_check"):
             monkeypatch.setattr(verifyrun, name, getattr(self, name))
 
     def nginx_test(self, *_a: Any) -> str:
         self.runs.append("nginx -t")
+        if self.t_fails:
+            raise VerifyFailed("`nginx -t` failed in the candidate image")
         return "ok"
 
     def library_check(self, *_a: Any) -> tuple[FakeCheck, str]:
@@ -85,11 +90,12 @@ class Engine:
         self.runs.append("module load")
         return LOG
 
-    def boot_check(self, *_a: Any) -> tuple[str, int, tuple[str, ...]]:
+    def boot_check(self, *_a: Any) -> Booted:
         self.runs.append("boot")
         if self.boot_fails:
             raise VerifyFailed("boot check failed: nginx exited while starting")
-        return "log", 1, ()
+        test = RunResult(1 if self.t_fails else 0, "nginx -t in the boot container")
+        return Booted("log", 1, (), test if self.exec_t else None)
 
     def verify(self, reuse: bool = True) -> tuple[VerifyReport, list[str], list[str]]:
         self.runs = []
@@ -106,7 +112,7 @@ def eng(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, plan: BuildPlan) -> Eng
     return Engine(monkeypatch, plan)
 
 
-ALL = ["boot", "libraries", "module load", "nginx -t"]
+ALL = ["boot", "libraries", "module load"]  # nginx -t: in the boot check's container
 
 
 def test_a_lua_only_change_reuses_the_library_and_load_checks(eng: Engine) -> None:
@@ -115,7 +121,7 @@ def test_a_lua_only_change_reuses_the_library_and_load_checks(eng: Engine) -> No
     assert report.modules == ("restybuild-load: ok greeter", "restybuild-load: ok restydemo.fast")
     eng.layers["app"] = "sha256:app-edited"
     again, runs, said = eng.verify()
-    assert runs == ["boot", "nginx -t"]
+    assert runs == ["boot"]
     assert said == ["library check: unchanged layers, passed before",
                     "module load check: unchanged layers, passed before"]
     assert again.libraries == report.libraries and again.modules == report.modules
@@ -128,7 +134,7 @@ def test_a_change_in_a_layer_the_checks_read_runs_them_again(eng: Engine, layer:
     eng.verify()
     eng.layers[layer] = f"sha256:{layer}-changed"
     assert eng.verify()[1] == ALL
-    assert eng.verify()[1] == ["boot", "nginx -t"]  # and that pass is kept in turn
+    assert eng.verify()[1] == ["boot"]  # and that pass is kept in turn
 
 
 def test_a_new_base_runs_them_again(eng: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -155,6 +161,29 @@ def test_only_a_verification_that_passed_is_kept(eng: Engine, tmp_path: Path) ->
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
     entries = [json.loads(p.read_text()) for p in folder.glob("*.json")]
     assert len(entries) == 2 and all(e["version"] == verifycache.VERSION for e in entries)
+
+
+def test_nginx_t_runs_in_the_boot_container_and_its_failure_comes_first(eng: Engine) -> None:
+    report, runs, _said = eng.verify()
+    assert report.nginx_t == "nginx -t in the boot container" and "nginx -t" not in runs
+    eng.t_fails = True  # nginx came up, yet nginx -t failed in its container
+    with pytest.raises(VerifyFailed, match="nginx -t"):
+        eng.verify()
+    assert eng.runs.count("nginx -t") == 0
+
+
+def test_nginx_t_runs_alone_when_nginx_did_not_come_up(eng: Engine) -> None:
+    eng.boot_fails = eng.t_fails = True
+    with pytest.raises(VerifyFailed, match="nginx -t"):  # the earlier check's failure
+        eng.verify()
+    assert eng.runs.count("nginx -t") == 1
+    eng.t_fails = False
+    with pytest.raises(VerifyFailed, match="boot check failed"):
+        eng.verify()
+    assert eng.runs.count("nginx -t") == 1
+    eng.boot_fails, eng.exec_t = False, False  # up, but the engine could not exec in it
+    report, runs, _said = eng.verify()
+    assert report.nginx_t == "ok" and runs.count("nginx -t") == 1
 
 
 def test_no_cache_runs_every_check(eng: Engine) -> None:

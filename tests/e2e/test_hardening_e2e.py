@@ -128,7 +128,7 @@ def test_ctrl_c_during_verification_leaves_nothing_behind(docker_client: Any,
                 break
         else:
             pytest.fail("the build never reached verification")
-        time.sleep(3)  # nginx -t done; the boot check waits on init_by_lua
+        time.sleep(3)  # the boot check waits on init_by_lua (nginx -t waits on it)
         running = docker_client.containers.list(filters={"ancestor": candidate})
         assert running, "the boot check container should be up"
         proc.send_signal(signal.SIGINT)

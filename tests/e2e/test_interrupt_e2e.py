@@ -108,8 +108,8 @@ def test_daemon_lost_during_verification(docker_client: Any, tmp_path: Path,
         else:
             pytest.fail("the build never reached verification")
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:  # the boot check's container is up, alone:
-            ours = docker_client.containers.list(  # nginx -t (run at the same time) ended
+        while time.monotonic() < deadline:  # the boot check's container is up, alone
+            ours = docker_client.containers.list(  # (nginx -t runs in it once nginx is up)
                 all=True, filters={"label": RUN_LABEL, "ancestor": candidate})
             running = [c for c in ours if "error_log stderr notice;" in c.attrs["Args"]
                        and c.status == "running"]

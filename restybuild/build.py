@@ -9,7 +9,7 @@ from restybuild import interrupt, timings
 from restybuild.builder import build_image
 from restybuild.elf.libindex import LibraryIndex
 from restybuild.engine import connect, forget_candidate, image_id, local_image, record_candidate
-from restybuild.errors import ConfigError, DockerUnavailable
+from restybuild.errors import ConfigError, DockerUnavailable, Span
 from restybuild.lock import BaseIndex, choose_index
 from restybuild.model import Project
 from restybuild.plan import BuildPlan, plan
@@ -127,16 +127,30 @@ def _engine_index(client: Any, project: Project, base: BaseIndex) -> LibraryInde
     """The base facts to build with: the chosen ones, checked against the engine's image."""
     ref = project.runtime_image
     image = local_image(client, ref)
-    if base.lock is not None and image is not None and image.id != base.lock.image_id:
-        raise ConfigError(
-            f"the base image {ref} on this engine ({str(image.id)[:19]}) is not the one "
-            f"{base.source} pins ({base.lock.image_id[:19]})", span=project.base.span,
-            hint="if the new image is meant, write the lock again: restybuild lock")
+    lock = base.lock
+    if lock is not None and image is not None:
+        _as_pinned("base image", ref, str(image.id), lock.image_id, base.source,
+                   project.base.span)
+    packaged = [m for m in project.modules if m.file]
+    if lock is not None and lock.modules_id and packaged:
+        modules = local_image(client, lock.modules_ref)
+        if modules is not None:
+            _as_pinned("modules image", lock.modules_ref, str(modules.id), lock.modules_id,
+                       base.source, packaged[0].span)
     if base.index is None and image is not None and project.natives:
         from restybuild.elf.image import read_index
 
         return read_index(client, ref, (project.flavor.nginx, *project.flavor.load_modules))
     return base.index
+
+
+def _as_pinned(what: str, ref: str, found: str, pinned: str, source: str,
+               span: Span | None) -> None:
+    if found != pinned:
+        raise ConfigError(
+            f"the {what} {ref} on this engine ({found[:19]}) is not the one {source} pins "
+            f"({pinned[:19]})", span=span,
+            hint="if the new image is meant, write the lock again: restybuild lock")
 
 
 def _move_tag(client: Any, candidate: str, tag: str) -> None:

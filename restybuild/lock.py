@@ -45,6 +45,8 @@ class Lock:
     index: LibraryIndex
     facts_digest: str = ""  # sha256 of the base facts as written; "" in a lock without them
     facts: BaseFacts | None = None  # in full unless they are the recipe's snapshot
+    modules_ref: str = ""  # the image `module NAME` copies from (the facts read its modules)
+    modules_id: str = ""  # its ID; "" in a lock without it
 
 
 @dataclass(frozen=True)
@@ -80,12 +82,15 @@ def facts_digest(facts: BaseFacts) -> str:
 
 
 def dumps(ref: str, index: LibraryIndex, facts: BaseFacts | None = None,
-          shipped: BaseFacts | None = None) -> str:
+          shipped: BaseFacts | None = None, modules: tuple[str, str] | None = None) -> str:
     """The text of a lock file pinning `ref` to the image `index` was read from, and to its
     base `facts`: their digest, and the facts themselves unless they are `shipped` (the
-    recipe's snapshot)."""
+    recipe's snapshot); with `modules` (reference, ID), the image of the recipe's packaged
+    modules too."""
     head: dict[str, str | int] = {"lock": FORMAT, "ref": ref, "image_id": index.image_id,
                                   "index_digest": index_digest(index)}
+    if modules is not None:
+        head["modules_image"], head["modules_image_id"] = modules
     parts = []
     if facts is not None:
         head["facts_digest"] = facts_digest(facts)
@@ -106,7 +111,8 @@ def read_lock(path: Path, tree: SourceTree) -> Lock | None:
         index = LibraryIndex.from_json(data["index"])
         facts = BaseFacts.from_json(data["facts"]) if "facts" in data else None
         lock = Lock(str(data["ref"]), str(data["image_id"]), str(data["index_digest"]), index,
-                    str(data.get("facts_digest", "")), facts)
+                    str(data.get("facts_digest", "")), facts,
+                    str(data.get("modules_image", "")), str(data.get("modules_image_id", "")))
     except OSError as e:
         raise InputError(f"cannot read {path}: {e.strerror}") from None
     except (ValueError, KeyError, TypeError) as e:

@@ -100,3 +100,14 @@ def test_a_lock_for_another_image_or_edited_by_hand_is_refused(app: Path) -> Non
     with pytest.raises(ConfigError) as e:
         load(app)
     assert e.value.message.startswith(f"{path} is not a lock file restybuild can use")
+
+
+def test_a_lock_pins_the_modules_image_when_given(app: Path) -> None:
+    path = lock_path(app)
+    path.write_text(dumps(IMAGE, snapshot(), modules=("restybuild/x:modules", "sha256:m1")))
+    lock = read_lock(path, SourceTree())
+    assert lock is not None
+    assert (lock.modules_ref, lock.modules_id) == ("restybuild/x:modules", "sha256:m1")
+    path.write_text(dumps(IMAGE, snapshot()))  # a lock without: nothing pinned
+    lock = read_lock(path, SourceTree())
+    assert lock is not None and (lock.modules_ref, lock.modules_id) == ("", "")

@@ -72,3 +72,29 @@ def test_lock_pins_the_facts_of_a_recipe_base(docker_client: Any, tmp_path: Path
     assert got.facts == read_flavor_facts(docker_client, load_project(rf).flavor)
     assert got.facts.offered  # the lock pins the facts of the packaged modules too
     assert got.source.startswith(lock_path(rf).name)
+
+
+def test_lock_pins_the_modules_image_and_build_refuses_another(
+        docker_client: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    write_tree(tmp_path, {
+        "Restyfile": "name pinmods\nbase debian-bookworm\nconf conf\nmodule echo\n",
+        "conf/nginx.conf": "events {}\nhttp { server { listen 18097; "
+                           "location / { echo hi; } } }\n"})
+    rf = tmp_path / "Restyfile"
+    assert main(["lock", str(rf)]) == 0
+    modules = load_recipe("debian-bookworm").flavor(None, None).modules_image
+    engine_id = docker_client.images.get(modules).id
+    assert f"{modules} is {engine_id[:19]}" in capsys.readouterr().err
+    path = lock_path(rf)
+    data = json.loads(path.read_text())
+    assert (data["modules_image"], data["modules_image_id"]) == (modules, engine_id)
+    data["modules_image_id"] = "sha256:" + "0" * 64  # the image moved since the lock
+    path.write_text(json.dumps(data))
+    assert main(["build", str(rf), "-t", "rb-e2e/pinmods:test"]) == 4
+    err = capsys.readouterr().err
+    assert err.startswith(f"{rf}:4:8: error: the modules image {modules} on this engine "
+                          f"({engine_id[:19]}) is not the one Restyfile.lock pins"), err
+    assert "restybuild lock" in err
+    assert not docker_client.images.list(name="rb-e2e/pinmods")

@@ -33,6 +33,10 @@ def main() -> int:
     print(f"{len(trials)} builds (one takes {duration:.1f} s), {len(signalled)} interrupted at "
           f"a random moment: tag moves {moved}, leftover containers {leftovers}, exit codes "
           + ", ".join(f"{c}: {n}" for c, n in sorted(codes.items())))
+    early = sum(t.before_restybuild for t in signalled)
+    if early:
+        print(f"  {early} of them arrived before restybuild's first line (Python's own "
+              "start-up died of it, exit 1: nothing of restybuild ran, nothing changed)")
     bad = [t for t in trials if not t.ok]
     for t in bad[:10]:
         print(f"  trial {t.number} at {t.moment:.2f}s: exit {t.exit_code}, tag moved "

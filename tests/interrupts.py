@@ -42,9 +42,18 @@ class Trial:
     stderr: str
 
     @property
+    def before_restybuild(self) -> bool:
+        """Python died of the signal in its own start-up, before restybuild's first line
+        (the calibrated start-up is a measure, and a loaded machine can be slower)."""
+        return (self.signalled and self.stderr.rstrip().endswith("KeyboardInterrupt")
+                and f'File "{REPO / "restybuild"}' not in self.stderr)
+
+    @property
     def ok(self) -> bool:
         if not self.signalled:
             return self.exit_code == 0 and not self.leftover
+        if self.before_restybuild:  # nothing of restybuild ran: nothing may have changed
+            return not self.tag_moved and not self.leftover
         return (self.exit_code == 130 and not self.tag_moved and not self.leftover
                 and "Traceback" not in self.stderr
                 and self.stderr.rstrip().endswith("restybuild: interrupted"))

@@ -33,6 +33,9 @@ if TYPE_CHECKING:
     from typing import Any, Callable
 
 _MISSING = object()  # no default
+_NONE = object()  # an argument without a default
+_CODE = type(compile("", "", "exec"))
+_FUNCTION: Any = type(lambda: None)
 
 
 class FrozenInstanceError(AttributeError):
@@ -116,40 +119,57 @@ def _fields_of(cls: type) -> list[_Field]:
     return out
 
 
+_TEMPLATES: dict[str, Any] = {}  # the compiled __init__ of each shape of class
+
+
 def _init_fn(cls: type, fields: list[_Field], frozen: bool) -> Any:
-    """``__init__``, compiled once: the one method whose speed matters."""
+    """``__init__``: the one method whose speed matters, as ``dataclasses`` writes it. Its
+    code is compiled once per shape (how many fields, which have a factory, frozen or not)
+    with placeholder names, then given the class's field names and defaults."""
     env: dict[str, Any] = {"__object__": object, "__factory__": _MISSING}
     params: list[str] = []
+    defaults: list[Any] = []
     body: list[str] = []
-    seen_default = False
-    for f in fields:
-        value = f.name
+    names: dict[str, str] = {}
+    for i, f in enumerate(fields):
+        name = f"_rb_f{i}"
+        names[name] = f.name
+        value = name
         if f.default_factory is not _MISSING:
-            env[f"__dflt_{f.name}__"] = f.default_factory
-            call = f"__dflt_{f.name}__()"
-            value = f"{call} if {f.name} is __factory__ else {f.name}" if f.init else call
-            default = "=__factory__"
+            env[f"__dflt{i}__"] = f.default_factory
+            call = f"__dflt{i}__()"
+            value = f"{call} if {name} is __factory__ else {name}" if f.init else call
+            default: Any = _MISSING  # __factory__: the argument was not given
         elif f.default is not _MISSING:
-            env[f"__dflt_{f.name}__"] = f.default
-            default = f"=__dflt_{f.name}__"
-            value = f.name if f.init else f"__dflt_{f.name}__"
+            env[f"__dflt{i}__"] = default = f.default
+            value = name if f.init else f"__dflt{i}__"
+        elif f.init:
+            default = _NONE
         else:
-            default = ""
-            if not f.init:
-                continue
+            continue
         if f.init:
-            if seen_default and not default:
+            if default is _NONE and defaults:
                 raise TypeError(f"non-default argument {f.name!r} follows default argument")
-            seen_default = seen_default or bool(default)
-            params.append(f.name + default)
-        body.append(f"  __object__.__setattr__(self, {f.name!r}, {value})" if frozen
-                    else f"  self.{f.name} = {value}")
+            if default is not _NONE:
+                defaults.append(default)
+            params.append(name)  # a default is the function's, not its code's
+        body.append(f"  __object__.__setattr__(self, {name!r}, {value})" if frozen
+                    else f"  self.{name} = {value}")
     if hasattr(cls, "__post_init__"):
         body.append("  self.__post_init__()")
     src = (f"def __init__(self{''.join(', ' + p for p in params)}):\n"
            + ("\n".join(body) or "  pass") + "\n")
-    exec(src, env)  # the text is made above from the class's own field names only
-    fn = env["__init__"]
+    code = _TEMPLATES.get(src)
+    if code is None:  # the text is made above from placeholders only
+        code = next(c for c in compile(src, "<restybuild.records>", "exec").co_consts
+                    if isinstance(c, _CODE))
+        _TEMPLATES[src] = code
+    code = code.replace(
+        co_varnames=tuple(names.get(n, n) for n in code.co_varnames),
+        co_names=tuple(names.get(n, n) for n in code.co_names),
+        co_consts=tuple(names.get(c, c) if isinstance(c, str) else c
+                        for c in code.co_consts))
+    fn = _FUNCTION(code, env, "__init__", tuple(defaults) or None)
     fn.__annotations__ = {**{f.name: f.type for f in fields if f.init}, "return": None}
     return fn
 

@@ -9,7 +9,6 @@ closest keyword ("unknown statement `shared_dic`; did you mean `shared_dict`?").
 
 from __future__ import annotations
 
-import difflib
 import re
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -223,6 +222,8 @@ def _keyword_error(value: str, block: str | None, span: Span) -> RestySyntaxErro
     if home is not None and block != home:
         return RestySyntaxError(f"`{value}` belongs inside a `{home}` block",
                                 span=span, hint=f"usage: {USAGE[home]}")
+    import difflib  # errors only: not on every parse
+
     guess = difflib.get_close_matches(value, choices, n=1, cutoff=0.6)
     kind = "statement" if block is None else "item"
     where = "" if block is None else f" in the `{block}` block"

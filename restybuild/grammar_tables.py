@@ -145,6 +145,17 @@ def runtime(parser: Lark) -> dict[str, Any]:
     callbacks = frontend.parser.parser.callbacks
     lexers: list[list[Any]] = []
     lexer_ids: dict[int, int] = {}
+    terminals: dict[str, str] = {}
+
+    def names(scanner: Any) -> list[str]:
+        """The scanner's terminals in its order; the one regex Lark made of them is their
+        alternation, tried in that order."""
+        pattern = "|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in scanner.terminals)
+        assert [m.pattern for m in scanner._mres] == [pattern], scanner.terminals
+        for t in scanner.terminals:
+            terminals[t.name] = t.pattern.to_regexp()
+        return [t.name for t in scanner.terminals]
+
     rules: list[list[Any]] = []
     rule_ids: dict[int, int] = {}
     states: list[list[Any]] = []
@@ -152,11 +163,10 @@ def runtime(parser: Lark) -> dict[str, Any]:
     for number in range(len(table.states)):
         basic = frontend.lexer.lexers[number]
         if id(basic) not in lexer_ids:
-            scanner = basic.scanner
-            assert len(scanner._mres) == 1
-            unless = {name: cb.scanner._mres[0].pattern for name, cb in basic.callback.items()}
+            own = names(basic.scanner)  # made on first use, with its keyword callbacks
+            unless = {name: names(cb.scanner) for name, cb in basic.callback.items()}
             lexer_ids[id(basic)] = len(lexers)
-            lexers.append([scanner._mres[0].pattern, unless])
+            lexers.append([own, unless])
         actions: dict[str, list[int]] = {}
         for symbol, (action, arg) in table.states[number].items():
             if action is Shift:
@@ -168,7 +178,8 @@ def runtime(parser: Lark) -> dict[str, Any]:
                 rules.append([arg.origin.name, len(arg.expansion), include, append_none, name])
             actions[symbol] = [1, rule_ids[id(arg)]]
         states.append([lexer_ids[id(basic)], actions])
-    return {"ignore": sorted(parser.lexer_conf.ignore), "lexers": lexers, "states": states,
+    return {"ignore": sorted(parser.lexer_conf.ignore), "terminals": terminals,
+            "lexers": lexers, "states": states,
             "rules": rules, "start": table.start_states["start"],
             "end": table.end_states["start"]}
 

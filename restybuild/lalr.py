@@ -8,9 +8,10 @@ tables Lark made for the grammar, exported by :mod:`restybuild.grammar_tables` i
 from Lark's own lexers, parse table and tree builder):
 
 - the contextual lexer: in each parser state, the terminals that state accepts (and the
-  ignored ones) in one regular expression, in Lark's order, the first alternative that
-  matches wins; a terminal whose text is also a keyword of that state becomes the keyword
-  (Lark's ``UnlessCallback``); lines and columns counted as Lark's ``LineCounter`` does;
+  ignored ones) tried in Lark's order, the first that matches wins (Lark's one regular
+  expression is their alternation in that order; each is compiled once here); a terminal
+  whose text is also a keyword of that state becomes the keyword (Lark's
+  ``UnlessCallback``); lines and columns counted as Lark's ``LineCounter`` does;
 - the LALR loop of Lark's ``ParserState.feed_token``, then ``$END``;
 - each rule's child filter (keywords and ``_TERMINALS`` dropped, ``_rules`` spliced into
   their parent, ``None`` where an optional ``[item]`` is absent), and the positions Lark's
@@ -77,17 +78,38 @@ class _NoParse(Exception):
 class Tables:
     def __init__(self, data: dict[str, Any]) -> None:
         self.ignore = frozenset(data["ignore"])
+        self.patterns: dict[str, str] = data["terminals"]
+        self.compiled: dict[str, Any] = {}
         self.lexer_specs = data["lexers"]
         self.states: list[list[Any]] = data["states"]
         self.rules: list[list[Any]] = data["rules"]
         self.start: int = data["start"]
         self.end: int = data["end"]
 
+    def regexes(self, names: list[str]) -> list[tuple[str, Any]]:
+        """The terminals' regular expressions, each compiled once (a state's lexer is
+        their alternation in this order: the first that matches wins)."""
+        out = []
+        for name in names:
+            rx = self.compiled.get(name)
+            if rx is None:
+                rx = self.compiled[name] = re.compile(self.patterns[name])
+            out.append((name, rx))
+        return out
+
     @cache  # noqa: B019 - one Tables for the process
-    def lexer(self, index: int) -> tuple[Any, dict[str, Any]]:
-        """The regular expression of lexer `index`, and its keyword matchers."""
-        pattern, unless = self.lexer_specs[index]
-        return re.compile(pattern), {name: re.compile(p) for name, p in unless.items()}
+    def lexer(self, index: int) -> tuple[list[tuple[str, Any]], dict[str, Any]]:
+        """Lexer `index`: its terminals in order, and its keyword matchers."""
+        names, unless = self.lexer_specs[index]
+        return self.regexes(names), {k: self.regexes(v) for k, v in unless.items()}
+
+
+def _first(regexes: list[tuple[str, Any]], text: str, pos: int) -> tuple[str, str] | None:
+    for name, rx in regexes:
+        m = rx.match(text, pos)
+        if m is not None:
+            return name, m.group(0)
+    return None
 
 
 @lru_cache(maxsize=1)
@@ -108,11 +130,10 @@ def _tokens(text: str, t: Tables, state_stack: list[int]) -> Any:
     end = len(text)
     while pos < end:
         scanner, unless = t.lexer(t.states[state_stack[-1]][0])
-        m = scanner.match(text, pos)
-        if m is None:
+        found = _first(scanner, text, pos)
+        if found is None:
             raise _NoParse
-        value, kind = m.group(0), m.lastgroup
-        assert kind is not None
+        kind, value = found
         column = pos - line_start + 1
         start_line = line
         newlines = value.count("\n")
@@ -122,11 +143,10 @@ def _tokens(text: str, t: Tables, state_stack: list[int]) -> Any:
         pos += len(value)
         if kind in t.ignore:
             continue
-        keyword = unless.get(kind)
-        if keyword is not None:
-            k = keyword.fullmatch(value)
-            if k is not None:
-                kind = k.lastgroup
+        for name, rx in unless.get(kind, ()):
+            if rx.fullmatch(value) is not None:
+                kind = name
+                break
         tok = Token(value)
         tok.type, tok.line, tok.column = kind, start_line, column
         tok.end_line, tok.end_column = line, pos - line_start + 1

@@ -15,10 +15,11 @@ from __future__ import annotations
 import json
 import posixpath
 import re
-from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from restybuild.records import dataclass
 
 if TYPE_CHECKING:
     from restybuild.recipes import Flavor

@@ -15,11 +15,11 @@ import io
 import os
 import stat
 import tarfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 from restybuild.errors import ConfigError, Span
+from restybuild.records import dataclass
 from restybuild.source import SourceTree
 
 #: Fixed mtime for every entry (2000-01-01), so layers do not depend on checkout time.

@@ -29,11 +29,11 @@ import json
 import os
 import shutil
 import subprocess
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from restybuild.errors import ConfigError, InputError, Span
+from restybuild.records import dataclass
 
 PREFIX = "docker-credential-"
 TOKEN_USERNAME = "<token>"

@@ -7,8 +7,9 @@ Every stage raises :class:`RestyError` (or a subclass); the CLI turns it into
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import IntEnum
+
+from restybuild.records import dataclass
 
 
 class Exit(IntEnum):

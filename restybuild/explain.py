@@ -10,12 +10,12 @@ digest if its files are the same: only the cache is lost, not the push).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from restybuild.errors import Span
 from restybuild.model import Project
 from restybuild.plan import BuildPlan
+from restybuild.records import dataclass
 
 
 @dataclass(frozen=True)

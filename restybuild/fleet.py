@@ -18,12 +18,12 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from restybuild import interrupt
 from restybuild.progress import Progress, human
+from restybuild.records import dataclass, field
 
 #: How a finished app's process exit code reads in the table.
 RESULTS = {0: "ok", 1: "failed", 2: "syntax error", 3: "I/O error", 4: "config error",

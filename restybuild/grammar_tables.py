@@ -106,12 +106,108 @@ def current() -> str:
     return json.dumps(body, separators=(",", ":")) + "\n"
 
 
-def write() -> str:
-    """Write the shipped file; its path."""
-    path = data_dir("grammar") / NAME
-    path.write_text(current(), encoding="utf-8")
-    return str(path)
+def _rule_builder(callback: Any) -> tuple[str, list[list[Any]] | None, int]:
+    """What Lark's tree builder does with a rule's children: (the callback's name, the
+    children kept [index, splice, Nones before] or None for all, Nones appended)."""
+    from functools import partial
+
+    from lark.parse_tree_builder import (
+        ChildFilterLALR,
+        ChildFilterLALR_NoPlaceholders,
+        PropagatePositions,
+    )
+    from lark.tree import Tree
+
+    assert isinstance(callback, PropagatePositions), callback
+    builder = callback.node_builder
+    include: list[list[Any]] | None = None
+    append_none = 0
+    if isinstance(builder, ChildFilterLALR):
+        include = [[i, bool(e), n] for i, e, n in builder.to_include]
+        append_none, builder = builder.append_none, builder.node_builder
+    elif isinstance(builder, ChildFilterLALR_NoPlaceholders):
+        include = [[i, bool(e), 0] for i, e in builder.to_include]
+        builder = builder.node_builder
+    if not (isinstance(builder, partial) and builder.func is Tree):
+        raise TypeError(f"restybuild.lalr cannot run this rule's tree builder: {builder!r} "
+                        "(a `?rule`?): extend restybuild.lalr, or parse with Lark alone")
+    return str(builder.args[0]), include, append_none
+
+
+def runtime(parser: Lark) -> dict[str, Any]:
+    """The tables :mod:`restybuild.lalr` runs, read from Lark's contextual lexer (each
+    state's terminals in Lark's order, their keyword callbacks), its parse table and its
+    tree builder."""
+    from lark.parsers.lalr_analysis import Shift
+
+    frontend = parser.parser
+    table = frontend.parser.parser.parse_table
+    callbacks = frontend.parser.parser.callbacks
+    lexers: list[list[Any]] = []
+    lexer_ids: dict[int, int] = {}
+    terminals: dict[str, str] = {}
+
+    def names(scanner: Any) -> list[str]:
+        """The scanner's terminals in its order; the one regex Lark made of them is their
+        alternation, tried in that order."""
+        pattern = "|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in scanner.terminals)
+        assert [m.pattern for m in scanner._mres] == [pattern], scanner.terminals
+        for t in scanner.terminals:
+            terminals[t.name] = t.pattern.to_regexp()
+        return [t.name for t in scanner.terminals]
+
+    rules: list[list[Any]] = []
+    rule_ids: dict[int, int] = {}
+    states: list[list[Any]] = []
+    assert sorted(table.states) == list(range(len(table.states)))
+    for number in range(len(table.states)):
+        basic = frontend.lexer.lexers[number]
+        if id(basic) not in lexer_ids:
+            own = names(basic.scanner)  # made on first use, with its keyword callbacks
+            unless = {name: names(cb.scanner) for name, cb in basic.callback.items()}
+            lexer_ids[id(basic)] = len(lexers)
+            lexers.append([own, unless])
+        actions: dict[str, list[int]] = {}
+        for symbol, (action, arg) in table.states[number].items():
+            if action is Shift:
+                actions[symbol] = [0, arg]
+                continue
+            if id(arg) not in rule_ids:
+                rule_ids[id(arg)] = len(rules)
+                name, include, append_none = _rule_builder(callbacks[arg])
+                rules.append([arg.origin.name, len(arg.expansion), include, append_none, name])
+            actions[symbol] = [1, rule_ids[id(arg)]]
+        states.append([lexer_ids[id(basic)], actions])
+    return {"ignore": sorted(parser.lexer_conf.ignore), "terminals": terminals,
+            "lexers": lexers, "states": states,
+            "rules": rules, "start": table.start_states["start"],
+            "end": table.end_states["start"]}
+
+
+def runtime_text() -> str:
+    """The text of ``grammar/restyfile.tables.json`` from the grammar and this Lark."""
+    from lark import Lark
+
+    from restybuild.parser import LARK_OPTIONS, grammar_text
+
+    grammar = grammar_text()
+    body = {"grammar_sha256": hashlib.sha256(grammar.encode()).hexdigest(),
+            **runtime(Lark(grammar, **LARK_OPTIONS))}
+    return json.dumps(body, separators=(",", ":")) + "\n"
+
+
+def write() -> list[str]:
+    """Write the shipped files (Lark's serialized parser, restybuild.lalr's tables); their
+    paths."""
+    from restybuild.lalr import NAME as RUNTIME
+
+    out = []
+    for name, text in ((NAME, current()), (RUNTIME, runtime_text())):
+        path = data_dir("grammar") / name
+        path.write_text(text, encoding="utf-8")
+        out.append(str(path))
+    return out
 
 
 if __name__ == "__main__":
-    print(f"wrote {write()}")
+    print(f"wrote {' and '.join(write())}")

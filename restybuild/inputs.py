@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from restybuild.basefacts import BaseFacts
 from restybuild.lock import BaseIndex, choose_index
 from restybuild.model import Project
+from restybuild.records import dataclass
 from restybuild.resolve import load_project
 from restybuild.source import SourceTree
 

@@ -25,13 +25,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 from restybuild.basefacts import BaseFacts, flavor_facts
 from restybuild.elf.libindex import LibraryIndex
 from restybuild.errors import ConfigError, InputError
 from restybuild.model import Project
+from restybuild.records import dataclass
 from restybuild.source import SourceTree
 
 FORMAT = 1

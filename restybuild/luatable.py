@@ -21,11 +21,11 @@ key with an integral value is that integer. No regular expression is used.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from typing import Any, TypeVar, Union
 
 from restybuild.lualiterals import LiteralError, number_value, string_value
 from restybuild.luasyntax import LuaDataError, error_at, parse_chunk
+from restybuild.records import dataclass, field
 
 __all__ = ["MAX_DEPTH", "BoolKey", "LuaDataError", "LuaKey", "LuaTable", "LuaValue", "Unknown",
            "parse_chunk", "read_assignments"]

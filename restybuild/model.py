@@ -7,10 +7,9 @@ the image, already joined with the nginx prefix.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from restybuild.errors import Span
 from restybuild.recipes import Flavor
+from restybuild.records import dataclass
 
 
 @dataclass(frozen=True)

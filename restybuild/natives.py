@@ -12,7 +12,6 @@ proves the image).
 from __future__ import annotations
 
 import posixpath
-from dataclasses import dataclass
 from pathlib import Path
 
 from restybuild.elf.bundle import (
@@ -35,6 +34,7 @@ from restybuild.elf.reader import (
 )
 from restybuild.errors import ConfigError, Span
 from restybuild.model import Native, Project
+from restybuild.records import dataclass
 from restybuild.source import SourceTree
 
 PLATFORM_NOTE = ("$PLATFORM is what the loader calls the CPU: glibc on x86-64 says `haswell` "

@@ -10,10 +10,10 @@ statement that added the line. Lines are shown once (nginx logs each twice when 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from restybuild.conf.effective import EffectiveConf
 from restybuild.errors import Span
+from restybuild.records import dataclass
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-_]")
 BAD = re.compile(r"\[(emerg|alert|crit|error)\]")

@@ -9,12 +9,9 @@ closest keyword ("unknown statement `shared_dic`; did you mean `shared_dict`?").
 
 from __future__ import annotations
 
-import difflib
 import re
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
-
-from lark import Transformer, v_args
 
 from restybuild import syntax as ast
 from restybuild.data import data_dir
@@ -59,14 +56,19 @@ def grammar_text() -> str:
 
 def parse(text: str, filename: str = "Restyfile") -> ast.Restyfile:
     """Parse Restyfile text; raise :class:`RestySyntaxError` on malformed input."""
-    from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
-
     text = text.removeprefix("\ufeff")
     if "\x00" in text:
         line = text.count("\n", 0, text.index("\x00")) + 1
         raise RestySyntaxError("the file contains a NUL byte", span=Span(filename, line, 1))
     if not text.endswith("\n"):
         text += "\n"
+    from restybuild import lalr
+
+    parsed = lalr.parse(text, _grammar_sha256(), ToSyntax(filename))
+    if parsed is not None:  # without Lark: the input parses (else Lark says why)
+        return parsed  # type: ignore[no-any-return]
+    from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+
     try:
         tree = _parser().parse(text)
     except UnexpectedToken as e:
@@ -77,7 +79,26 @@ def parse(text: str, filename: str = "Restyfile") -> ast.Restyfile:
         line = getattr(e, "line", 1) or 1
         col = getattr(e, "column", 1) or 1
         raise RestySyntaxError("cannot parse this line", span=Span(filename, line, col)) from None
-    return ToSyntax(filename).transform(tree)  # type: ignore[no-any-return]
+    return _lark_transform(tree, ToSyntax(filename))
+
+
+@lru_cache(maxsize=1)
+def _grammar_sha256() -> str:
+    import hashlib
+
+    return hashlib.sha256(grammar_text().encode()).hexdigest()
+
+
+def _lark_transform(tree: Any, syntax: ToSyntax) -> ast.Restyfile:
+    """Lark's tree -> syntax nodes: each rule's node made by the ToSyntax method of its
+    name, with the rule's meta (Lark's ``Transformer`` with ``v_args(meta=True)``)."""
+    from lark import Transformer
+
+    class Adapter(Transformer[Any, Any]):
+        def __default__(self, data: Any, children: list[Any], meta: Any) -> Any:
+            return getattr(syntax, str(data))(meta, children)
+
+    return Adapter().transform(tree)  # type: ignore[no-any-return]
 
 
 def _statement_keyword(text: str, line: int) -> str | None:
@@ -201,6 +222,8 @@ def _keyword_error(value: str, block: str | None, span: Span) -> RestySyntaxErro
     if home is not None and block != home:
         return RestySyntaxError(f"`{value}` belongs inside a `{home}` block",
                                 span=span, hint=f"usage: {USAGE[home]}")
+    import difflib  # errors only: not on every parse
+
     guess = difflib.get_close_matches(value, choices, n=1, cutoff=0.6)
     kind = "statement" if block is None else "item"
     where = "" if block is None else f" in the `{block}` block"
@@ -231,12 +254,12 @@ def _char_error(e: object, text: str, filename: str) -> RestySyntaxError:
     )
 
 
-@v_args(meta=True)
-class ToSyntax(Transformer[Any, Any]):
-    """Lark's tree -> :mod:`restybuild.syntax` nodes, with spans from Lark's positions."""
+class ToSyntax:
+    """A rule's children and meta -> :mod:`restybuild.syntax` nodes, with spans from the
+    positions Lark gives (one method per rule, named after it; restybuild.lalr calls them
+    as Lark's Transformer does)."""
 
     def __init__(self, filename: str) -> None:
-        super().__init__()
         self.file = filename
 
     def span(self, meta: Any) -> Span:

@@ -10,13 +10,13 @@ to do.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from restybuild import interrupt
 from restybuild.engine import engine_errors, require_image
 from restybuild.errors import ConfigError, Exit, RestyError
 from restybuild.progress import Progress
+from restybuild.records import dataclass
 
 #: Seconds to look, after a push was stopped, for a manifest the engine had sent already.
 SETTLE = 1.0

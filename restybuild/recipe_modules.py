@@ -12,10 +12,10 @@ module is built for the base's nginx.
 from __future__ import annotations
 
 import posixpath
-from dataclasses import dataclass
 from pathlib import Path
 
 from restybuild.errors import ConfigError
+from restybuild.records import dataclass
 
 MODULE_KEYS = frozenset({"package", "file", "builtin", "summary"})
 

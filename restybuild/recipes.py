@@ -8,7 +8,6 @@ in a shipped or user recipe is reported with the file and the key, not as a
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from restybuild.data import data_dir
 from restybuild.errors import ConfigError, Span
 from restybuild.recipe_modules import NginxModule
 from restybuild.recipe_modules import parse as parse_modules
+from restybuild.records import dataclass
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -23,9 +23,8 @@ errors raise :class:`~restybuild.luatable.LuaDataError`, as does a chunk with no
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from restybuild.luatable import LuaDataError, LuaTable, LuaValue, read_assignments
+from restybuild.records import dataclass, field
 
 
 @dataclass(frozen=True)

@@ -25,11 +25,11 @@ import sys
 import tarfile
 import zipfile
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Union
 
 from restybuild.errors import ConfigError
+from restybuild.records import dataclass
 
 #: Timestamp of every zip entry (the earliest a zip can hold).
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)

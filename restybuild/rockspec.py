@@ -33,10 +33,10 @@ import tarfile
 import zipfile
 import zlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Union
 
 from restybuild.luatable import LuaTable, LuaValue, read_assignments
+from restybuild.records import dataclass
 
 #: ``cfg.each_platform()`` on Linux, least specific first.
 PLATFORMS = ("unix", "linux")

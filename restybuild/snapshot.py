@@ -7,12 +7,12 @@ every other fact is read from its files through the archive API (:class:`ImageFi
 from __future__ import annotations
 
 import posixpath
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from restybuild.basefacts import BaseFacts, accounts, packages, parse_nginx_v
 from restybuild.engine import require_image, run_once, throwaway
 from restybuild.errors import DockerUnavailable
+from restybuild.records import replace
 
 if TYPE_CHECKING:
     from restybuild.recipes import Flavor

@@ -8,7 +8,7 @@ README against it, so a form cannot be accepted by one and refused by another.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from restybuild.records import dataclass
 
 
 @dataclass(frozen=True)

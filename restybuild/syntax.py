@@ -8,10 +8,10 @@ nodes. Each statement class names its grammar rule (``RULE``) and its keyword
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import ClassVar, Optional, TypeVar, Union
 
 from restybuild.errors import Span
+from restybuild.records import dataclass
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,6 @@ both places.
 from __future__ import annotations
 
 import posixpath
-from dataclasses import dataclass, field
 
 from restybuild.conf.edit import Edit, EffectiveFile, render
 from restybuild.conf.edits import EDITS
@@ -20,6 +19,7 @@ from restybuild.conf.edits.base import RUN_DIR, RUN_UID, RUN_USER, EditContext
 from restybuild.conf.tree import MAIN, ConfTree, load_conf
 from restybuild.errors import Span
 from restybuild.model import Project
+from restybuild.records import dataclass, field
 from restybuild.source import SourceTree
 
 __all__ = ["RUN_DIR", "RUN_UID", "RUN_USER", "EffectiveConf", "effective_conf"]

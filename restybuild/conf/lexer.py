@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass
 
 from restybuild.conf.luablock import (
     LUA_BLOCK_ARGS,
@@ -36,6 +35,7 @@ from restybuild.conf.tokenizer import (
     Tokenizer,
     Word,
 )
+from restybuild.records import dataclass
 
 __all__ = ["LUA_BLOCK_DIRECTIVES", "Arg", "Comment", "ConfSyntaxError", "Document", "LuaBody",
            "Node", "Pos", "parse", "parse_document"]

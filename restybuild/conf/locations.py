@@ -28,7 +28,6 @@ may send the request on internally after the location is chosen, are not followe
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from urllib.parse import unquote_to_bytes
 
@@ -41,6 +40,7 @@ from restybuild.conf.servers import (
     servers_for_port,
 )
 from restybuild.conf.tree import ConfTree, Directive
+from restybuild.records import dataclass, field, replace
 
 __all__ = ["PASS_DIRECTIVES", "Location", "Match", "ServerPick", "default_server",
            "find_location", "find_request", "normalize_uri", "parse_location", "pick_server",

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import re
 import warnings
-from dataclasses import dataclass
+
+from restybuild.records import dataclass
 
 # a POSIX class of PCRE's "C" locale tables, as the bytes of a Python class
 _POSIX = {

@@ -28,10 +28,10 @@ matched), ``quic`` listens (UDP; not where an HTTP probe goes) and TLS SNI.
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
 
 from restybuild.conf.pcre import Untranslatable, compile_pcre
 from restybuild.conf.tree import ConfTree, Directive
+from restybuild.records import dataclass
 
 PROBE_ADDR = "127.0.0.1"
 PROBE_HOST = "localhost"

@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import os
 import posixpath
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from restybuild.conf.lexer import Comment, ConfSyntaxError, Node, parse_document
 from restybuild.errors import ConfigError, RestySyntaxError, Span
 from restybuild.model import Project
+from restybuild.records import dataclass, field
 from restybuild.source import NotRegular, SourceTree
 
 DEFAULT_CONF = "events {\n}\nhttp {\n}\n"

@@ -12,7 +12,6 @@ Nothing under ROOT is written but the output the user names.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from restybuild import recipes
@@ -25,6 +24,7 @@ from restybuild.discover.nginx import module_findings, nginx_v_text, read_nginx,
 from restybuild.discover.rocks import find_trees, merge_trees, read_tree
 from restybuild.elf.libindex import LibraryIndex, load_snapshot
 from restybuild.recipes import Flavor
+from restybuild.records import dataclass
 
 __all__ = ["Discovery", "Finding", "Options", "discover", "is_host"]
 

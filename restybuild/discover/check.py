@@ -4,12 +4,12 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 from restybuild.discover.model import Finding
 from restybuild.errors import ConfigError, RestySyntaxError
 from restybuild.lint import Diagnostic
+from restybuild.records import dataclass
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,9 @@ ROOT, and the LD_LIBRARY_PATH it gives nginx. Read as text, never run."""
 from __future__ import annotations
 
 import shlex
-from dataclasses import dataclass
 from pathlib import Path
+
+from restybuild.records import dataclass
 
 UNIT_DIRS = ("etc/systemd/system", "usr/lib/systemd/system", "lib/systemd/system")
 INIT_DIRS = ("etc/init.d", "etc/rc.d/init.d")

@@ -7,10 +7,10 @@ the project folder (a host copy) so every source sits inside it, as the path rul
 from __future__ import annotations
 
 import posixpath
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from restybuild.discover.model import Discovery, Finding
+from restybuild.records import dataclass, field
 
 #: Lua folders a base provides itself (OpenResty's bundled lualib): not shipped
 BASE_LUA = ("/usr/local/openresty/lualib",)

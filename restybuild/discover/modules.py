@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import posixpath
 import re
-from dataclasses import dataclass
 from functools import cached_property
 
 from restybuild.basefacts import BaseFacts, flavor_facts
 from restybuild.discover.tables import table
 from restybuild.recipe_modules import NginxModule
 from restybuild.recipes import Flavor
+from restybuild.records import dataclass
 
 _COMPILED = re.compile(r"(http|stream|mail)_[a-z0-9_]+_module")
 _VERSIONED = re.compile(r"-v?\d[\w.]*$")

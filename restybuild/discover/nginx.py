@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import subprocess
-from dataclasses import replace
 from pathlib import Path
 
 from restybuild import recipes
@@ -18,6 +17,7 @@ from restybuild.discover.model import Finding, NginxFacts
 from restybuild.discover.modules import BaseModules, base_modules, module_name, owner
 from restybuild.discover.tables import compiler_flavor, openresty_line, table, version_key
 from restybuild.errors import ConfigError
+from restybuild.records import replace
 
 _COMPILER = re.compile(r"^built by (.+)$", re.M)
 _OPENSSL = re.compile(r"^built with (OpenSSL .+?)(?: \(running with .*\))?$", re.M)

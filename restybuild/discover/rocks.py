@@ -6,12 +6,12 @@ its installed version, with the system packages the ones that build against a li
 from __future__ import annotations
 
 import posixpath
-from dataclasses import replace
 from pathlib import Path
 
 from restybuild.discover.model import ConfFacts, Finding, RockPin, RocksFacts
 from restybuild.discover.tables import rock_packages
 from restybuild.luatable import LuaDataError, LuaTable, read_assignments
+from restybuild.records import replace
 from restybuild.rocks_manifest import Manifest, read_manifest
 
 MANIFEST = "lib/luarocks/rocks-5.1/manifest"

@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import posixpath
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
 
 from restybuild.discover.copy import copy_all
@@ -16,6 +15,7 @@ from restybuild.discover.model import Discovery, Finding
 from restybuild.discover.restyfile import app_name, render
 from restybuild.discover.runtime import runtime_lines
 from restybuild.errors import ConfigError, InputError
+from restybuild.records import dataclass
 
 SERVER = "rocks-server"
 

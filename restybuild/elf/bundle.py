@@ -26,12 +26,12 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Hashable, Sequence
-from dataclasses import dataclass, field, replace
 
 from restybuild.elf.fs import FileSystem, OverlayFS
 from restybuild.elf.loader import Closure, Loader, LoaderEnv, Session
 from restybuild.elf.reader import ElfObject, NotElf, read_elf
 from restybuild.elf.verify import refusal
+from restybuild.records import dataclass, field, replace
 
 BUNDLE_DIR = "/usr/local/lib/restybuild"
 

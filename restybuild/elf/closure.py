@@ -10,10 +10,9 @@ process's working folder.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-
 from restybuild.elf.ldcache import CacheEntry
 from restybuild.elf.reader import ElfObject
+from restybuild.records import dataclass, replace
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ the ``e_ident`` bytes when they are not the plain ones, ``e_version``,
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from restybuild.records import dataclass
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: `restybuild deps` pays for every import
 if TYPE_CHECKING:

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import re
 import struct
-from dataclasses import dataclass
+
+from restybuild.records import dataclass
 
 NEW_MAGIC = b"glibc-ld.so.cache1.1"
 OLD_MAGIC = b"ld.so-1.7.0"

@@ -20,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ from restybuild.elf.fs import IndexFS
 from restybuild.elf.ldcache import CacheEntry
 from restybuild.elf.loader import LoaderEnv
 from restybuild.elf.reader import ElfObject, version_key
+from restybuild.records import dataclass
 
 FORMAT = 1
 
@@ -81,7 +81,7 @@ class LibraryIndex:
 
     def merged(self, other: LibraryIndex) -> LibraryIndex:
         """This index with `other`'s files, links and environment on top (a built candidate)."""
-        from dataclasses import replace
+        from restybuild.records import replace
 
         objects = dict(self.objects)
         objects.update(other.objects)

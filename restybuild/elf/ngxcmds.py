@@ -46,7 +46,6 @@ from __future__ import annotations
 
 import re
 import struct
-from dataclasses import dataclass
 
 from elftools.elf.enums import (
     ENUM_RELOC_TYPE_AARCH64,
@@ -56,6 +55,7 @@ from elftools.elf.enums import (
 )
 
 from restybuild.elf.reader import EHDR_SIZE, NotElf
+from restybuild.records import dataclass
 
 TYPE_CHECKING = False  # as in reader.py: the type alias costs nothing at run time
 if TYPE_CHECKING:

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Hashable
-from dataclasses import dataclass, field
 
 from restybuild.elf.closure import LoaderEnv
 from restybuild.elf.paths import cpu_dependent, expand, glibc_list, in_cwd, musl_list
 from restybuild.elf.reader import ElfObject
 from restybuild.elf.search import Found, ObjectSource, Search
+from restybuild.records import dataclass, field
 
 
 @dataclass

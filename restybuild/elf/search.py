@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Hashable
-from dataclasses import dataclass
 
 from restybuild.elf.ldcache import CacheEntry, cache_flags
 from restybuild.elf.reader import ElfObject
 from restybuild.elf.verify import open_verify
+from restybuild.records import dataclass
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: `restybuild deps` pays for every import
 if TYPE_CHECKING:

@@ -8,10 +8,9 @@ appears.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from restybuild.elf.bundle import BUNDLE_DIR, BaseSpec, Resolved
 from restybuild.elf.loader import Lookup
+from restybuild.records import dataclass
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: `restybuild deps` pays for every import
 if TYPE_CHECKING:

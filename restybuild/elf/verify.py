@@ -34,9 +34,8 @@ another class or machine included; it checks no OS ABI, PIE or NOOPEN flag.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from restybuild.elf.facts import DF_1_NOOPEN, DF_1_PIE, ElfObject
+from restybuild.records import dataclass
 
 Abi = tuple[int, bool, int]  # class, little-endian, machine
 ELFOSABI_SYSV, ELFOSABI_GNU = 0, 3

@@ -16,13 +16,13 @@ both, and the conf's `worker_shutdown_timeout` when it sets one.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from restybuild.conf.edits.base import RUN_DIR, RUN_UID
 from restybuild.conf.servers import listens
 from restybuild.conf.tree import ConfTree
 from restybuild.errors import ConfigError
 from restybuild.model import Metrics, Probe, Project, Resources, Scale
+from restybuild.records import dataclass
 from restybuild.units import k8s_memory
 
 PRESTOP_SLEEP = 10  # seconds for the pod's endpoint removal to reach every proxy

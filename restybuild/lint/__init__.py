@@ -10,9 +10,9 @@ inline suppressions and the configuration. The registry is an explicit tuple
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 
 from restybuild.errors import Span
+from restybuild.records import dataclass
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import posixpath
-from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from restybuild.lint.factcache import FactCache
 from restybuild.lint.luascan import scan
 from restybuild.lint.modules import Providers, providers, search_patterns
 from restybuild.model import Project
+from restybuild.records import dataclass, field
 from restybuild.source import SourceTree
 
 LUA_BLOCK_SUFFIX = "_by_lua_block"

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass, field
 from functools import lru_cache
 
 from restybuild.errors import Span
+from restybuild.records import dataclass, field
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs the fast paths
 if TYPE_CHECKING:

@@ -8,7 +8,6 @@ import posixpath
 import sys
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from restybuild.conf.tree import to_project
 from restybuild.data import data_dir
 from restybuild.luatable import LuaDataError
 from restybuild.model import Project
+from restybuild.records import dataclass, field
 from restybuild.rockspec import Files, RockspecInfo, read_rock, read_rockspec
 from restybuild.source import SourceTree
 

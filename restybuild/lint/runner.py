@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from restybuild.errors import ConfigError, RestyError, RestySyntaxError, Span
@@ -13,6 +12,7 @@ from restybuild.lint.context import build_context
 from restybuild.lint.incremental import partial
 from restybuild.lint.rules import RULES
 from restybuild.lint.suppress import suppress
+from restybuild.records import dataclass
 from restybuild.source import SourceTree
 
 #: Codes of the framework's own diagnostics.

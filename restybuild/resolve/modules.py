@@ -7,8 +7,6 @@ planner copies that file from the recipe's modules image and adds its `load_modu
 
 from __future__ import annotations
 
-import difflib
-
 from restybuild.model import Module
 from restybuild.recipes import Flavor
 from restybuild.resolve.context import Context
@@ -28,6 +26,8 @@ def modules(ctx: Context, rf: Restyfile, flavor: Flavor) -> tuple[Module, ...]:
                                    "conf), or a base whose recipe lists [modules], such as "
                                    "debian-bookworm")
             if offered is None:
+                import difflib  # errors only: not on every resolve
+
                 names = [m.name for m in flavor.modules]
                 guess = difflib.get_close_matches(name, names, n=1)
                 raise ctx.err(f"the base recipe `{flavor.recipe}` has no module `{name}`",

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from restybuild.conf.edit import Edit, Replace
 from restybuild.conf.tree import ConfTree, Directive
 from restybuild.errors import Span
 from restybuild.model import Project
+from restybuild.records import dataclass, field
 
 #: Where nginx writes at run time (pid, temp files): writable by group 0, a tmpfs
 #: under a read-only root filesystem.

@@ -5,10 +5,10 @@
 2. a shell loop of ``ldd`` over the same files (one bash, one ldd per file);
 3. auditwheel's ``lddtree.ldd`` over the same files, in one process.
 
-auditwheel is installed only into a throwaway venv,
-``/tmp/restybuild-bench-venv`` (``python -m venv`` + ``pip install auditwheel``),
-which this script creates when it is missing; it never enters restybuild's
-own dependencies.
+auditwheel is installed only into a venv of its own in the checkout,
+``.venv-bench`` (``python -m venv`` + ``pip install auditwheel``; never a shared
+folder such as /tmp, whose code another user could have put there), which this
+script creates when it is missing; it never enters restybuild's own dependencies.
 
 Files: every regular file (symlinks are the same files again) whose name
 contains ``.so`` below the folder, subfolders included. Before timing, all
@@ -48,7 +48,10 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-VENV = Path("/tmp/restybuild-bench-venv")
+sys.path.insert(0, str(ROOT))
+from bench.common import compile_bytecode  # noqa: E402
+
+VENV = ROOT / ".venv-bench"
 FOLDER = "/usr/lib/x86_64-linux-gnu"
 
 OURS = r"""
@@ -275,8 +278,7 @@ def main() -> int:
     folder = sys.argv[1] if len(sys.argv) > 1 else FOLDER
     files = list_files(folder)
     python = ensure_auditwheel()
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "restybuild")],
-                   check=True, env=ours_env())
+    compile_bytecode()
     warm(files)
     with tempfile.TemporaryDirectory() as tmp:
         files_json = os.path.join(tmp, "files.json")

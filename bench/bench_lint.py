@@ -31,7 +31,13 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.common import ROOT, build_demo_natives, env_without_cache_flag, restybuild_cmd
+from bench.common import (
+    ROOT,
+    build_demo_natives,
+    compile_bytecode,
+    env_without_cache_flag,
+    restybuild_cmd,
+)
 
 EDITED = "examples/demo/lua/demo/handler.lua"
 
@@ -164,6 +170,7 @@ def main() -> int:
                     help="rounds on the generated tree (luacheck takes seconds each)")
     ap.add_argument("--files", type=int, default=360)
     args = ap.parse_args()
+    compile_bytecode()
     with tempfile.TemporaryDirectory(prefix="bench-lint-") as tmp:
         env = {**env_without_cache_flag(), "XDG_CACHE_HOME": os.path.join(tmp, "cache")}
         example(args.runs, Path(tmp), env)

@@ -12,6 +12,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def compile_bytecode() -> None:
+    """Write restybuild's bytecode, as an installed package has it (with
+    PYTHONDONTWRITEBYTECODE set, every run would compile the changed modules again)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "restybuild")],
+                   check=True, env=env)
+
+
 def restybuild_cmd() -> list[str]:
     script = Path(sys.executable).parent / "restybuild"
     return [str(script)] if script.exists() else [sys.executable, "-m", "restybuild"]

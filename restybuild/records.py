@@ -257,6 +257,10 @@ class _LazyFields:
 
 
 def _process(cls: type, init: bool, repr: bool, eq: bool, frozen: bool) -> type:
+    inherited = [b.__name__ for b in cls.__mro__[1:] if "__dataclass_fields__" in b.__dict__]
+    if inherited:  # dataclasses would take their fields first: not done here, so refused
+        raise TypeError(f"restybuild.records: {cls.__name__} inherits the fields of "
+                        f"{inherited[0]}; that is not supported (use dataclasses.dataclass)")
     every = _fields_of(cls)
     fields = [f for f in every if not f.classvar]
     own = cls.__dict__

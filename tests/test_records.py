@@ -142,6 +142,19 @@ def test_bad_classes_are_refused_like_dataclasses() -> None:
         records.dataclass(order=True)
 
 
+def test_a_record_inheriting_fields_is_refused_not_made_wrong() -> None:
+    """dataclasses puts a base's fields first; records do not, so a subclass is refused
+    (and every class restybuild defines imports: the unit suite would fail)."""
+    @records.dataclass(frozen=True)
+    class Base:
+        a: int
+
+    with pytest.raises(TypeError, match="inherits the fields of Base"):
+        @records.dataclass(frozen=True)
+        class Child(Base):
+            b: int
+
+
 def test_lint_imports_no_dataclasses_before_the_parser() -> None:
     """The point of the module: the rules, the model and the Lua scan without inspect."""
     code = ("import sys, restybuild.lint.context, restybuild.model, restybuild.syntax; "

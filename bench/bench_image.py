@@ -16,7 +16,9 @@ For each, side by side:
   one more line of Lua, its server rebuilt, the Restyfile and the naive Dockerfile asking
   for it): the layers whose digest changed, the bytes of those layers (what a push sends,
   uncompressed), the rebuild time as a share of the cold build, and (restybuild) whether
-  the natives, conf and app layers kept their digests.
+  the natives, conf and app layers kept their digests;
+- a rebuild with nothing changed (the image that passed before: restybuild runs no
+  check, restybuild.verifyimage), as a share of the cold build.
 
 restybuild's times are the whole `restybuild build` (plan, build, verification: nginx -t,
 the library and module checks, the boot check) after the edit, against the whole
@@ -293,6 +295,9 @@ def report(r: dict[str, dict[str, Any]], floor: int, lua: int, rocks: int,
                   f"{o[what]['share']:.0%}", f"{n[what]['time']:.2f} s = {n[what]['share']:.0%}")]
     rows.append(("rocks change: natives, conf, app digests kept",
                  "yes" if o["rocks"]["kept"] else "NO", "-"))
+    rows.append(("nothing changed: rebuild / cold", f"{o['unchanged']:.2f} s = "
+                 f"{o['unchanged'] / o['cold']:.0%}",
+                 f"{n['unchanged']:.2f} s = {n['unchanged'] / n['cold']:.0%}"))
     print(f"{'':46} {'restybuild':>18} {'hand-written':>18}")
     for label, a, b in rows:
         print(f"{label:46} {a:>18} {b:>18}")
@@ -333,6 +338,11 @@ def main() -> int:
             verify_s = verification_time(client, proj, TAG.format("restybuild"))
             for what in ("Lua", "rocks"):
                 change(client, proj, what, r)
+            tag = TAG.format("restybuild")
+            r["restybuild"]["unchanged"] = min(ours(proj, tag, False, "unchanged")
+                                               for _ in range(REPEAT))
+            r["naive"]["unchanged"] = min(naive(client, proj, TAG.format("naive"), False)
+                                          for _ in range(REPEAT))
             engine = engine_floor(client)
         finally:
             for name in ("restybuild", "naive"):

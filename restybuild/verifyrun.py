@@ -27,7 +27,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from restybuild import interrupt, verifycache
+from restybuild import interrupt, verifycache, verifyimage
 from restybuild.candidate import load_modules
 from restybuild.elf.bundle import BUNDLE_DIR
 from restybuild.engine import Cancelled, cancel_all, cancelled, engine_errors, resume
@@ -278,6 +278,16 @@ def verify(client: Any, image: str, plan: BuildPlan, reuse: bool = True,
     def libraries() -> Outcome:
         return libraries_job(client, image, inputs) if native else Outcome(((), ()))
 
+    with engine_errors("verification"):
+        ins = inputs()
+    key = verifyimage.image_key(plan, ins.attrs, ins.base_id)
+    before = verifyimage.passed(key) if reuse else None
+    if before is not None:
+        if say is not None:
+            say("verification: this image passed before, with the same checks")
+        _mark(before.timings)
+        return before
+
     jobs = [("nginx -t", lambda: nginx_t_job(client, image, plan, lambda: awaited(boot_done))),
             ("libraries", lambda: published(lib_done, libraries)),
             ("module load", lambda: load_job(client, image, inputs, lambda: awaited(lib_done))),
@@ -293,9 +303,15 @@ def verify(client: Any, image: str, plan: BuildPlan, reuse: bool = True,
     boot_report: Booted = booted.value
     timings = [Timing(x.check, x.start, x.end, o.reused)
                for x, o in zip(timings, (t, lib, load, booted))]
+    _mark(timings)
+    report = VerifyReport(t.value, boot_report.log, boot_report.workers, lib.value[0],
+                          load.value, boot_report.probes, tuple(timings))
+    verifyimage.keep(key, report)
+    return report
+
+
+def _mark(timings: Sequence[Timing]) -> None:
     from restybuild import timings as marks
 
     marks.add("checks", {x.check: [round(x.start, 3), round(x.end, 3), x.reused]
                          for x in timings})
-    return VerifyReport(t.value, boot_report.log, boot_report.workers, lib.value[0],
-                        load.value, boot_report.probes, tuple(timings))

@@ -45,7 +45,8 @@ class FakeAPI:
     def inspect_image(self, ref: str) -> dict[str, Any]:
         if ref.startswith("restybuild/"):
             return {"Id": "sha256:baseimage", "RootFS": {"Layers": BASE}}
-        return {"Id": ref, "RootFS": {"Layers": [*BASE, *self.layers.values()]},
+        layers = [*BASE, *self.layers.values()]  # an image's ID is a digest of its layers
+        return {"Id": "sha256:" + "-".join(layers), "RootFS": {"Layers": layers},
                 "Config": {"Env": ["LD_LIBRARY_PATH=/usr/local/lib/restybuild"],
                            "WorkingDir": "", "User": "10001:0", "Entrypoint": []}}
 
@@ -134,6 +135,7 @@ def test_a_change_in_a_layer_the_checks_read_runs_them_again(eng: Engine, layer:
     eng.verify()
     eng.layers[layer] = f"sha256:{layer}-changed"
     assert eng.verify()[1] == ALL
+    eng.layers["app"] = "sha256:app-edited"
     assert eng.verify()[1] == ["boot"]  # and that pass is kept in turn
 
 
@@ -160,13 +162,14 @@ def test_only_a_verification_that_passed_is_kept(eng: Engine, tmp_path: Path) ->
     folder = tmp_path / "cache/restybuild/verify"
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
     entries = [json.loads(p.read_text()) for p in folder.glob("*.json")]
-    assert len(entries) == 2 and all(e["version"] == verifycache.VERSION for e in entries)
+    assert len(entries) == 3 and all(e["version"] == verifycache.VERSION for e in entries)
 
 
 def test_nginx_t_runs_in_the_boot_container_and_its_failure_comes_first(eng: Engine) -> None:
     report, runs, _said = eng.verify()
     assert report.nginx_t == "nginx -t in the boot container" and "nginx -t" not in runs
     eng.t_fails = True  # nginx came up, yet nginx -t failed in its container
+    eng.layers["conf"] = "sha256:conf-edited"
     with pytest.raises(VerifyFailed, match="nginx -t"):
         eng.verify()
     assert eng.runs.count("nginx -t") == 0
@@ -184,6 +187,24 @@ def test_nginx_t_runs_alone_when_nginx_did_not_come_up(eng: Engine) -> None:
     eng.boot_fails, eng.exec_t = False, False  # up, but the engine could not exec in it
     report, runs, _said = eng.verify()
     assert report.nginx_t == "ok" and runs.count("nginx -t") == 1
+
+
+def test_an_image_that_passed_is_not_verified_again(eng: Engine, plan: BuildPlan) -> None:
+    first, runs, _said = eng.verify()
+    assert runs == ALL
+    again, runs, said = eng.verify()
+    assert runs == [] and said == ["verification: this image passed before, with the same checks"]
+    assert (again.nginx_t, again.boot_log, again.workers, again.libraries, again.modules,
+            again.probes) == (first.nginx_t, first.boot_log, first.workers, first.libraries,
+                              first.modules, first.probes)
+    assert [(t.check, t.reused) for t in again.timings] == [
+        ("nginx -t", True), ("libraries", True), ("module load", True), ("boot", True)]
+    assert eng.verify(reuse=False)[1] == ALL  # --no-cache
+    eng.plan = replace(plan, probes=(("readiness", "/other", 8089),))  # other checks asked
+    assert eng.verify()[1] == ["boot"]
+    eng.plan = plan
+    eng.layers["app"] = "sha256:app-edited"  # another image
+    assert eng.verify()[1] == ["boot"]
 
 
 def test_no_cache_runs_every_check(eng: Engine) -> None:

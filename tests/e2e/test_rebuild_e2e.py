@@ -1,6 +1,6 @@
 """A rebuild on the real daemon: the library and module load checks are reused after a Lua
 change, run again after a native change, and a Lua change they would catch still runs
-them and fails the build, moving no tag."""
+them and fails the build, moving no tag; an image that passed before runs no check."""
 
 from __future__ import annotations
 
@@ -83,3 +83,37 @@ def test_lua_change_reuses_native_change_reruns_and_a_shadowing_module_fails(
     assert docker_client.images.get(TAG).id.removeprefix("sha256:").startswith(third.image_id)
     left = docker_client.containers.list(all=True, filters={"label": "io.restybuild.run"})
     assert [c for c in left if str(os.getpid()) in c.labels.get("io.restybuild.run", "")] == []
+
+
+def _created(client: Any, since: int, until: int) -> list[dict[str, Any]]:
+    """The containers the engine created in [since, until), whole seconds."""
+    return list(client.events(decode=True, since=since, until=until,
+                              filters={"type": "container", "event": "create"}))
+
+
+def _second() -> int:
+    """The next whole second, once it began (event times are whole seconds)."""
+    import math
+    import time
+
+    t = math.ceil(time.time())
+    time.sleep(max(0.0, t - time.time()) + 0.01)
+    return t
+
+
+def test_an_unchanged_rebuild_runs_no_check_and_no_container(docker_client: Any,
+                                                              project: Path) -> None:
+    start = _second()
+    first, said, _reused = build(docker_client, project)
+    middle = _second()
+    assert said == [] and _created(docker_client, start, middle)  # its checks' containers
+    again, said, reused = build(docker_client, project)
+    end = _second()
+    assert again.image_id == first.image_id  # the engine's cache: the same image
+    assert said == ["verification: this image passed before, with the same checks"]
+    assert all(reused.values())
+    assert "test is successful" in again.report.nginx_t
+    assert (again.report.nginx_t, again.report.probes, again.report.modules) == (
+        first.report.nginx_t, first.report.probes, first.report.modules)
+    # the classic builder makes containers only for the steps it runs: none ran, no check
+    assert _created(docker_client, middle, end) == []

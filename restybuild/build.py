@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from restybuild import interrupt, timings
@@ -15,6 +14,7 @@ from restybuild.model import Project
 from restybuild.plan import BuildPlan, plan
 from restybuild.progress import Progress
 from restybuild.push import Pushed, push_image, split_tag
+from restybuild.records import dataclass
 from restybuild.render import render_dockerfile
 from restybuild.source import SourceTree
 from restybuild.verify import VerifyReport

@@ -9,7 +9,6 @@ and the whole candidate is indexed instead.
 from __future__ import annotations
 
 import posixpath
-from dataclasses import dataclass
 from typing import Any
 
 from restybuild.elf.bundle import BUNDLE_DIR, session_for
@@ -18,6 +17,7 @@ from restybuild.elf.problems import abi_problem, version_message
 from restybuild.elf.reader import NotElf
 from restybuild.natives import spec_from_index
 from restybuild.plan import BuildPlan
+from restybuild.records import dataclass
 
 
 @dataclass(frozen=True)

@@ -17,11 +17,11 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
 from typing import Any
 
 from restybuild import interrupt
 from restybuild.errors import DockerUnavailable
+from restybuild.records import dataclass
 
 RUN_LABEL = "io.restybuild.run"
 #: Seconds an API call may wait for the daemon (RESTYBUILD_ENGINE_TIMEOUT overrides).

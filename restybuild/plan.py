@@ -35,7 +35,6 @@ from __future__ import annotations
 import hashlib
 import posixpath
 import shlex
-from dataclasses import dataclass, replace
 from pathlib import Path
 
 from restybuild.basefacts import BaseFacts
@@ -47,6 +46,7 @@ from restybuild.errors import ConfigError
 from restybuild.lock import lock_path
 from restybuild.model import Project
 from restybuild.natives import NativesPlan, plan_natives
+from restybuild.records import dataclass, replace
 from restybuild.source import SourceTree
 
 __all__ = ["BUNDLE_DIR", "ROCKS_STAGE", "BuildPlan", "Layer", "plan"]

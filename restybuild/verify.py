@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from restybuild.conf.edit import directive
@@ -45,6 +44,7 @@ from restybuild.engine import RunResult, run_once, throwaway
 from restybuild.errors import VerifyFailed
 from restybuild.nginxlog import BAD, interesting
 from restybuild.plan import BuildPlan
+from restybuild.records import dataclass
 
 if TYPE_CHECKING:
     from restybuild.candidate import LibraryCheck

@@ -35,10 +35,10 @@ import hashlib
 import json
 import os
 import posixpath
-from dataclasses import dataclass
 from typing import Any
 
 from restybuild.plan import BuildPlan
+from restybuild.records import dataclass
 
 VERSION = 1
 #: where the loader and nginx look whatever the app: system library folders and their conf

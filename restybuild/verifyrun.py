@@ -24,7 +24,6 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from restybuild import interrupt, verifycache, verifyimage
@@ -33,6 +32,7 @@ from restybuild.elf.bundle import BUNDLE_DIR
 from restybuild.engine import Cancelled, cancel_all, cancelled, engine_errors, resume
 from restybuild.errors import VerifyFailed
 from restybuild.plan import BuildPlan
+from restybuild.records import dataclass
 from restybuild.verify import (
     LOAD_LINE,
     Booted,

@@ -162,3 +162,17 @@ def test_lint_imports_no_dataclasses_before_the_parser() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=REPO, check=True).stdout.split()
     assert out == ["False", "False"]
+
+
+def test_every_module_makes_its_classes_with_records() -> None:
+    """One way to make a record in restybuild: a module taking `dataclasses` itself would
+    cost the paths that import it, and two makers could drift apart."""
+    import re
+    from pathlib import Path
+
+    root = Path(records.__file__).parent
+    taking = [str(p.relative_to(root)) for p in sorted(root.rglob("*.py"))
+              if p.name != "records.py"
+              and re.search(r"^\s*(from dataclasses import|import dataclasses)",
+                            p.read_text(), re.M)]
+    assert taking == []

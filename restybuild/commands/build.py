@@ -33,10 +33,15 @@ stops the running ones (no tag of an unfinished app moves) and still prints
 the table. The exit code is the first failed app's (in the order given), 0
 when all are ok, 130 after Ctrl-C.
 
+Checks that passed before are not run again: the library and module load
+checks when the layers they read did not change (a Lua-only edit), every check
+when the image itself passed before (nothing changed). Each says so.
+
 --no-cache builds cold, as `docker build --no-cache` does: every step runs
-again, none is taken from the engine's build cache. --explain prints, after the
-result, each layer the final stage adds on top of the runtime base: its size,
-its digest, the step that makes it and what invalidates it.
+again, none is taken from the engine's build cache, and every check runs.
+--explain prints, after the result, each layer the final stage adds on top of
+the runtime base: its size, its digest, the step that makes it and what
+invalidates it.
 
 examples:
   restybuild build Restyfile.example -t restydemo:dev

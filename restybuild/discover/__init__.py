@@ -19,7 +19,7 @@ from restybuild.discover.conf import find_conf, read_conf
 from restybuild.discover.launch import Launch, find_launch
 from restybuild.discover.model import ConfFacts, Discovery, Finding, NativeFacts, RocksFacts
 from restybuild.discover.modules import base_modules
-from restybuild.discover.natives import native_files, resolve_native
+from restybuild.discover.natives import bundle_lualib, native_files, resolve_native
 from restybuild.discover.nginx import module_findings, nginx_v_text, read_nginx, with_module_lines
 from restybuild.discover.rocks import find_trees, merge_trees, read_tree
 from restybuild.elf.libindex import LibraryIndex, load_snapshot
@@ -75,18 +75,19 @@ def discover(opts: Options) -> Discovery:
     pins, more = merge_trees(tuple(rocks))
     findings += more
     index = load_snapshot(flavor.library_index) if flavor.library_index else None
-    natives = _natives(root, conf, tuple(rocks), launch, index, host, findings)
+    bundle = bundle_lualib(root, nginx, conf.prefix if conf else prefix)
+    natives = _natives(root, conf, tuple(rocks), launch, index, host, findings, bundle)
     return Discovery(str(root), host, nginx, conf or empty_conf(main, prefix), tuple(rocks),
-                     natives, tuple(findings), pins)
+                     natives, tuple(findings), pins, bundle)
 
 
 def _natives(root: Path, conf: ConfFacts | None, rocks: tuple[RocksFacts, ...], launch: Launch,
-             index: LibraryIndex | None, host: bool, findings: list[Finding]
+             index: LibraryIndex | None, host: bool, findings: list[Finding], bundle: str
              ) -> tuple[NativeFacts, ...]:
     if conf is None:
         return ()
     out = []
-    for path, dst in native_files(root, conf.package_cpath, rocks):
+    for path, dst in native_files(root, conf.package_cpath, rocks, bundle):
         facts, more = resolve_native(root, path, dst, launch, index, host)
         findings += more
         if facts is not None:

@@ -12,8 +12,6 @@ from pathlib import Path
 from restybuild.discover.model import Discovery, Finding
 from restybuild.records import dataclass, field
 
-#: Lua folders a base provides itself (OpenResty's bundled lualib): not shipped
-BASE_LUA = ("/usr/local/openresty/lualib",)
 KEY_DIRECTIVES = (".key",)
 
 
@@ -103,9 +101,10 @@ def _lua_folders(d: Discovery, root: Path, m: Mapper, out: Layout) -> None:
     assert d.conf is not None
     trees = [r.tree for r in d.rocks]
     folders: list[str] = []
+    provided = [*trees, *([d.bundle] if d.bundle else [])]  # the base brings the bundle's
     for entry in d.conf.package_path:
         folder = _folder_of(entry)
-        if any(_inside(folder, x) for x in (*out.shipped, *trees, *BASE_LUA)) or \
+        if any(_inside(folder, x) for x in (*out.shipped, *provided)) or \
                 "/share/lua/5.1" in folder:
             continue
         if not (root / folder.lstrip("/")).is_dir():

@@ -127,3 +127,6 @@ class Discovery:
     #: every rock of every tree once, as Lua loads it (the tree earlier on the Lua path
     #: wins a rock two trees have), each after the rocks it depends on
     pins: tuple[RockPin, ...] = ()
+    #: the old host's OpenResty bundle lualib (its bundled resty.*, ngx.*, cjson), which
+    #: every OpenResty base has: never shipped; "" when the host has none
+    bundle: str = ""

@@ -17,7 +17,7 @@ import posixpath
 from pathlib import Path
 
 from restybuild.discover.launch import Launch
-from restybuild.discover.model import Finding, NativeFacts, RocksFacts
+from restybuild.discover.model import Finding, NativeFacts, NginxFacts, RocksFacts
 from restybuild.elf.bundle import BaseSpec, NativeInput, resolve
 from restybuild.elf.fs import HostFS
 from restybuild.elf.ldcache import FALLBACK_TRUSTED, parse_ld_cache
@@ -26,17 +26,28 @@ from restybuild.elf.loader import LoaderEnv
 from restybuild.elf.problems import LIBC_SONAMES
 from restybuild.elf.reader import ElfObject, NotElf, read_elf
 
-#: Lua C modules of the OpenResty bundle's lualib, which every OpenResty base has
-BUNDLED = ("cjson.so", "librestysignal.so", "parser.so")
 SYSTEM_DIRS = ("/lib", "/lib64", "/usr/lib", "/usr/lib64")
 NGINX_BINS = ("/usr/local/openresty/nginx/sbin/nginx", "/usr/sbin/nginx",
               "/usr/local/nginx/sbin/nginx", "/usr/bin/openresty")
 MAX_WALK = 50000
 
 
-def native_files(root: Path, cpath: tuple[str, ...], rocks: tuple[RocksFacts, ...]
-                 ) -> list[tuple[str, str]]:
-    """(host path, cpath folder) of every `.so` on `cpath` that no rock installed."""
+def bundle_lualib(root: Path, nginx: NginxFacts, prefix: str) -> str:
+    """The old host's OpenResty bundle lualib, or "": OpenResty installs it beside its
+    nginx prefix (`PREFIX/nginx` has `PREFIX/lualib`), holding resty.core."""
+    folder = posixpath.join(posixpath.dirname(prefix.rstrip("/") or "/"), "lualib")
+    here = root / folder.lstrip("/")
+    if not here.is_dir():
+        return ""
+    if nginx.version.startswith("openresty/") or (here / "resty/core.lua").is_file():
+        return folder
+    return ""
+
+
+def native_files(root: Path, cpath: tuple[str, ...], rocks: tuple[RocksFacts, ...],
+                 bundle: str = "") -> list[tuple[str, str]]:
+    """(host path, cpath folder) of every `.so` on `cpath` that no rock installed and the
+    OpenResty `bundle` (its lualib folder) does not bring (the openresty recipe's modules)."""
     owned = set().union(*(r.owned for r in rocks)) if rocks else set()
     trees = [r.tree for r in rocks]
     out: list[tuple[str, str]] = []
@@ -51,13 +62,18 @@ def native_files(root: Path, cpath: tuple[str, ...], rocks: tuple[RocksFacts, ..
             dirs.sort()
             for name in sorted(names):
                 host = posixpath.join("/", os.path.relpath(os.path.join(dirpath, name), root))
-                if name.endswith(".so") and host not in owned and not _bundled(host):
+                if name.endswith(".so") and host not in owned and not _bundled(host, bundle):
                     out.append((host, posixpath.dirname(host)))
     return list(dict.fromkeys(out))
 
 
-def _bundled(host: str) -> bool:
-    return host.startswith("/usr/local/openresty/lualib/") and posixpath.basename(host) in BUNDLED
+def _bundled(host: str, bundle: str) -> bool:
+    from restybuild.lint.modules import bundles
+
+    if not bundle or not host.startswith(bundle.rstrip("/") + "/"):
+        return False
+    module = host[len(bundle.rstrip("/")) + 1:].removesuffix(".so").replace("/", ".")
+    return bundles("openresty", module)
 
 
 def host_env(root: Path, machine: int, launch: Launch) -> LoaderEnv:

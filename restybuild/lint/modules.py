@@ -166,10 +166,20 @@ def search_patterns(value: str, prefix: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+def recipe_modules(recipe: str) -> tuple[str, ...]:
+    """The Lua modules base recipe `recipe` bundles (patterns: `*` ends a prefix)."""
+    return tuple(_table().get("recipes", {}).get(recipe, {}).get("modules", []))
+
+
+def bundles(recipe: str, module: str) -> bool:
+    """Whether base recipe `recipe` bundles Lua module `module`."""
+    return _match(module, recipe_modules(recipe))
+
+
 def providers(project: Project, tree: SourceTree, search: tuple[str, ...] = ()) -> Providers:
     table = _table()
-    recipe = table.get("recipes", {}).get(project.flavor.recipe, {}).get("modules", [])
-    base = tuple(table.get("luajit", {}).get("modules", [])) + tuple(recipe)
+    base = tuple(table.get("luajit", {}).get("modules", [])) + recipe_modules(
+        project.flavor.recipe)
     specs = _rock_files(project, tree)
     known = table.get("rocks", {})
     modules: dict[str, tuple[str, ...]] = {}

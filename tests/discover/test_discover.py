@@ -159,3 +159,44 @@ def test_an_unknown_base_is_a_configuration_error(
         host: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     root, _ = host
     assert run(capsys, str(root), "--base", "centos6", "-o", str(tmp_path / "o"))[0] == 4
+
+
+def test_the_hosts_openresty_bundle_is_found_by_its_prefix_and_never_shipped(
+        tmp_path: Path) -> None:
+    """OpenResty built with --prefix=/opt/openresty: its bundled lualib (resty.core, cjson,
+    redis.parser) is the base's and is neither a `lua` folder nor a native, while a .so the
+    team put into that lualib by hand is a native of its own."""
+    from tests.conftest import write_tree
+    from tests.discover.fixtures import NATIVE
+    from tests.test_elf_fixtures import cc
+
+    root = tmp_path / "host"
+    conf = ("events {}\nhttp {\n"
+            '  lua_package_path "/opt/openresty/lualib/?.lua;/opt/app/lua/?.lua;;";\n'
+            '  lua_package_cpath "/opt/openresty/lualib/?.so;;";\n'
+            "  server { listen 8080; location / { content_by_lua_block "
+            "{ require('app').run() } } }\n}\n")
+    write_tree(root, {
+        "etc/redhat-release": "CentOS Linux release 7.9.2009 (Core)\n",
+        "opt/openresty/nginx/conf/nginx.conf": conf,
+        "opt/openresty/lualib/resty/core.lua": "return {}\n",
+        "opt/openresty/lualib/cjson.so": "not read: the bundle's\n",
+        "opt/openresty/lualib/redis/parser.so": "not read: the bundle's\n",
+        "opt/app/lua/app.lua": "return { run = function() ngx.say('ok') end }\n",
+    })
+    cc(root / "opt/openresty/lualib/binary_protocol.so",
+       NATIVE.replace("const char *adfmt_frame(void);",
+                      'static const char *adfmt_frame(void) { return "x"; }'))
+    nginx_v = tmp_path / "nginx-V.txt"
+    nginx_v.write_text(NGINX_V.replace("--prefix=/usr/local/openresty/nginx",
+                                       "--prefix=/opt/openresty/nginx"), encoding="utf-8")
+    found = discover(Options(root=str(root), nginx_v=str(nginx_v)))
+    assert found.bundle == "/opt/openresty/lualib"
+    assert [n.path for n in found.natives] == ["/opt/openresty/lualib/binary_protocol.so"]
+    out = tmp_path / "project"
+    assert main(["discover", str(root), "--nginx-v", str(nginx_v), "-o", str(out)]) == 0
+    restyfile = (out / "Restyfile").read_text()
+    lua = [ln.split("#")[0].strip() for ln in restyfile.splitlines() if ln.startswith("lua ")]
+    assert lua == ["lua opt/app/lua -> /opt/app/lua"], restyfile
+    assert "native natives/binary_protocol.so -> /opt/openresty/lualib" in restyfile
+    assert "cjson" not in restyfile and "parser" not in restyfile

@@ -15,7 +15,8 @@ ended before the exception goes on, so no tag moves and nothing is left.
 
 The library and module load checks are reused when they passed before on the same
 inputs (:mod:`restybuild.verifycache`); `nginx -t` and the boot check read the whole
-image (the conf, the app's Lua code) and always run.
+image (the conf, the app's Lua code) and run for every new image. An image that passed
+before with the same checks asked runs none (:mod:`restybuild.verifyimage`).
 """
 
 from __future__ import annotations

@@ -14,10 +14,11 @@ the index's digest, and its base facts (nginx -V, run with no network, the
 directives its modules define, accounts, packages: restybuild base snapshot)
 with their digest; the facts themselves too unless they are the snapshot the
 recipe ships; and the ID of the recipe's modules image (`module NAME`), whose
-modules' directives the facts hold. plan, lint and build then use the lock instead of the recipe's
-snapshots, so the same Restyfile and lock give the same Dockerfile on any
-machine; build refuses to run when the engine's image (or modules image) is no
-longer the one the lock pins. Commit the lock; write it again when the base image moves.
+modules' directives the facts hold. plan, lint and build then use the lock
+instead of the recipe's snapshots, so the same Restyfile and lock give the
+same Dockerfile on any machine; build refuses to run when the engine's image
+(or modules image) is no longer the one the lock pins. Commit the lock; write
+it again when the base image moves.
 
 example:
   restybuild lock Restyfile

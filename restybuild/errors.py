@@ -48,7 +48,8 @@ EXIT_CODES: tuple[tuple[Exit, str], ...] = (
     (Exit.INTERNAL, "an internal error: a bug in restybuild (RESTYBUILD_DEBUG=1 shows it)"),
     (Exit.INTERRUPTED, "interrupted (SIGINT, Ctrl-C): no tag moved to an unfinished build; a "
                        "push under way left the registry's tag as it was (a signal once the "
-                       "manifest is being sent is waited out: the push ends, exit 0)"),
+                       "manifest is being sent is waited out: the push ends, exit 0; a "
+                       "second one stops the wait and says the registry's tag is not known)"),
     (Exit.TERMINATED, "terminated (SIGTERM): as interrupted"),
 )
 

@@ -46,6 +46,11 @@ def received() -> int | None:
     return _received[0] if _received else None
 
 
+def count() -> int:
+    """How many signals were recorded (a second one asks to stop waiting)."""
+    return len(_received)
+
+
 def exit_code() -> int | None:
     sig = received()
     return None if sig is None else EXIT_CODES.get(sig, 130)

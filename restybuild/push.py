@@ -81,8 +81,14 @@ def push_image(client: Any, tag: str, progress: Progress) -> Pushed:
         with engine_errors(f"the push of {tag}"):
             events = client.api.push(repo, tag=version, stream=True, decode=True,
                                      auth_config=credentials.auth)
-            stopped = _follow(client, events, state, tag)
-            if stopped:
+            how = _follow(client, events, state, tag)
+            if how == "abandoned":
+                progress.close()
+                progress.warn(f"stopped waiting for {registry}'s answer to the manifest of "
+                              f"{tag}: the registry's tag may have moved or not; look at "
+                              f"{repo}:{version} there (push it again to be sure)")
+                raise KeyboardInterrupt
+            if how == "stopped":
                 state.digest = _new_digest(client, tag, repo, known)
                 if state.digest is None:
                     raise KeyboardInterrupt  # the registry's tag is as it was
@@ -105,14 +111,17 @@ def push_image(client: Any, tag: str, progress: Progress) -> Pushed:
     return Pushed(tag, state.digest, reference, progress.sent)
 
 
-def _follow(client: Any, events: Any, state: _PushState, tag: str) -> bool:
-    """Read the engine's push events (in a thread: signals are only recorded meanwhile);
-    True when a signal stopped the push.
+def _follow(client: Any, events: Any, state: _PushState, tag: str) -> str:
+    """Read the engine's push events (in a thread: signals are only recorded meanwhile):
+    "done", or "stopped" when a signal stopped the push, or "abandoned" when a second
+    signal stopped the wait for the manifest's answer.
 
     While layers go up, a signal cuts the connection: the engine stops the push at its next
     progress message, which it can no longer send, before the manifest (which moves the
     registry's tag). Once every layer is up the engine is sending the manifest, which no
-    client can stop: its answer is awaited, and the push ends as it ends."""
+    client can stop: its answer is awaited, and the push ends as it ends, unless another
+    signal comes (a registry that never answers): then the connection is cut, and whether
+    the registry's tag moved is not known."""
     import queue
     import threading
 
@@ -128,7 +137,7 @@ def _follow(client: Any, events: Any, state: _PushState, tag: str) -> bool:
         box.put(end)
 
     threading.Thread(target=read, daemon=True).start()
-    waiting = False
+    waiting = 0  # the signals recorded when the wait for the manifest began
     with interrupt.shielded():
         while True:
             try:
@@ -136,11 +145,14 @@ def _follow(client: Any, events: Any, state: _PushState, tag: str) -> bool:
             except queue.Empty:
                 item = None
             if item is end:
-                return False
+                return "done"
             if isinstance(item, BaseException):
                 raise item
             if item is not None:
                 state.event(item)
+            if waiting and interrupt.count() > waiting and state.digest is None:
+                _cut(client, events)
+                return "abandoned"
             if interrupt.received() is None or state.digest is not None or waiting:
                 continue
             while not box.empty():  # what the engine said before the signal decides
@@ -151,10 +163,12 @@ def _follow(client: Any, events: Any, state: _PushState, tag: str) -> bool:
                 state.event(item)
             if state.digest is None and not state.sending_manifest():
                 _cut(client, events)
-                return True
-            waiting = True
+                return "stopped"
+            waiting = interrupt.count()
             state.progress.warn(f"interrupted while {state.registry} takes the manifest of "
-                                f"{tag}: that cannot be stopped; waiting for its answer")
+                                f"{tag}: that cannot be stopped; waiting for its answer "
+                                "(Ctrl-C again stops waiting, not knowing whether the "
+                                "registry's tag moved)")
 
 
 def _cut(client: Any, events: Any) -> None:

@@ -130,9 +130,9 @@ def test_a_tag_naming_no_registry_is_refused_before_any_build(
         push_image(FakeClient(OK_EVENTS), "app:1", Progress(quiet=True))
 
 
-def _signalled_at(n: int) -> Any:
-    """The OK events, with a SIGINT recorded (as the handler does) before the n-th, and the
-    engine slow from then on."""
+def _signalled_at(n: int, *more: int) -> Any:
+    """The OK events, with a SIGINT recorded (as the handler does) before the n-th (and
+    each of `more`), and the engine slow from then on."""
     import signal
     import time
 
@@ -140,7 +140,7 @@ def _signalled_at(n: int) -> Any:
 
     def events() -> Any:
         for i, event in enumerate(OK_EVENTS):
-            if i == n:
+            if i in (n, *more):
                 interrupt._received.append(signal.SIGINT)
             if i >= n:
                 time.sleep(0.3)
@@ -180,3 +180,22 @@ def test_a_signal_once_every_layer_is_up_waits_for_the_manifest() -> None:
     assert ("interrupted while 127.0.0.1:5000 takes the manifest of 127.0.0.1:5000/team/app:1.0: "
             "that cannot be stopped; waiting for its answer") in text
     assert "the push of 127.0.0.1:5000/team/app:1.0 is done" in text
+
+
+def test_a_second_signal_stops_waiting_for_the_manifest_and_says_the_tag_is_unknown() -> None:
+    from restybuild import interrupt
+
+    client = FakeClient([])
+    client.api.push = lambda *a, **k: _signalled_at(7, 8)  # type: ignore[method-assign]
+    out = io.StringIO()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            push_image(client, "127.0.0.1:5000/team/app:1.0", Progress(out))
+        assert interrupt.count() == 2
+    finally:
+        interrupt.reset()
+    text = out.getvalue()
+    assert "Ctrl-C again stops waiting" in text
+    assert ("stopped waiting for 127.0.0.1:5000's answer to the manifest of "
+            "127.0.0.1:5000/team/app:1.0: the registry's tag may have moved or not") in text
+    assert "pushed" not in text.replace("pushing", "")

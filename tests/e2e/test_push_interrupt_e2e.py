@@ -147,6 +147,33 @@ def test_ctrl_c_once_the_manifest_is_sent_waits_for_it(docker_client: Any, regis
             _remove(docker_client, tag)
 
 
+def test_a_second_ctrl_c_stops_waiting_for_a_registry_that_does_not_answer(
+        docker_client: Any, registry: str, tmp_path: Path) -> None:
+    name = f"rb-e2e/push-hung-{os.getpid()}"
+    with HoldingProxy(registry) as proxy:
+        tag = f"{proxy.addr}/{name}:1"
+        _image(docker_client, tag, "a registry that hangs on the manifest\n")
+        proxy.holding = True
+        proc = _restybuild(["push", tag], tmp_path)
+        try:
+            _wait(proc, proxy.held, "the manifest upload")
+            proc.send_signal(signal.SIGINT)
+            time.sleep(1.0)
+            assert proc.poll() is None  # the first one waits for the registry's answer
+            proc.send_signal(signal.SIGINT)
+            _out, err = proc.communicate(timeout=30)  # the second one ends it, unanswered
+            assert proc.returncode == 130, err
+            assert "Ctrl-C again stops waiting" in err
+            assert (f"stopped waiting for {proxy.addr}'s answer to the manifest of {tag}: "
+                    "the registry's tag may have moved or not") in err
+            assert "Traceback" not in err
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            proxy.release()
+            _remove(docker_client, tag)
+
+
 def _big_app(root: Path, name: str, port: int) -> None:
     files = app_files(name, port, restyfile_extra="files blob -> /opt/blob\n")
     write_tree(root, files)

@@ -246,6 +246,7 @@ def checkov() -> str:
     pytest.fail("checkov is not installed: `make checkov` makes .venv-checkov")
 
 
+@pytest.mark.e2e  # checkov is an outside tool, in a venv of its own (`make test` makes it)
 def test_checkov_finds_nothing_and_every_skip_says_why(rendered: Path) -> None:
     cmd = [checkov(), "-d", str(rendered), "--framework", "kubernetes", "-o", "json",
            "--skip-download"]  # nothing fetched from checkov's platform

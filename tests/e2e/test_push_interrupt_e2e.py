@@ -118,60 +118,62 @@ def test_ctrl_c_while_a_layer_goes_up_leaves_the_registry_tag(
             _remove(docker_client, first, tag)
 
 
-def test_ctrl_c_once_the_manifest_is_sent_waits_for_it(docker_client: Any, registry: str,
-                                                       tmp_path: Path) -> None:
-    name = f"rb-e2e/push-late-{os.getpid()}"
+@contextlib.contextmanager
+def _interrupted_at_the_manifest(client: Any, registry: str, tmp_path: Path, name: str,
+                                 text: str) -> Any:
+    """A `push` through a proxy holding its manifest, sent SIGINT once the manifest is on
+    its way, and still waiting for the registry's answer a moment later: (proxy, tag,
+    process). The process is killed and the image removed afterwards."""
     with HoldingProxy(registry) as proxy:
         tag = f"{proxy.addr}/{name}:1"
-        _image(docker_client, tag, "pushed to the end\n")
-        proxy.holding = True
-        proc = _restybuild(["push", tag], tmp_path)
-        try:
-            _wait(proc, proxy.held, "the manifest upload")
-            proc.send_signal(signal.SIGINT)
-            time.sleep(1.5)
-            assert proc.poll() is None  # it waits for the registry's answer
-            assert tag_digest(registry, name, "1") is None
-            proxy.release()
-            out, err = proc.communicate(timeout=60)
-            assert proc.returncode == 0, err
-            digest = out.strip().partition("@")[2]
-            assert out.strip() == f"{proxy.addr}/{name}@{digest}"
-            assert tag_digest(registry, name, "1") == digest
-            assert (f"interrupted while {proxy.addr} takes the manifest of {tag}: that cannot "
-                    "be stopped; waiting for its answer") in err
-            assert f"the push of {tag} is done" in err and "Traceback" not in err
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-            _remove(docker_client, tag)
-
-
-def test_a_second_ctrl_c_stops_waiting_for_a_registry_that_does_not_answer(
-        docker_client: Any, registry: str, tmp_path: Path) -> None:
-    name = f"rb-e2e/push-hung-{os.getpid()}"
-    with HoldingProxy(registry) as proxy:
-        tag = f"{proxy.addr}/{name}:1"
-        _image(docker_client, tag, "a registry that hangs on the manifest\n")
+        _image(client, tag, text)
         proxy.holding = True
         proc = _restybuild(["push", tag], tmp_path)
         try:
             _wait(proc, proxy.held, "the manifest upload")
             proc.send_signal(signal.SIGINT)
             time.sleep(1.0)
-            assert proc.poll() is None  # the first one waits for the registry's answer
-            proc.send_signal(signal.SIGINT)
-            _out, err = proc.communicate(timeout=30)  # the second one ends it, unanswered
-            assert proc.returncode == 130, err
-            assert "Ctrl-C again stops waiting" in err
-            assert (f"stopped waiting for {proxy.addr}'s answer to the manifest of {tag}: "
-                    "the registry's tag may have moved or not") in err
-            assert "Traceback" not in err
+            assert proc.poll() is None  # it waits for the registry's answer
+            yield proxy, tag, proc
         finally:
             if proc.poll() is None:
                 proc.kill()
             proxy.release()
-            _remove(docker_client, tag)
+            _remove(client, tag)
+
+
+def test_ctrl_c_once_the_manifest_is_sent_waits_for_it(docker_client: Any, registry: str,
+                                                       tmp_path: Path) -> None:
+    name = f"rb-e2e/push-late-{os.getpid()}"
+    with _interrupted_at_the_manifest(docker_client, registry, tmp_path, name,
+                                      "pushed to the end\n") as (proxy, tag, proc):
+        time.sleep(0.5)
+        assert proc.poll() is None
+        assert tag_digest(registry, name, "1") is None
+        proxy.release()
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, err
+        digest = out.strip().partition("@")[2]
+        assert out.strip() == f"{proxy.addr}/{name}@{digest}"
+        assert tag_digest(registry, name, "1") == digest
+        assert (f"interrupted while {proxy.addr} takes the manifest of {tag}: that cannot "
+                "be stopped; waiting for its answer") in err
+        assert f"the push of {tag} is done" in err and "Traceback" not in err
+
+
+def test_a_second_ctrl_c_stops_waiting_for_a_registry_that_does_not_answer(
+        docker_client: Any, registry: str, tmp_path: Path) -> None:
+    name = f"rb-e2e/push-hung-{os.getpid()}"
+    with _interrupted_at_the_manifest(docker_client, registry, tmp_path, name,
+                                      "a registry that hangs on the manifest\n"
+                                      ) as (proxy, tag, proc):
+        proc.send_signal(signal.SIGINT)
+        _out, err = proc.communicate(timeout=30)  # the second one ends it, unanswered
+        assert proc.returncode == 130, err
+        assert "Ctrl-C again stops waiting" in err
+        assert (f"stopped waiting for {proxy.addr}'s answer to the manifest of {tag}: "
+                "the registry's tag may have moved or not") in err
+        assert "Traceback" not in err
 
 
 def _big_app(root: Path, name: str, port: int) -> None:

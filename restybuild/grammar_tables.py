@@ -56,12 +56,17 @@ def decode(text: str) -> Any:
     return json.loads(text, object_hook=_hook)
 
 
+def grammar_digest(grammar: str) -> str:
+    """The SHA-256 of the grammar's text, which both shipped tables are stamped with."""
+    return hashlib.sha256(grammar.encode()).hexdigest()
+
+
 def stamp(grammar: str, options: dict[str, Any]) -> dict[str, Any]:
     """What the tables were made from."""
     import lark
 
-    return {"grammar_sha256": hashlib.sha256(grammar.encode()).hexdigest(),
-            "lark": lark.__version__, "options": encode(options)}
+    return {"grammar_sha256": grammar_digest(grammar), "lark": lark.__version__,
+            "options": encode(options)}
 
 
 def serialized(parser: Lark) -> dict[str, Any]:
@@ -191,8 +196,7 @@ def runtime_text() -> str:
     from restybuild.parser import LARK_OPTIONS, grammar_text
 
     grammar = grammar_text()
-    body = {"grammar_sha256": hashlib.sha256(grammar.encode()).hexdigest(),
-            **runtime(Lark(grammar, **LARK_OPTIONS))}
+    body = {"grammar_sha256": grammar_digest(grammar), **runtime(Lark(grammar, **LARK_OPTIONS))}
     return json.dumps(body, separators=(",", ":")) + "\n"
 
 

@@ -84,9 +84,9 @@ def parse(text: str, filename: str = "Restyfile") -> ast.Restyfile:
 
 @lru_cache(maxsize=1)
 def _grammar_sha256() -> str:
-    import hashlib
+    from restybuild.grammar_tables import grammar_digest
 
-    return hashlib.sha256(grammar_text().encode()).hexdigest()
+    return grammar_digest(grammar_text())
 
 
 def _lark_transform(tree: Any, syntax: ToSyntax) -> ast.Restyfile:

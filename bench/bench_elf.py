@@ -49,7 +49,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from bench.common import compile_bytecode  # noqa: E402
+from bench.common import best, compile_bytecode  # noqa: E402
 
 VENV = ROOT / ".venv-bench"
 FOLDER = "/usr/lib/x86_64-linux-gnu"
@@ -215,12 +215,8 @@ def run_deps(files: list[str], tmp: str) -> tuple[float, dict[str, dict[str, Any
 
 
 def best_of(cmd: list[str], env: dict[str, str], runs: int) -> float:
-    best = float("inf")
-    for _ in range(runs):
-        t = time.perf_counter()
-        subprocess.run(cmd, stdout=subprocess.DEVNULL, env=env, check=False)
-        best = min(best, time.perf_counter() - t)
-    return best
+    return best(lambda: subprocess.run(cmd, stdout=subprocess.DEVNULL, env=env, check=False),
+                runs)
 
 
 def one_file(path: str, runs: int = 25) -> tuple[float, float]:

@@ -58,6 +58,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.common import best  # noqa: E402
 from restybuild.engine import connect  # noqa: E402
 from restybuild.inputs import load  # noqa: E402
 from restybuild.plan import plan  # noqa: E402
@@ -248,20 +249,11 @@ def change(client: Any, proj: Path, what: str, r: dict[str, dict[str, Any]]) -> 
                          "kept": [d for d, _ in old[-3:]] == [d for d, _ in new[-3:]]}
 
 
-def best(fn: Any, runs: int = 5) -> float:
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
-
-
 def engine_floor(client: Any) -> dict[str, float]:
     """What any rebuild that boots the image pays outside restybuild's own work, best of 5:
     one container of the runtime base created, started, ended and removed (the boot check
     needs one), and the interpreter importing the Docker SDK (the build talks to the engine
-    through it), less `python -c pass`'s time, which is in every figure."""
+    through it); `python -c pass` too, to show how much of that is the interpreter."""
     def container() -> None:
         c = client.containers.create(RUNTIME, ["true"], network_mode="none", labels=LABEL)
         try:

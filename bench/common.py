@@ -7,6 +7,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -23,6 +24,16 @@ def compile_bytecode() -> None:
 def restybuild_cmd() -> list[str]:
     script = Path(sys.executable).parent / "restybuild"
     return [str(script)] if script.exists() else [sys.executable, "-m", "restybuild"]
+
+
+def best(fn: Callable[[], object], runs: int = 5) -> float:
+    """The shortest of `runs` calls of `fn`, in seconds."""
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return min(times)
 
 
 def timed(cmd: list[str], env: dict[str, str], ok: tuple[int, ...] = (0,)) -> float:

@@ -187,9 +187,7 @@ def load_reads(plan: BuildPlan, attrs: dict[str, Any], entry: dict[str, Any]
     return verifycache.Reads(tuple(roots), files, shared_objects=True)
 
 
-def libraries_job(client: Any, image: str, inputs: Callable[[], Inputs]) -> Outcome:
-    with engine_errors("verification (the library check)"):
-        ins = inputs()
+def libraries_job(client: Any, image: str, ins: Inputs) -> Outcome:
     plan = ins.plan
     key = ins.key("libraries", "")
     entry = ins.lookup("libraries", key, lambda _e: library_reads(plan))
@@ -206,13 +204,11 @@ def libraries_job(client: Any, image: str, inputs: Callable[[], Inputs]) -> Outc
     return Outcome((check.lines, check.modules), save=save)
 
 
-def load_job(client: Any, image: str, inputs: Callable[[], Inputs],
-             libraries: Callable[[], Outcome]) -> Outcome:
+def load_job(client: Any, image: str, ins: Inputs, libraries: Callable[[], Outcome]
+             ) -> Outcome:
     modules: tuple[tuple[str, str], ...] = libraries().value[1]
     if not modules:
         return Outcome(())
-    with engine_errors("verification (the module load check)"):
-        ins = inputs()
     plan = ins.plan
     key = ins.key("module-load", load_conf(plan, modules))
     entry = ins.lookup("module-load", key, lambda e: load_reads(plan, ins.attrs, e))
@@ -262,25 +258,15 @@ def verify(client: Any, image: str, plan: BuildPlan, reuse: bool = True,
            say: Callable[[str], None] | None = None) -> VerifyReport:
     """Run every check against the candidate `image` (see the module's docstring); with
     `reuse`, a check that passed before on the same inputs is not run again."""
-    import threading
-
     native = bool(plan.natives or plan.rocks_tree)
-    shared: list[Inputs] = []
-    lock = threading.Lock()
     lib_done: Future[Outcome] = Future()
     boot_done: Future[Booted] = Future()
-
-    def inputs() -> Inputs:
-        with lock:
-            if not shared:
-                shared.append(Inputs(client, image, plan, reuse))
-            return shared[0]
+    with engine_errors("verification"):
+        ins = Inputs(client, image, plan, reuse)  # read once, before any check starts
 
     def libraries() -> Outcome:
-        return libraries_job(client, image, inputs) if native else Outcome(((), ()))
+        return libraries_job(client, image, ins) if native else Outcome(((), ()))
 
-    with engine_errors("verification"):
-        ins = inputs()
     key = verifyimage.image_key(plan, ins.attrs, ins.base_id)
     before = verifyimage.passed(key) if reuse else None
     if before is not None:
@@ -291,7 +277,7 @@ def verify(client: Any, image: str, plan: BuildPlan, reuse: bool = True,
 
     jobs = [("nginx -t", lambda: nginx_t_job(client, image, plan, lambda: awaited(boot_done))),
             ("libraries", lambda: published(lib_done, libraries)),
-            ("module load", lambda: load_job(client, image, inputs, lambda: awaited(lib_done))),
+            ("module load", lambda: load_job(client, image, ins, lambda: awaited(lib_done))),
             ("boot", lambda: Outcome(published(boot_done,
                                                lambda: boot_job(client, image, plan))))]
     (t, lib, load, booted), timings = run_in_order(jobs)

@@ -223,18 +223,21 @@ class _Loader:
 
 
 def load_conf(project: Project, tree: SourceTree,
-              problems: list[ConfigError | RestySyntaxError] | None = None) -> ConfTree:
+              problems: list[ConfigError | RestySyntaxError] | None = None,
+              main_name: str = MAIN) -> ConfTree:
     """Parse the project's conf and everything it includes (see the module docstring).
 
     With `problems`, an included file that cannot be read or parsed, or that closes an
     include loop, is recorded there and skipped instead of raised (``discover`` reads a
-    legacy host's conf that way, to say everything at once)."""
+    legacy host's conf that way, to say everything at once). `main_name` is the main file
+    of the conf folder: restybuild's nginx reads nginx.conf; discover reads a host's that
+    ran with another `-c`."""
     loader = _Loader(project, tree, problems)
-    main_image = posixpath.join(loader.dst, MAIN)
+    main_image = posixpath.join(loader.dst, main_name)
     if project.conf is None:
         main = loader._parsed(main_image, "", "the Restyfile", "", DEFAULT_CONF)
     else:
-        main = loader.load(main_image, posixpath.join(project.conf.src, MAIN), None)
+        main = loader.load(main_image, posixpath.join(project.conf.src, main_name), None)
     loader.walk(main, main.nodes, (), None, None, (main_image,))
     return ConfTree(project, loader.dst, main, tuple(loader.files.values()),
                     tuple(loader.directives), tuple(loader.unfollowed))

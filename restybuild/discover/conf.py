@@ -78,7 +78,7 @@ def read_conf(root: Path, main: str, prefix: str, host: bool
     problems: list[ConfigError | RestySyntaxError] = []
     findings: list[Finding] = []
     try:
-        tree = load_conf(project, SourceTree(), problems)
+        tree = load_conf(project, SourceTree(), problems, posixpath.basename(main))
     except (ConfigError, RestySyntaxError) as e:
         return None, [Finding("conf", "error", f"the conf cannot be read: {e.message}",
                               str(e.span or main), e.hint or "")]

@@ -17,7 +17,12 @@ def _inside(real: Path, root: Path) -> bool:
 
 
 def copy_file(root: Path, src: Path, dst: Path, shown: str, findings: list[Finding]) -> None:
-    real = src.resolve()
+    try:
+        real = src.resolve(strict=False)
+    except (RuntimeError, OSError):  # a symlink loop (RuntimeError before Python 3.13)
+        findings.append(Finding("layout", "warning", f"{shown} is a symlink loop: not copied",
+                                shown, "remove the link, or point it at a file"))
+        return
     if not _inside(real, root.resolve()):
         findings.append(Finding("layout", "warning", f"{shown} is a symlink that leads out of "
                                 f"ROOT (to {real}): not copied", shown,
@@ -36,15 +41,18 @@ def copy_file(root: Path, src: Path, dst: Path, shown: str, findings: list[Findi
 
 
 def copy_all(root: Path, out: Path, copies: list[tuple[str, str, bool]]) -> list[Finding]:
-    """Copy each (host path, project path, whole folder) of ROOT into `out`."""
+    """Copy each (host path, project path, whole folder) of ROOT into `out`; `out` may be
+    inside ROOT (discover of `/`), and is never walked itself."""
     findings: list[Finding] = []
+    real_out = out.resolve()
     for host, rel, whole in copies:
         src = root / host.lstrip("/")
         if not whole:
             copy_file(root, src, out / rel, host, findings)
             continue
         for dirpath, dirs, names in os.walk(src, followlinks=False):
-            dirs[:] = sorted(d for d in dirs if kept_out(d, True) is None)
+            dirs[:] = sorted(d for d in dirs if kept_out(d, True) is None
+                             and (Path(dirpath) / d).resolve() != real_out)
             for name in sorted(names):
                 path = Path(dirpath) / name
                 sub = path.relative_to(src)

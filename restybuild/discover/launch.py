@@ -3,6 +3,7 @@ ROOT, and the LD_LIBRARY_PATH it gives nginx. Read as text, never run."""
 
 from __future__ import annotations
 
+import re
 import shlex
 from pathlib import Path
 
@@ -28,9 +29,22 @@ def _words(line: str) -> list[str]:
         return line.split()
 
 
+_ASSIGN = re.compile(r"(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(\S.*)?$")
+_VAR = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?")
+
+
 def _scan(text: str, launch: dict[str, object]) -> None:
+    """The `-c`/`-p` of the line that starts nginx; an init script's shell variables
+    (`NGINX_CONF_FILE="/etc/nginx/nginx.conf"` ... `$nginx -c $NGINX_CONF_FILE`) are
+    expanded when the script assigned them a plain value, in the order it did."""
+    variables: dict[str, str] = {}
     for raw in text.splitlines():
-        line = raw.strip()
+        line = _VAR.sub(lambda m: variables.get(m.group(1), m.group(0)), raw.strip())
+        assign = _ASSIGN.match(line)
+        if assign:
+            value = _words(assign.group(2) or "")
+            if len(value) <= 1 and "$(" not in line and "`" not in line:
+                variables[assign.group(1)] = value[0] if value else ""
         for key in ("Environment=", "export ", ""):
             if key and line.startswith(key):
                 for word in _words(line[len(key):]):

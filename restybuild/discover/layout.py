@@ -9,6 +9,7 @@ from __future__ import annotations
 import posixpath
 from pathlib import Path
 
+from restybuild.conf.tree import MAIN
 from restybuild.discover.model import Discovery, Finding
 from restybuild.records import dataclass, field
 
@@ -65,8 +66,11 @@ def lay_out(d: Discovery, root: Path, rocks_server: str | None) -> Layout:
         out.folders.append(Line(f"# {line}", f"{d.conf.main} could not be read: see the "
                                 "findings, then put this line back"))
     else:
-        out.folders.append(Line(line, f"the conf folder of {d.conf.main}, shipped whole"))
+        out.folders.append(Line(line, f"the conf folder of {d.conf.main}, shipped whole"
+                                + _renamed(d.conf.main)))
         out.copies.append((conf_dir, m.rel(conf_dir), True))
+        if posixpath.basename(d.conf.main) != MAIN:  # after the folder: it wins over one there
+            out.copies.append((d.conf.main, posixpath.join(m.rel(conf_dir), MAIN), False))
         out.shipped.append(conf_dir)
     _outside_conf(d, m, out, conf_dir)
     _lua_folders(d, root, m, out)
@@ -74,6 +78,14 @@ def lay_out(d: Discovery, root: Path, rocks_server: str | None) -> Layout:
     _natives(d, m, out)
     _rocks(d, out, rocks_server)
     return out
+
+
+def _renamed(main: str) -> str:
+    """The comment's tail when the host's nginx ran a main conf not named nginx.conf."""
+    if posixpath.basename(main) == MAIN:
+        return ""
+    return (f"; its main file {posixpath.basename(main)} (the host's -c) is copied as {MAIN},"
+            " the one restybuild's nginx reads")
 
 
 def _outside_conf(d: Discovery, m: Mapper, out: Layout, conf_dir: str) -> None:

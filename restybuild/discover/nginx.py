@@ -16,7 +16,7 @@ from restybuild.basefacts import parse_nginx_v
 from restybuild.discover.model import Finding, NginxFacts
 from restybuild.discover.modules import BaseModules, base_modules, module_name, owner
 from restybuild.discover.tables import compiler_flavor, openresty_line, table, version_key
-from restybuild.errors import ConfigError
+from restybuild.errors import ConfigError, InputError
 from restybuild.records import replace
 
 _COMPILER = re.compile(r"^built by (.+)$", re.M)
@@ -27,7 +27,12 @@ FAMILIES = {"centos": "CentOS-family", "debian": "Debian-family", "alpine": "Alp
 def nginx_v_text(file: str | None, binary: str | None) -> str | None:
     """`nginx -V`'s output: read from `file`, or printed by the `binary` the user named."""
     if file:
-        return Path(file).read_text(encoding="utf-8", errors="replace")
+        try:
+            return Path(file).read_text(encoding="utf-8", errors="replace")
+        except OSError as e:
+            raise InputError(f"--nginx-v {file} cannot be read: {e.strerror or e}",
+                             hint="save the old host's `nginx -V 2>&1` to a file and name it"
+                             ) from None
     if binary:
         try:
             done = subprocess.run([binary, "-V"], capture_output=True, timeout=30, check=False)
@@ -182,8 +187,14 @@ def _chosen_base(version: str, fam: tuple[str, str] | None,
         seen = f"the old host runs {version}" if version else \
             "the old host has /usr/local/openresty"
         how = f", built on a {FAMILIES.get(fam[0], fam[0])} host" if fam else ""
-        return ("openresty", flavor, number if ok else None,
-                f"{seen}{how}: the official image of that release and family")
+        if ok:
+            return ("openresty", flavor, number,
+                    f"{seen}{how}: the official image of that release and family")
+        # a Restyfile names the version before a flavor; the newest image of the flavor
+        guess = table()["openresty"].get("flavor_last", {}).get(flavor) \
+            or openresty.default_version
+        return ("openresty", flavor, guess, f"{seen}{how}, its release not known: guess: "
+                f"the newest official image of that family ({guess})")
     if name == "nginx":
         return ("debian-bookworm", None, None, f"the old host runs {version} (not OpenResty): "
                 "the closest base is Debian's nginx with lua-nginx-module")

@@ -39,9 +39,9 @@ def output_path(d: Discovery, output: str | None) -> tuple[Path, Path]:
         if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
             raise InputError(f"{output} exists and is not an empty folder",
                              hint="name a new folder: discover writes the whole project there")
-        if folder == root or root in folder.parents:
-            raise ConfigError(f"{output} is inside ROOT, which discover only reads",
-                              hint="write the project folder elsewhere")
+        if folder == root:
+            raise ConfigError(f"{output} is ROOT, which discover only reads",
+                              hint="name a new folder for the project")
         return folder, folder / "Restyfile"
     restyfile = Path(output).resolve() if output else root / "Restyfile"
     if restyfile.exists():

@@ -287,6 +287,44 @@ def centos_host(root: Path) -> Path:
     return nginx_v
 
 
+#: a SysV init script (CentOS 6 style) that runs conf/ads.conf through shell variables
+INIT = """\
+#!/bin/sh
+#
+# openresty - the ad server
+# chkconfig:   - 85 15
+# config:      /usr/local/openresty/nginx/conf/ads.conf
+. /etc/rc.d/init.d/functions
+
+nginx="/usr/local/openresty/nginx/sbin/nginx"
+prog=$(basename $nginx)
+NGINX_CONF_FILE="/usr/local/openresty/nginx/conf/ads.conf"
+export LD_LIBRARY_PATH=/usr/local/vendor/lib
+lockfile=/var/lock/subsys/openresty
+
+start() {
+    [ -x $nginx ] || exit 5
+    [ -f $NGINX_CONF_FILE ] || exit 6
+    echo -n $"Starting $prog: "
+    daemon $nginx -c $NGINX_CONF_FILE
+}
+
+configtest() {
+    $nginx -t -c $NGINX_CONF_FILE
+}
+"""
+
+
+def init_script_host(root: Path) -> Path:
+    """The standard CentOS host, but started by an init script running conf/ads.conf."""
+    nginx_v = centos_host(root)
+    conf = root / PREFIX / "conf"
+    (conf / "nginx.conf").rename(conf / "ads.conf")
+    (root / "etc/systemd/system/openresty.service").unlink()
+    write_tree(root, {"etc/init.d/openresty": INIT})
+    return nginx_v
+
+
 CHECKOUT = {
     "conf/nginx.conf": """\
 worker_processes 1;

@@ -25,6 +25,7 @@ from tests.discover.fixtures import (
     add_app_tree,
     centos_host,
     checkout,
+    init_script_host,
     rock_sources,
 )
 
@@ -87,6 +88,29 @@ def test_a_host_with_a_system_and_an_app_tree_gets_the_rocks_of_both(
         names = listing.output.decode().split()
         assert {"adutil", "lua-resty-adqueue", "lua-resty-adjwt", "1.3-1"} <= set(names)
         assert "1.2-1" not in names
+    finally:
+        container.remove(force=True)
+
+
+def test_an_init_script_host_with_its_own_main_conf_name_builds_and_answers(
+        docker_client: Any, tmp_path: Path, tag: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """Started by /etc/init.d/openresty with `-c .../conf/ads.conf` and LD_LIBRARY_PATH
+    exported there: the image's nginx.conf is the host's ads.conf, and the native's two
+    libraries are found through that path."""
+    root = tmp_path / "host"
+    nginx_v = init_script_host(root)
+    server = tmp_path / "rocks-server"
+    make_server(server, rock_sources(tmp_path / "rock-src"))
+    out = tmp_path / "adserver"
+    rc = main(["discover", str(root), "--nginx-v", str(nginx_v), "--base", "debian-bookworm",
+               "--rocks-server", str(server), "-o", str(out), "--build", tag])
+    text = capsys.readouterr().out
+    assert rc == 0, text
+    container = docker_client.containers.run(tag, network_mode="none", detach=True,
+                                             **as_kubernetes(planned(out / "Restyfile")))
+    try:
+        _started(container)
+        assert ask_inside(container, PORT, "/ad") == (200, "ad ad-1 [frame logged]\n")
     finally:
         container.remove(force=True)
 

@@ -40,10 +40,10 @@ def tag(docker_client: Any) -> Iterator[str]:
         docker_client.images.remove(name, noprune=True)
 
 
-def test_a_centos_host_on_the_debian_base_builds_and_verifies(
-        docker_client: Any, tmp_path: Path, tag: str, capsys: pytest.CaptureFixture[str]) -> None:
-    root = tmp_path / "host"
-    nginx_v = centos_host(root)
+def _discover_and_build(root: Path, nginx_v: Path, tmp_path: Path, tag: str,
+                        capsys: pytest.CaptureFixture[str]) -> tuple[Path, str]:
+    """`discover ROOT --base debian-bookworm --build TAG` with the host's rocks on a local
+    rocks server; the project folder and what discover printed."""
     server = tmp_path / "rocks-server"
     make_server(server, rock_sources(tmp_path / "rock-src"))
     out = tmp_path / "adserver"
@@ -51,6 +51,13 @@ def test_a_centos_host_on_the_debian_base_builds_and_verifies(
                "--rocks-server", str(server), "-o", str(out), "--build", tag])
     text = capsys.readouterr().out
     assert rc == 0, text
+    return out, text
+
+
+def test_a_centos_host_on_the_debian_base_builds_and_verifies(
+        docker_client: Any, tmp_path: Path, tag: str, capsys: pytest.CaptureFixture[str]) -> None:
+    root = tmp_path / "host"
+    out, text = _discover_and_build(root, centos_host(root), tmp_path, tag, capsys)
     assert "lint of the written Restyfile" not in text  # nothing left to fix
     assert docker_client.images.get(tag).labels["org.opencontainers.image.title"] == "adserver"
     container = docker_client.containers.run(tag, network_mode="none", detach=True,
@@ -98,14 +105,7 @@ def test_an_init_script_host_with_its_own_main_conf_name_builds_and_answers(
     exported there: the image's nginx.conf is the host's ads.conf, and the native's two
     libraries are found through that path."""
     root = tmp_path / "host"
-    nginx_v = init_script_host(root)
-    server = tmp_path / "rocks-server"
-    make_server(server, rock_sources(tmp_path / "rock-src"))
-    out = tmp_path / "adserver"
-    rc = main(["discover", str(root), "--nginx-v", str(nginx_v), "--base", "debian-bookworm",
-               "--rocks-server", str(server), "-o", str(out), "--build", tag])
-    text = capsys.readouterr().out
-    assert rc == 0, text
+    out, _ = _discover_and_build(root, init_script_host(root), tmp_path, tag, capsys)
     container = docker_client.containers.run(tag, network_mode="none", detach=True,
                                              **as_kubernetes(planned(out / "Restyfile")))
     try:

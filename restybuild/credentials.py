@@ -75,6 +75,36 @@ def load_config(path: Path) -> dict[str, Any]:
     return data
 
 
+def sdk_refusal(error: Exception) -> ConfigError:
+    """The error for a Docker config the Docker SDK cannot read while it connects: it decodes
+    every `auths` entry's ``auth`` as base64 ``USER:PASSWORD`` and raises on the first that is
+    not, whichever registry this run talks to. Names the entries it cannot decode."""
+    path = config_path()
+    auths = load_config(path).get("auths")
+    bad = sorted(str(key) for key, entry in (auths.items() if isinstance(auths, dict) else ())
+                 if isinstance(entry, dict) and "auth" in entry
+                 and "identitytoken" not in entry and not _sdk_decodes(entry["auth"]))
+    which = (f"the `auth` of {', '.join(bad)}" if bad
+             else "an entry of it")
+    return ConfigError(
+        f"the Docker config {path} cannot be read by the Docker SDK: {which} is not base64 "
+        f"USER:PASSWORD ({error})",
+        hint="log in again (docker login HOST), remove the entry, or point DOCKER_CONFIG at a "
+             "folder with a good config.json")
+
+
+def _sdk_decodes(auth: Any) -> bool:
+    """Whether the Docker SDK's decode_auth takes `auth` (base64 of text with a colon)."""
+    if not isinstance(auth, str) or not auth:
+        return False
+    try:
+        login, sep, password = base64.b64decode(auth.encode("ascii")).partition(b":")
+        login.decode("utf-8"), password.decode("utf-8")
+    except ValueError:  # binascii.Error and the Unicode errors are ValueErrors
+        return False
+    return bool(sep)
+
+
 def server_address(registry: str) -> str:
     """What the CLI names a registry by in the config and to a helper."""
     if registry in ("docker.io", "index.docker.io", "registry-1.docker.io"):

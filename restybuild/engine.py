@@ -50,7 +50,12 @@ def connect() -> Any:
     wait = timeout()
     try:
         try:
-            client = docker.from_env(timeout=wait)
+            try:
+                client = docker.from_env(timeout=wait)
+            except (ValueError, TypeError) as e:  # the SDK decodes the config's `auths` first
+                from restybuild.credentials import sdk_refusal
+
+                raise sdk_refusal(e) from None
             client.ping()
         except DockerException as e:  # the SDK wraps what asking the API version raised
             if isinstance(e.__context__, ReadTimeout):

@@ -152,3 +152,32 @@ def test_docker_auth_config_wins_when_it_has_the_host(
     assert for_registry("127.0.0.1:5001").auth["username"] == "ci"  # the store: other hosts
     monkeypatch.setenv("DOCKER_AUTH_CONFIG", "{not json")
     assert for_registry(REGISTRY).auth["username"] == "ci"  # ignored, as the CLI does
+
+
+@pytest.mark.parametrize("auth", ["abc", "", base64.b64encode(b"no-colon").decode(), None,
+                                  base64.b64encode(b"\xff:\xfe").decode()])
+def test_an_auths_entry_the_sdk_cannot_decode_is_a_config_error_naming_it(
+        config: Path, no_daemon: str, auth: str | None, capsys: pytest.CaptureFixture[str]) -> None:
+    """The Docker SDK decodes every `auths` entry as it connects, for whichever registry: a bad
+    one (a truncated paste, an empty string) is the user's config, named, not an internal error."""
+    from restybuild.cli import main
+    from restybuild.engine import connect
+
+    config.write_text(json.dumps({"auths": {"other.example:5000": {"auth": auth},
+                                            REGISTRY: {"auth": BASIC},
+                                            "tokens.example": {"identitytoken": "t"}}}))
+    with pytest.raises(ConfigError) as e:
+        connect()
+    assert e.value.message.startswith(f"the Docker config {config} cannot be read")
+    assert "the `auth` of other.example:5000 is not base64" in e.value.message
+    assert main(["base", "bootstrap", "debian-bookworm"]) == Exit.CONFIG
+    assert "internal error" not in capsys.readouterr().err
+
+
+def test_a_good_config_connects_as_far_as_the_daemon(config: Path, no_daemon: str) -> None:
+    from restybuild.engine import connect
+    from restybuild.errors import DockerUnavailable
+
+    config.write_text(json.dumps({"auths": {REGISTRY: {"auth": BASIC}, "x.example": {}}}))
+    with pytest.raises(DockerUnavailable):
+        connect()

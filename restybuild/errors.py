@@ -41,8 +41,10 @@ EXIT_CODES: tuple[tuple[Exit, str], ...] = (
               "credential helper that failed)"),
     (Exit.CONFIG, "a configuration error: the Restyfile says something impossible (unknown "
                   "recipe, escaping path, bad size, a conflict with the conf), a bad "
-                  "restybuild.toml, a bad option value, a Docker config that is not JSON or "
-                  "names a credential helper not on PATH"),
+                  "restybuild.toml, a bad option value (an image reference too), a Docker "
+                  "config that is not JSON, has an `auths` entry that is not base64 "
+                  "USER:PASSWORD (the Docker SDK reads them all as it connects) or names a "
+                  "credential helper not on PATH"),
     (Exit.ENGINE, "the Docker engine: none answers, it went away or stopped answering, a base "
                   "image is missing or of another architecture, its disk is full"),
     (Exit.INTERNAL, "an internal error: a bug in restybuild (RESTYBUILD_DEBUG=1 shows it)"),

@@ -157,9 +157,9 @@ def test_a_bad_tag_is_refused_before_any_build(project_file: Path, tag: str,
 
 @pytest.mark.parametrize("tag", ["app", "app:1.0", "registry.example:5000/team/app:v1_2"])
 def test_good_tags_pass_the_check(tag: str) -> None:
-    from restybuild.commands.build import TAG_RE
+    from restybuild.reference import check_tag
 
-    assert TAG_RE.fullmatch(tag)
+    check_tag(tag, "-t")
 
 
 class _SwallowsInterrupt:

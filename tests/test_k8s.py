@@ -41,7 +41,11 @@ def stream(tmp_path: Path, capsys: pytest.CaptureFixture[str], files: dict[str, 
     """The objects printed for `files`, by kind."""
     write_tree(tmp_path, files)
     rc, out, err = k8s(capsys, str(tmp_path / "Restyfile"), *args)
-    assert (rc, err) == (0, "")
+    assert rc == 0
+    if {"--image", "-t", "--tag"} & set(args):
+        assert err == ""
+    else:  # the one line that warns of NAME:latest
+        assert err.startswith("restybuild: warning: no --image") and err.count("\n") == 1
     return {d["kind"]: d for d in yaml.safe_load_all(out)}
 
 
@@ -210,7 +214,8 @@ def test_an_image_with_a_malformed_digest_is_refused(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write_tree(tmp_path, PROJECT)
     rc, _, err = k8s(capsys, str(tmp_path / "Restyfile"), "--image", "reg/shop@sha256:abc")
-    assert rc == 4 and "`reg/shop@sha256:abc` is not REF@sha256:DIGEST" in err
+    assert rc == 4
+    assert "`reg/shop@sha256:abc` is not an image reference: a digest is @sha256:" in err
 
 
 def test_output_folder_has_one_object_per_file_and_a_kustomization(
@@ -280,3 +285,32 @@ def test_a_missing_memory_limit_is_named_at_the_resources_block(
         f"{tmp_path / 'Restyfile'}:3:1: error: the Restyfile gives the container no memory "
         "limit: restybuild k8s writes no container without limits (checkov and lint --k8s "
         "flag one)")
+
+
+def test_no_image_writes_name_latest_with_a_warning(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_tree(tmp_path, PROJECT)
+    rc, out, err = k8s(capsys, str(tmp_path / "Restyfile"))
+    assert rc == 0 and 'image: "shop:latest"' in out
+    assert err.startswith("restybuild: warning: no --image: the Deployment runs shop:latest")
+    digest = "reg.example:5000/shop@sha256:" + "0" * 64
+    rc, out, err = k8s(capsys, str(tmp_path / "Restyfile"), "--image", digest)
+    assert rc == 0 and f'image: "{digest}"' in out and err == ""
+
+
+@pytest.mark.parametrize(("image", "problem"), [
+    ("UPPER Case", "it has white space in it"),
+    ("Shop:1", "the repository name must be lowercase"),
+    (":::", "it is not [HOST[:PORT]/]NAME[:TAG][@sha256:DIGEST]"),
+    ("shop\n:1", "it has white space in it"),
+    ("", "it is empty"),
+    ("reg/shop:" + "x" * 129, "it is not [HOST[:PORT]/]NAME[:TAG]"),
+])
+def test_a_bad_image_is_refused_before_anything_is_written(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], image: str, problem: str) -> None:
+    write_tree(tmp_path, PROJECT)
+    rc, out, err = k8s(capsys, str(tmp_path / "Restyfile"), "--image", image,
+                       "-o", str(tmp_path / "deploy"))
+    assert rc == 4 and out == "" and not (tmp_path / "deploy").exists()
+    assert "is not an image reference: " + problem in err
+    assert "\n" not in err.split("hint:")[0].strip()  # the newline is shown escaped

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import re
 from typing import Any
 
 HELP = """\
@@ -51,11 +50,6 @@ examples:
 """
 
 
-#: NAME[:TAG] as Docker accepts it: lowercase path components, an optional host:port.
-TAG_RE = re.compile(r"(?:[a-z0-9.-]+(?::\d+)?/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
-                    r"(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?")
-
-
 def register(sub: Any) -> None:
     p = sub.add_parser("build", help="build, verify and tag the image",
                        description=HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -94,11 +88,9 @@ def low_ports(plan: Any) -> list[int]:
 
 def check_tag(tag: str, push: bool) -> None:
     """Refuse a bad tag, and with --push one naming no registry, before any build."""
-    from restybuild.errors import ConfigError
+    from restybuild.reference import check_tag as check_reference_tag
 
-    if not TAG_RE.fullmatch(tag):
-        raise ConfigError(f"`{tag}` is not an image tag",
-                          hint="write NAME[:TAG], e.g. registry.example/team/app:1.0")
+    check_reference_tag(tag, "-t")
     if push:
         from restybuild.push import check_pushable
 

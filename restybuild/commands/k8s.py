@@ -30,7 +30,8 @@ def register(sub: Any) -> None:
     p.add_argument("restyfile", nargs="?", default="Restyfile", help="default: ./Restyfile")
     p.add_argument("-o", "--output", metavar="DIR", help="write one file per object into DIR")
     p.add_argument("--image", "-t", "--tag", dest="image", metavar="REF[@DIGEST]",
-                   help="the image, best by digest: REF@sha256:... (default: NAME:latest)")
+                   help="the image, best by digest: REF@sha256:... (default: NAME:latest, with a "
+                        "warning: the cluster would pull it from its default registry)")
     p.add_argument("--namespace", metavar="NS", help="put the objects in namespace NS")
     p.add_argument("--service-monitor", action="store_true",
                    help="also write a ServiceMonitor (Prometheus Operator) for the metrics")
@@ -70,7 +71,12 @@ def run(args: argparse.Namespace) -> int:
     options = K8sOptions(image=args.image, namespace=args.namespace,
                          service_monitor=args.service_monitor,
                          allow_unbounded=args.allow_unbounded)
-    files = render_k8s(plan_k8s(project, tree, options))
+    plan = plan_k8s(project, tree, options)
+    if args.image is None:
+        print(f"restybuild: warning: no --image: the Deployment runs {plan.image}, which the "
+              "cluster pulls on every start from the registry the cluster defaults to; pass "
+              "--image REF@sha256:DIGEST (build --push prints it)", file=sys.stderr)
+    files = render_k8s(plan)
     if args.output is None:
         sys.stdout.write(k8s_stream(files))
         return 0

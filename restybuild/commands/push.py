@@ -36,15 +36,12 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from restybuild.commands.build import TAG_RE
     from restybuild.engine import connect
-    from restybuild.errors import ConfigError
     from restybuild.progress import Progress
     from restybuild.push import check_pushable, push_image
+    from restybuild.reference import check_tag
 
-    if not TAG_RE.fullmatch(args.tag):
-        raise ConfigError(f"`{args.tag}` is not an image tag",
-                          hint="write HOST[:PORT]/NAME[:TAG], e.g. registry.example:5000/app:1.0")
+    check_tag(args.tag, "the tag")
     check_pushable(args.tag)
     pushed = push_image(connect(), args.tag, Progress(quiet=args.quiet))
     print(pushed.reference)

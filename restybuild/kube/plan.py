@@ -23,13 +23,13 @@ from restybuild.conf.tree import ConfTree
 from restybuild.errors import ConfigError
 from restybuild.model import Metrics, Probe, Project, Resources, Scale
 from restybuild.records import dataclass
+from restybuild.reference import check_reference
 from restybuild.units import k8s_memory
 
 PRESTOP_SLEEP = 10  # seconds for the pod's endpoint removal to reach every proxy
 SHUTDOWN = 30  # seconds nginx gets to finish its requests without worker_shutdown_timeout
 RUN_SIZE = 64 * 1024**2  # the run folder (pid, temp files): memory, counted in the limit
 DATA_SIZE = 1024**3  # a `data` folder without SIZE
-DIGEST_RE = re.compile(r"[^@\s]+@sha256:[0-9a-f]{64}")
 NS_RE = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 CHECKOV_NAMESPACE = ("CKV_K8S_21", "the namespace is chosen when the objects are applied "
                      "(kubectl apply -n, or the kustomization namespace); "
@@ -149,10 +149,8 @@ def _check_limits(project: Project, options: K8sOptions) -> None:
 
 
 def _image(project: Project, options: K8sOptions) -> tuple[str, str]:
-    image = options.image or f"{project.name}:latest"
-    if "@" in image and not DIGEST_RE.fullmatch(image):
-        raise ConfigError(f"`{image}` is not REF@sha256:DIGEST",
-                          hint="the digest is 64 hex digits: registry/app@sha256:0123...")
+    image = f"{project.name}:latest" if options.image is None else options.image
+    check_reference(image, "--image")
     # by digest the bytes cannot change: pull once; by tag, ask the registry on every start
     return image, "IfNotPresent" if "@" in image else "Always"
 

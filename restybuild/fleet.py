@@ -13,6 +13,7 @@ table is still printed; the command then exits 130 (143).
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -244,7 +245,7 @@ def fleet_config(folder: Path) -> FleetConfig | None:
     """The `[fleet]` table of `folder`/restybuild.toml, or None when there is none."""
     import glob
 
-    from restybuild.errors import ConfigError, Span
+    from restybuild.errors import ConfigError, InputError, Span
 
     path = folder / "restybuild.toml"
     if not path.is_file():
@@ -254,9 +255,21 @@ def fleet_config(folder: Path) -> FleetConfig | None:
     else:  # pragma: no cover
         import tomli as tomllib
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as e:
-        raise ConfigError(f"{path}: {e}") from None
+        data = path.read_bytes()
+        raw = tomllib.loads(data.decode("utf-8"))
+    except OSError as e:
+        raise InputError(f"cannot read {path}: {e.strerror or e}") from None
+    except UnicodeDecodeError as e:  # TOML is UTF-8: a file saved as Latin-1, say
+        line = data.count(b"\n", 0, e.start) + 1
+        col = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
+        raise ConfigError(f"{path} is not UTF-8 (byte 0x{data[e.start]:02x}), as TOML must be",
+                          span=Span(str(path), line, col),
+                          hint="save it as UTF-8 (iconv -f latin1 -t utf-8)") from None
+    except tomllib.TOMLDecodeError as e:
+        at = re.search(r" \(at line (\d+), column (\d+)\)$", str(e))
+        raise ConfigError(f"{path} is not TOML: {str(e)[:at.start()] if at else e}",
+                          span=Span(str(path), int(at[1]), int(at[2])) if at else None,
+                          hint="see the README's fleet section for the table") from None
     table = raw.get("fleet")
     if table is None:
         return None

@@ -99,11 +99,26 @@ def test_the_fleet_table_names_the_apps_and_the_command_line_wins(
     assert (seen["template"], seen["jobs"]) == ("reg.test:5000/{name}:1", 1)
 
 
+def test_a_fleet_file_not_in_utf8_points_at_the_byte(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from restybuild.cli import main
+    from restybuild.fleet import fleet_config
+
+    (tmp_path / "restybuild.toml").write_bytes(b'[fleet]\n# caf\xe9 team\napps = ["a"]\n')
+    with pytest.raises(ConfigError, match="is not UTF-8 \\(byte 0xe9\\)") as e:
+        fleet_config(tmp_path)
+    assert e.value.span is not None and (e.value.span.line, e.value.span.col) == (2, 6)
+    monkeypatch.chdir(tmp_path)
+    assert main(["build"]) == Exit.CONFIG
+    assert "Traceback" not in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("table, message", [
     ('[fleet]\napps = "x"\n', "[fleet] apps"),
     ('[fleet]\napps = ["nope/*/Restyfile"]\n', "matches no file"),
     ('[fleet]\napps = ["a/Restyfile"]\njobs = 0\n', "[fleet] jobs"),
-    ('[fleet\n', "restybuild.toml"),
+    ('[fleet\n', "restybuild.toml is not TOML: Expected ']'"),
 ])
 def test_a_bad_fleet_table_is_a_clear_error(tmp_path: Path, table: str, message: str) -> None:
     from restybuild.fleet import fleet_config

@@ -51,26 +51,33 @@ def _cleanup(client: Any, refs: list[str]) -> None:
             client.images.remove(ref, noprune=False)
 
 
-def test_three_apps_one_failing_verification(docker_client: Any, registry: str,
-                                             tmp_path: Path,
-                                             capsys: pytest.CaptureFixture[str]) -> None:
+def test_four_apps_one_failing_verification_one_failing_lint(
+        docker_client: Any, registry: str, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """The others build and push; the one whose probe fails verification and the one lint
+    refuses (a directive the base lacks) each get their row, and neither's tag moves."""
+    names = ("alpha", "beta", "sick", "unlinted")
     write_tree(tmp_path / "alpha", app_files("alpha", 18111))
     write_tree(tmp_path / "beta", app_files("beta", 18112))
     # its probe answers 503: the boot check fails it
     write_tree(tmp_path / "sick", app_files("sick", 18113,
                                             restyfile_extra="probe liveness http /healthz "
                                                             "port 18113\n"))
+    # nginx -t would fail on it: lint says so first, and it is never built
+    write_tree(tmp_path / "unlinted", app_files("unlinted", 18116,
+                                                conf_extra='  more_set_headers "X-A: b";\n'))
     prefix = f"{registry}/rb-e2e-fleet-{os.getpid()}"
-    tags = [f"{prefix}/{n}:1" for n in ("alpha", "beta", "sick")]
+    tags = [f"{prefix}/{n}:1" for n in names]
     base = docker_client.images.get(BASE_RUNTIME)
-    base.tag(f"{prefix}/sick", "1")  # the tag the failing app had before
+    for name in ("sick", "unlinted"):
+        base.tag(f"{prefix}/{name}", "1")  # the tag each failing app had before
     try:
-        rc = main(["build", *(str(tmp_path / n / "Restyfile") for n in ("alpha", "beta", "sick")),
+        rc = main(["build", *(str(tmp_path / n / "Restyfile") for n in names),
                    "-t", prefix + "/{name}:1", "--jobs", "2", "--push"])
         out, err = capsys.readouterr()
         assert rc == 1, err
         rows = _rows(out)
-        assert list(rows) == ["alpha", "beta", "sick"]
+        assert list(rows) == list(names)
         for name in ("alpha", "beta"):
             row = rows[name]
             assert row[1] == "ok" and row[3].endswith("MB")  # size
@@ -78,7 +85,14 @@ def test_three_apps_one_failing_verification(docker_client: Any, registry: str,
             assert row[6] in docker_client.images.get(f"{prefix}/{name}:1").attrs["RepoDigests"]
         assert rows["sick"][1:2] == ["failed"] and rows["sick"][-2] == "-"
         assert "sick | error: probe check failed: liveness probe GET /healthz" in err
-        assert docker_client.images.get(tags[2]).id == base.id  # its tag did not move
+        assert rows["unlinted"][1:3] == ["lint", "failed"] and rows["unlinted"][-2] == "-"
+        assert (f"unlinted | {tmp_path}/unlinted/conf/nginx.conf:4:3: RB611 error: unknown "
+                "directive `more_set_headers`") in err
+        for tag in tags[2:]:
+            assert docker_client.images.get(tag).id == base.id  # its tag did not move
+        labels = {n: docker_client.images.get(t).labels.get("org.opencontainers.image.title")
+                  for n, t in zip(names, tags)}
+        assert labels["unlinted"] is None and labels["alpha"] == "alpha"
     finally:
         _cleanup(docker_client, tags)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -62,25 +63,34 @@ def _codes(text: str | None, configured: list[str] | None, known: set[str]) -> t
     return tuple(items)
 
 
+def is_restyfile(path: Path) -> bool:
+    """`Restyfile`, or `Restyfile.NAME` (one per environment, say), but not a lock file."""
+    return (path.name == "Restyfile" or path.name.startswith("Restyfile.")) \
+        and path.suffix != ".lock"
+
+
 def restyfiles_of(files: list[str]) -> list[str]:
-    """The Restyfile each of `files` belongs to: itself, or the nearest `Restyfile` in its
-    folder or a folder above it (below the working folder); each once, in order."""
+    """The Restyfiles each of `files` belongs to: itself (a lock file: the Restyfile it locks),
+    or those in the nearest folder (its own or one above it, below the working folder) that
+    has any (`Restyfile` and its `Restyfile.NAME` siblings); each once, in order."""
     top = Path.cwd().resolve()
     out: list[str] = []
     for f in files:
         path = Path(f).resolve()
-        found = path if path.name.startswith("Restyfile") and path.suffix != ".lock" else None
+        found = [path] if is_restyfile(path) else []
+        if path.suffix == ".lock" and is_restyfile(path.with_suffix("")):
+            found = [path.with_suffix("")]  # the lock pins the base facts lint checks with
         folder = path.parent
-        while found is None:
-            if (folder / "Restyfile").is_file():
-                found = folder / "Restyfile"
-            elif folder == top or top not in folder.parents:
+        while not found:
+            with suppress(OSError):
+                found = sorted((p for p in folder.iterdir() if is_restyfile(p) and p.is_file()),
+                               key=lambda p: (p.name != "Restyfile", p.name))
+            if found or folder == top or top not in folder.parents:
                 break
-            else:
-                folder = folder.parent
-        if found is not None and found.is_file():
-            rel = os.path.relpath(found)
-            if rel not in out:
+            folder = folder.parent
+        for restyfile in found:
+            rel = os.path.relpath(restyfile)
+            if restyfile.is_file() and rel not in out:
                 out.append(rel)
     return out
 

@@ -58,6 +58,21 @@ CASES: dict[str, Case] = {
         {"Restyfile": HEAD, "conf/nginx.conf": "load_module modules/ngx_http_echo_module.so;\n"
                                               + conf("")},
         ("RB613", "conf/nginx.conf", 1)),
+    "failing-probed-lua-file": Case(
+        {"Restyfile": HEAD + "probe readiness http /ready port 8080\n",
+         "conf/nginx.conf": conf("", "        location /ready {\n"
+                                     "            content_by_lua_file lua/ready.lua;\n"
+                                     "        }\n")},
+        ("RB604", "conf/nginx.conf", 6)),
+    "passing-request-time-lua-file": Case(
+        {"Restyfile": HEAD, "conf/nginx.conf": conf(
+            "", "        location /api {\n            content_by_lua_file lua/api.lua;\n"
+                "        }\n")}, None),
+    "passing-pcalled-loader": Case(
+        {"Restyfile": HEAD, "conf/nginx.conf": conf(
+            "    init_by_lua_block {\n        local function load()\n"
+            '            return require("app.optional")\n        end\n'
+            "        local ok = pcall(load)\n    }\n")}, None),
     "passing-account": Case(
         {"Restyfile": HEAD,
          "conf/nginx.conf": "user nginx nginx;\n" + conf("")}, None),

@@ -161,18 +161,70 @@ def _path_value(node: Any) -> str | None:
     return None
 
 
-def _in_pcall(node: Any) -> bool:
-    """Whether `node` is inside a function literal passed straight to pcall or xpcall
-    (`pcall(function() require "x" end)`): its failure is caught."""
+def _in_pcall(node: Any, known: dict[tuple[int, int], bool]) -> bool:
+    """Whether `node` is inside a function whose failure is caught: a function literal passed
+    straight to pcall or xpcall (`pcall(function() require "x" end)`), or a local function
+    (`local function load() ... end`, `local load = function() ... end`) that the chunk only
+    ever calls through them (`pcall(load)`). `known` keeps the answer for each function,
+    by its bytes: a chunk is walked once per local function, not once per require."""
     parent = node.parent
     while parent is not None:
-        if parent.type == "function_definition":
-            args = parent.parent
-            call = args.parent if args is not None and args.type == "arguments" else None
-            name = call.child_by_field_name("name") if call is not None else None
-            return name is not None and _text(name) in ("pcall", "xpcall")
+        if parent.type in ("function_definition", "function_declaration"):
+            if parent.type == "function_definition" and _pcall_argument(parent):
+                return True
+            key = (parent.start_byte, parent.end_byte)
+            if key not in known:
+                name = _local_function_name(parent)
+                known[key] = name is not None and _only_pcalled(parent, name)
+            return known[key]
         parent = parent.parent
     return False
+
+
+def _pcall_argument(node: Any) -> bool:
+    """Whether `node` is the first argument of a pcall or xpcall."""
+    args = node.parent
+    if args is None or args.type != "arguments":
+        return False
+    first = next((c for c in args.children if c.is_named and c.type != "comment"), None)
+    call = args.parent
+    name = call.child_by_field_name("name") if call is not None else None
+    return first == node and name is not None and _text(name) in ("pcall", "xpcall")
+
+
+def _local_function_name(fn: Any) -> str | None:
+    """NAME of `local function NAME` or of `local NAME = function ... end` (one name, one
+    value), for the function node `fn`; None for any other function."""
+    if fn.type == "function_declaration":
+        name = fn.child_by_field_name("name")
+        local = fn.children and fn.children[0].type == "local"
+        return _text(name) if local and name is not None and name.type == "identifier" else None
+    values = fn.parent
+    assign = values.parent if values is not None and values.type == "expression_list" else None
+    if assign is None or assign.type != "assignment_statement" \
+            or assign.parent is None or assign.parent.type != "variable_declaration":
+        return None
+    names = [c for c in assign.children[0].children if c.is_named]
+    if len(names) != 1 or names[0].type != "identifier" \
+            or [c for c in values.children if c.is_named] != [fn]:
+        return None
+    return _text(names[0])
+
+
+def _only_pcalled(fn: Any, name: str) -> bool:
+    """Whether every use of `name` after its declaration `fn` is as pcall's or xpcall's first
+    argument, and there is one: the function never runs unguarded."""
+    root = fn
+    while root.parent is not None:
+        root = root.parent
+    uses = []
+    stack = [root]
+    while stack:
+        n = stack.pop()
+        if n.type == "identifier" and n.start_byte >= fn.end_byte and _text(n) == name:
+            uses.append(n)
+        stack.extend(n.children)
+    return bool(uses) and all(_pcall_argument(u) for u in uses)
 
 
 def _dotted(node: Any) -> str | None:
@@ -202,6 +254,7 @@ class _Scanner:
         self.facts = LuaFacts()
         self.shared_aliases: set[str] = {"ngx.shared"}
         self.modules: dict[str, str] = {}  # local name -> required module
+        self.guarded: dict[tuple[int, int], bool] = {}  # function's bytes -> only pcalled
 
     def span(self, node: Any) -> Span:
         (r, c), (er, ec) = node.start_point, node.end_point
@@ -259,7 +312,7 @@ class _Scanner:
         if fname == "require":
             value = _string_value(args[0]) if args else None
             self.facts.requires.append(Use(value, self.span(node),
-                                           via="pcall" if _in_pcall(node) else ""))
+                                           via="pcall" if _in_pcall(node, self.guarded) else ""))
             if value in COSOCKET_MODULES:
                 self.facts.cosockets.append(Use(value, self.span(node)))
             return

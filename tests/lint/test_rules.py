@@ -125,6 +125,19 @@ CATCHES = [
           "the base image provides this module (optional: its failure is caught with pcall)",
           'lua/a.lua:3:28: RB101 info: `require "maybe"`: no declared lua folder, native, rock '
           "or the base image provides this module (optional: its failure is caught with pcall)"]),
+    Case("RB101", "optional-through-a-local-function-only-pcalled",
+         {"Restyfile": LUA_R, "lua/a.lua":
+          'local function load()\n  return require "maybe.a"\nend\nlocal ok, a = pcall(load)\n'
+          'local get = function() return require "maybe.b" end\n'
+          'local ok2, b = xpcall(get, debug.traceback)\n'
+          'local function direct() return require "nope.c" end\npcall(direct)\ndirect()\n'},
+         ['lua/a.lua:2:10: RB101 info: `require "maybe.a"`: no declared lua folder, native, '
+          "rock or the base image provides this module (optional: its failure is caught with "
+          "pcall)",
+          'lua/a.lua:5:31: RB101 info: `require "maybe.b"`: no declared lua folder, native, '
+          "rock or the base image provides this module (optional: its failure is caught with "
+          "pcall)",
+          f'lua/a.lua:7:32: RB101 error: `require "nope.c"`: {UNRESOLVED}']),
     Case("RB102", "computed-require",
          {"Restyfile": LUA_R, "lua/a.lua": 'local drv = require("drivers." .. kind)\n'},
          ["lua/a.lua:1:13: RB102 info: `require` with a computed module name cannot be checked"]),
@@ -218,6 +231,23 @@ CATCHES = [
     Case("RB601", "unclosed-block",
          {"Restyfile": CONF_R, C: "events {}\nhttp {\n    server {\n        listen 80;\n}\n"},
          ['conf/nginx.conf:6:1: RB601 error: nginx conf: unexpected end of file, expecting "}"']),
+    Case("RB602", "stock-files-on-a-base-without-facts",
+         {"Restyfile": "name app\nbase openresty 1.21.4.3 bookworm\nconf conf\n",
+          C: "events {}\nhttp {\n    include mime.types;\n    include fastcgi_params;\n"
+             "    include koi-win;\n    include app.conf;\n}\n"},
+         ["conf/nginx.conf:3:5: RB602 warning: `include mime.types` matches no file in conf: "
+          "nginx's own install keeps it in its conf folder, and the base image's copy stays "
+          "under /usr/local/openresty/nginx/conf beside the conf folder's; restybuild has no "
+          "facts of this base to be sure",
+          "conf/nginx.conf:4:5: RB602 warning: `include fastcgi_params` matches no file in "
+          "conf: nginx's own install keeps it in its conf folder, and the base image's copy "
+          "stays under /usr/local/openresty/nginx/conf beside the conf folder's; restybuild has "
+          "no facts of this base to be sure",
+          "conf/nginx.conf:5:5: RB602 warning: `include koi-win` matches no file in conf: "
+          "nginx's own install keeps it in its conf folder, and the base image's copy stays "
+          "under /usr/local/openresty/nginx/conf beside the conf folder's; restybuild has no "
+          "facts of this base to be sure",
+          "conf/nginx.conf:6:5: RB602 error: `include app.conf` matches no file in conf"]),
     Case("RB602", "include-missing",
          {"Restyfile": CONF_R,
           C: "events {}\nhttp {\n    include mime.types;\n    include vhosts/*.conf;\n"
@@ -237,9 +267,39 @@ CATCHES = [
           C: "events {}\nhttp {\n    init_by_lua_file lua/init.lua;\n"
              "    init_worker_by_lua_file app/worker.lua;\n}\n"},
          ["conf/nginx.conf:3:5: RB604 error: `init_by_lua_file lua/init.lua`: the image will "
-          "have no /usr/share/nginx/lua/init.lua",
+          "have no /usr/share/nginx/lua/init.lua: nginx does not start",
           "conf/nginx.conf:4:5: RB604 error: `init_worker_by_lua_file app/worker.lua`: the image "
-          "will have no /usr/share/nginx/app/worker.lua (src/worker.lua does not exist)"]),
+          "will have no /usr/share/nginx/app/worker.lua (src/worker.lua does not exist): nginx "
+          "does not start"]),
+    Case("RB604", "request-time-file-missing",
+         {"Restyfile": CONF_R + "lua src -> app\nprobe readiness http /ready port 8080\n",
+          "src/handler.lua": "return 1\n",
+          C: "events {}\nhttp {\n    access_by_lua_file app/gate.lua;\n    server {\n"
+             "        listen 8080;\n"
+             "        location /api {\n            content_by_lua_file app/api.lua;\n        }\n"
+             "        location /ready {\n            content_by_lua_file app/ready.lua;\n"
+             "        }\n"
+             "        location /own {\n            access_by_lua_file app/handler.lua;\n"
+             "            return 200;\n        }\n    }\n}\n"},
+         ["conf/nginx.conf:3:5: RB604 error: `access_by_lua_file app/gate.lua`: the image will "
+          "have no /usr/share/nginx/app/gate.lua (src/gate.lua does not exist): the readiness "
+          "probe GET /ready gets a 500",
+          "conf/nginx.conf:7:13: RB604 warning: `content_by_lua_file app/api.lua`: the image "
+          "will have no /usr/share/nginx/app/api.lua (src/api.lua does not exist): requests it "
+          "serves get a 500",
+          "conf/nginx.conf:10:13: RB604 error: `content_by_lua_file app/ready.lua`: the image "
+          "will have no /usr/share/nginx/app/ready.lua (src/ready.lua does not exist): the "
+          "readiness probe GET /ready gets a 500"]),
+    Case("RB604", "overridden-nearer-the-probed-location",
+         {"Restyfile": CONF_R + "lua src -> app\nprobe liveness http /live port 8080\n",
+          "src/handler.lua": "return 1\n",
+          C: "events {}\nhttp {\n    server {\n        listen 8080;\n"
+             "        rewrite_by_lua_file app/gone.lua;\n"
+             "        location /live {\n            rewrite_by_lua_file app/handler.lua;\n"
+             "            return 200;\n        }\n    }\n}\n"},
+         ["conf/nginx.conf:5:9: RB604 warning: `rewrite_by_lua_file app/gone.lua`: the image "
+          "will have no /usr/share/nginx/app/gone.lua (src/gone.lua does not exist): requests it "
+          "serves get a 500"]),
     Case("RB605", "secrets",
          {"Restyfile": BOTH_R, C: EMPTY_CONF, "conf/.git/HEAD": "ref\n", "lua/.env": "X=1\n",
           "lua/a.lua": "return 1\n", "lua/PROD.ENV": "X=1\n", "lua/.aws/credentials": "[x]\n",

@@ -8,7 +8,9 @@ declared folder (a file of the base image, or a folder the Restyfile does not co
 warning: restybuild cannot follow it, unless the base facts say whether the base has it
 (no finding when it does, an error when it does not). An include the conf folder lacks but
 the base keeps elsewhere (`include mime.types;` where Debian keeps `/etc/nginx/mime.types`)
-says where.
+says where. With no facts of the base (`base openresty ...` before a snapshot), a relative
+include of a file nginx's own install puts beside nginx.conf (`mime.types`, `*_params`,
+the `koi-*` maps) is a warning: such a base has it in the folder the conf is copied over.
 """
 
 from __future__ import annotations
@@ -23,6 +25,10 @@ from restybuild.lint.context import LintContext
 CODE = "RB602"
 NAME = "include-missing"
 SEVERITY = "error"
+#: The files nginx's `make install` puts into its conf folder beside nginx.conf: a base
+#: image built that way (OpenResty's) has them where a relative include looks.
+STOCK = frozenset({"mime.types", "fastcgi_params", "fastcgi.conf", "scgi_params",
+                   "uwsgi_params", "koi-utf", "koi-win", "win-utf"})
 
 
 def check(ctx: LintContext) -> Iterator[Finding]:
@@ -51,6 +57,14 @@ def check(ctx: LintContext) -> Iterator[Finding]:
                           severity="warning",
                           hint="declare the folder that holds it (`conf`, `lua` or `files`), "
                                "or include the file from the conf folder")
+        elif not base and posixpath.basename(u.image_pattern) in STOCK and not is_glob:
+            yield Finding(f"`include {d.args[0]}` matches no file in {conf.src}: nginx's own "
+                          f"install keeps it in its conf folder, and the base image's copy "
+                          f"stays under {posixpath.dirname(u.image_pattern)} beside the conf "
+                          "folder's; restybuild has no facts of this base to be sure", span,
+                          severity="warning",
+                          hint="`restybuild base snapshot IMAGE` records what the base has; "
+                               "or put a copy in the conf folder")
         else:
             yield Finding(f"`include {d.args[0]}` matches no file in {conf.src}", span,
                           severity="warning" if is_glob else None,

@@ -161,24 +161,50 @@ def _path_value(node: Any) -> str | None:
     return None
 
 
-def _in_pcall(node: Any, known: dict[tuple[int, int], bool]) -> bool:
-    """Whether `node` is inside a function whose failure is caught: a function literal passed
-    straight to pcall or xpcall (`pcall(function() require "x" end)`), or a local function
-    (`local function load() ... end`, `local load = function() ... end`) that the chunk only
-    ever calls through them (`pcall(load)`). `known` keeps the answer for each function,
-    by its bytes: a chunk is walked once per local function, not once per require."""
-    parent = node.parent
-    while parent is not None:
-        if parent.type in ("function_definition", "function_declaration"):
-            if parent.type == "function_definition" and _pcall_argument(parent):
-                return True
-            key = (parent.start_byte, parent.end_byte)
-            if key not in known:
-                name = _local_function_name(parent)
-                known[key] = name is not None and _only_pcalled(parent, name)
-            return known[key]
-        parent = parent.parent
-    return False
+class _Guards:
+    """Which functions of one chunk run only under pcall or xpcall, asked of a require's node.
+
+    The chunk's identifiers are indexed by name once, on the first require inside a local
+    function, and each function's answer is kept: a chunk is walked once, not per require."""
+
+    def __init__(self) -> None:
+        self.known: dict[tuple[int, int], bool] = {}  # a function's bytes -> only pcalled
+        self.names: dict[str, list[Any]] | None = None  # identifier text -> its nodes
+
+    def caught(self, node: Any) -> bool:
+        """Whether `node` is inside a function whose failure is caught: a function literal
+        passed straight to pcall or xpcall (`pcall(function() require "x" end)`), or a local
+        function (`local function load() ... end`, `local load = function() ... end`) that
+        the chunk only ever calls through them (`pcall(load)`)."""
+        parent = node.parent
+        while parent is not None:
+            if parent.type in ("function_definition", "function_declaration"):
+                if parent.type == "function_definition" and _pcall_argument(parent):
+                    return True
+                key = (parent.start_byte, parent.end_byte)
+                if key not in self.known:
+                    name = _local_function_name(parent)
+                    self.known[key] = name is not None and self.only_pcalled(parent, name)
+                return self.known[key]
+            parent = parent.parent
+        return False
+
+    def only_pcalled(self, fn: Any, name: str) -> bool:
+        """Whether every use of `name` after its declaration `fn` is as pcall's or xpcall's
+        first argument, and there is one: the function never runs unguarded."""
+        if self.names is None:
+            root = fn
+            while root.parent is not None:
+                root = root.parent
+            self.names = {}
+            stack = [root]
+            while stack:
+                n = stack.pop()
+                if n.type == "identifier":
+                    self.names.setdefault(_text(n), []).append(n)
+                stack.extend(n.children)
+        uses = [n for n in self.names.get(name, ()) if n.start_byte >= fn.end_byte]
+        return bool(uses) and all(_pcall_argument(u) for u in uses)
 
 
 def _pcall_argument(node: Any) -> bool:
@@ -211,22 +237,6 @@ def _local_function_name(fn: Any) -> str | None:
     return _text(names[0])
 
 
-def _only_pcalled(fn: Any, name: str) -> bool:
-    """Whether every use of `name` after its declaration `fn` is as pcall's or xpcall's first
-    argument, and there is one: the function never runs unguarded."""
-    root = fn
-    while root.parent is not None:
-        root = root.parent
-    uses = []
-    stack = [root]
-    while stack:
-        n = stack.pop()
-        if n.type == "identifier" and n.start_byte >= fn.end_byte and _text(n) == name:
-            uses.append(n)
-        stack.extend(n.children)
-    return bool(uses) and all(_pcall_argument(u) for u in uses)
-
-
 def _dotted(node: Any) -> str | None:
     """`a.b.c` for an identifier/dot-index chain, else None."""
     if node.type == "identifier":
@@ -254,7 +264,7 @@ class _Scanner:
         self.facts = LuaFacts()
         self.shared_aliases: set[str] = {"ngx.shared"}
         self.modules: dict[str, str] = {}  # local name -> required module
-        self.guarded: dict[tuple[int, int], bool] = {}  # function's bytes -> only pcalled
+        self.guards = _Guards()
 
     def span(self, node: Any) -> Span:
         (r, c), (er, ec) = node.start_point, node.end_point
@@ -312,7 +322,7 @@ class _Scanner:
         if fname == "require":
             value = _string_value(args[0]) if args else None
             self.facts.requires.append(Use(value, self.span(node),
-                                           via="pcall" if _in_pcall(node, self.guarded) else ""))
+                                           via="pcall" if self.guards.caught(node) else ""))
             if value in COSOCKET_MODULES:
                 self.facts.cosockets.append(Use(value, self.span(node)))
             return

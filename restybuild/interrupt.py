@@ -2,7 +2,8 @@
 
 Python turns SIGINT into a KeyboardInterrupt raised wherever the program is.
 Raised inside a finalizer (a half-read archive stream being closed) it is
-printed as "Exception ignored ..." and lost; raised inside cleanup it can
+lost (Python would print it as "Exception ignored ..." with a traceback: the
+module's unraisable hook keeps that quiet); raised inside cleanup it can
 leave a container behind. So the handler first records the signal, then
 raises, except inside :func:`shielded` sections (cleanup, tagging), where it
 only records. Whoever is about to do something irreversible (move a tag)
@@ -13,11 +14,13 @@ calls :func:`check` first, and the command line's exit code comes from
 from __future__ import annotations
 
 import signal
+import sys
 from _thread import get_ident
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: the warm path imports this module
 if TYPE_CHECKING:
     from types import FrameType
+    from typing import Any
 
 EXIT_CODES: dict[int, int] = {signal.SIGINT: 130, signal.SIGTERM: 143}
 
@@ -39,6 +42,23 @@ def install() -> None:
             signal.signal(sig, _handler)
         except (ValueError, OSError):  # not the main thread: leave Python's handling
             pass
+    if sys.unraisablehook is not _unraisable:
+        global _default_unraisable
+        _default_unraisable = sys.unraisablehook
+        sys.unraisablehook = _unraisable
+
+
+_default_unraisable = sys.unraisablehook
+
+
+def _unraisable(what: Any) -> None:
+    """A KeyboardInterrupt the handler raised inside a finalizer (a `__del__`, a weakref
+    callback, the garbage collector) cannot propagate: Python would print it as "Exception
+    ignored in ..." with a traceback. It is recorded already, so :func:`check` and the exit
+    code still see it: say nothing. Anything else is Python's to print."""
+    if isinstance(what.exc_value, KeyboardInterrupt) and _received:
+        return
+    _default_unraisable(what)
 
 
 def received() -> int | None:

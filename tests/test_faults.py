@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ from requests.exceptions import ConnectionError as RequestsConnectionError
 from restybuild.build import build_and_tag
 from restybuild.errors import BuildFailed, DockerUnavailable
 from restybuild.resolve import load_project
-from tests.conftest import write_tree
+from tests.conftest import REPO, write_tree
 
 
 class FakeImage:
@@ -205,6 +206,45 @@ def test_an_interrupt_swallowed_during_verification_moves_no_tag(
     assert client.api.tagged == []
     assert client.images.removed[0] == "abc123"
     assert client.images.removed[1].startswith("prune io.restybuild.restyfile.sha256=")
+
+
+FINALIZED = """
+import gc, os, signal, sys, time
+from restybuild import interrupt
+
+class Finalizer:  # SIGINT arrives in its __del__: the KeyboardInterrupt cannot leave it
+    def __del__(self):
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.05)
+
+class Broken:
+    def __del__(self):
+        raise ValueError("a bug of its own")
+
+interrupt.install()
+thing = Finalizer()
+del thing
+gc.collect()
+print(interrupt.exit_code())
+interrupt.reset()
+broken = Broken()
+del broken
+gc.collect()
+"""
+
+
+def test_an_interrupt_lost_in_a_finalizer_is_recorded_and_prints_nothing() -> None:
+    """Python prints what a finalizer raises ("Exception ignored in ...", a traceback): for
+    the KeyboardInterrupt of a recorded signal, nothing is printed; anything else still is."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-c", FINALIZED], capture_output=True, text=True,
+                          timeout=60, env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert proc.stdout == "130\n", proc.stderr
+    assert "KeyboardInterrupt" not in proc.stderr
+    assert proc.stderr.count("Exception ignored") == 1 and "ValueError: a bug of its own" \
+        in proc.stderr
 
 
 def test_an_interrupt_while_the_tag_moves_puts_it_back(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -82,9 +81,11 @@ def restyfiles_of(files: list[str]) -> list[str]:
             found = [path.with_suffix("")]  # the lock pins the base facts lint checks with
         folder = path.parent
         while not found:
-            with suppress(OSError):
+            try:  # noqa: SIM105 - contextlib costs the warm path an import
                 found = sorted((p for p in folder.iterdir() if is_restyfile(p) and p.is_file()),
                                key=lambda p: (p.name != "Restyfile", p.name))
+            except OSError:  # an unreadable folder: look further up
+                pass
             if found or folder == top or top not in folder.parents:
                 break
             folder = folder.parent

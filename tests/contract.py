@@ -64,6 +64,10 @@ CASES: dict[str, Case] = {
                                      "            content_by_lua_file lua/ready.lua;\n"
                                      "        }\n")},
         ("RB604", "conf/nginx.conf", 6)),
+    "failing-exit-worker-lua-file": Case(
+        {"Restyfile": HEAD, "conf/nginx.conf": conf(
+            "    exit_worker_by_lua_file lua/bye.lua;\n")},
+        ("RB604", "conf/nginx.conf", 3)),
     "passing-request-time-lua-file": Case(
         {"Restyfile": HEAD, "conf/nginx.conf": conf(
             "", "        location /api {\n            content_by_lua_file lua/api.lua;\n"

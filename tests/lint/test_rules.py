@@ -290,6 +290,24 @@ CATCHES = [
           "conf/nginx.conf:10:13: RB604 error: `content_by_lua_file app/ready.lua`: the image "
           "will have no /usr/share/nginx/app/ready.lua (src/ready.lua does not exist): the "
           "readiness probe GET /ready gets a 500"]),
+    Case("RB604", "phases-with-no-request-or-no-probe",
+         {"Restyfile": CONF_R + "lua src -> app\nprobe readiness http /ready port 8080\n",
+          "src/handler.lua": "return 1\n",
+          C: "events {}\nhttp {\n    exit_worker_by_lua_file app/bye.lua;\n    server {\n"
+             "        listen 8080;\n        ssl_certificate_by_lua_file app/cert.lua;\n"
+             "        location /ready {\n"
+             "            set_by_lua_file $v app/handler.lua $arg_a;\n"
+             "            set_by_lua_file $w app/calc.lua $arg_b;\n"
+             "            return 200;\n        }\n    }\n}\n"},
+         ["conf/nginx.conf:3:5: RB604 error: `exit_worker_by_lua_file app/bye.lua`: the image "
+          "will have no /usr/share/nginx/app/bye.lua (src/bye.lua does not exist): each worker "
+          "logs an error as it exits",
+          "conf/nginx.conf:6:9: RB604 warning: `ssl_certificate_by_lua_file app/cert.lua`: the "
+          "image will have no /usr/share/nginx/app/cert.lua (src/cert.lua does not exist): "
+          "the connections that run it fail",
+          "conf/nginx.conf:9:13: RB604 error: `set_by_lua_file app/calc.lua`: the image will "
+          "have no /usr/share/nginx/app/calc.lua (src/calc.lua does not exist): the readiness "
+          "probe GET /ready gets a 500"]),
     Case("RB604", "overridden-nearer-the-probed-location",
          {"Restyfile": CONF_R + "lua src -> app\nprobe liveness http /live port 8080\n",
           "src/handler.lua": "return 1\n",

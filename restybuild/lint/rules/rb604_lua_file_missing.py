@@ -2,12 +2,15 @@
 
 What: `init_by_lua_file`, `content_by_lua_file`... with a path that no declared
 `lua` or `conf` folder puts into the image (relative paths are under the prefix).
-Why: nginx opens the file when the phase first runs: `init_by_lua_file` and
-`init_worker_by_lua_file` as it starts (it does not start: an error), the others
-on a request (`cannot open ...`, a 500). A request phase is an error only where the
-verification sends a request: a `probe` whose request nginx gives to a location the
-directive applies to (it, a location around it, its server or http block, unless a
-block nearer the location sets the same directive); elsewhere a warning.
+Why: nginx opens the file when the phase first runs. `init_by_lua_file` and
+`init_worker_by_lua_file` run as nginx starts (it does not start), and
+`exit_worker_by_lua_file` as a worker exits (the verification stops nginx and
+reads its log): errors. A request phase (`set`, `server_rewrite`, `rewrite`,
+`access`, `content`, `header_filter`, `body_filter`, `log`) fails the request (a
+500): an error where the verification sends one, a `probe` whose request nginx
+gives to a location the directive applies to (it, a location around it, its server
+or http block, unless a block nearer the location sets the same directive); else a
+warning, as for the phases a probe never runs (TLS, balancer).
 Example: `init_by_lua_file lua/init.lua;` with `lua src -> app`.
 """
 
@@ -17,32 +20,45 @@ from collections.abc import Iterator
 
 from restybuild.conf.tree import Directive
 from restybuild.lint import Finding
-from restybuild.lint.context import LUA_FILE_SUFFIX, LintContext
+from restybuild.lint.context import LUA_FILE_SUFFIX, ConfDirective, LintContext
 
 CODE = "RB604"
 NAME = "lua-file-missing"
 SEVERITY = "error"
-#: The phases nginx runs as it starts, before any request.
-AT_START = ("init_by_lua_file", "init_worker_by_lua_file")
+#: The phases nginx runs as it starts and stops, with no request: what they say.
+AT_START = {"init_by_lua_file": "nginx does not start",
+            "init_worker_by_lua_file": "nginx does not start",
+            "exit_worker_by_lua_file": "each worker logs an error as it exits"}
+#: The phases of a plain HTTP request (a probe's): what a probe's request runs.
+REQUEST = frozenset(f"{phase}_by_lua_file" for phase in (
+    "set", "server_rewrite", "rewrite", "access", "content", "header_filter", "body_filter",
+    "log"))
+
+
+def lua_file(d: ConfDirective) -> str | None:
+    """The file a `*_by_lua_file` directive names (`set_by_lua_file $var FILE ARGS...`)."""
+    index = 1 if d.name == "set_by_lua_file" else 0
+    return d.args[index] if len(d.args) > index else None
 
 
 def check(ctx: LintContext) -> Iterator[Finding]:
     lualib = ctx.project.flavor.lualib
     probed: dict[Directive, str] | None = None
     for d in ctx.directives:
-        if not d.name.endswith(LUA_FILE_SUFFIX) or not d.args or "$" in d.args[-1]:
+        path = lua_file(d) if d.name.endswith(LUA_FILE_SUFFIX) else None
+        if path is None or "$" in path:
             continue
-        image = ctx.image_path(d.args[-1])
+        image = ctx.image_path(path)
         if any(image.startswith(lib.rstrip("/") + "/") for lib in lualib):
             continue
         src = ctx.image_to_project(image)
         if src is not None and ctx.source.is_file(str(ctx.root / src)):
             continue
         where = f" ({src} does not exist)" if src else ""
-        message = f"`{d.name} {d.args[-1]}`: the image will have no {image}{where}"
+        message = f"`{d.name} {path}`: the image will have no {image}{where}"
         hint = "declare the folder with `lua SRC -> DST`, or fix the path"
         if d.name in AT_START:
-            yield Finding(message + ": nginx does not start", d.span, hint=hint)
+            yield Finding(f"{message}: {AT_START[d.name]}", d.span, hint=hint)
             continue
         if probed is None:
             probed = probed_directives(ctx)
@@ -50,8 +66,9 @@ def check(ctx: LintContext) -> Iterator[Finding]:
         if probe is not None:
             yield Finding(f"{message}: {probe} gets a 500", d.span, hint=hint)
         else:
-            yield Finding(f"{message}: requests it serves get a 500", d.span, hint=hint,
-                          severity="warning")
+            fails = ("requests it serves get a 500" if d.name in REQUEST
+                     else "the connections that run it fail")
+            yield Finding(f"{message}: {fails}", d.span, hint=hint, severity="warning")
 
 
 def probed_directives(ctx: LintContext) -> dict[Directive, str]:
@@ -75,7 +92,7 @@ def probed_directives(ctx: LintContext) -> dict[Directive, str]:
         block: Directive | None = match.location
         while block is not None:  # from the location out: the nearest setting wins
             for c in tree.children(block):
-                if c.name.endswith(LUA_FILE_SUFFIX) and c.name not in seen:
+                if c.name in REQUEST and c.name not in seen:
                     out.setdefault(c, what)
             seen |= {c.name for c in tree.children(block)}
             block = block.parent  # up to the http block

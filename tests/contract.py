@@ -68,6 +68,17 @@ CASES: dict[str, Case] = {
         {"Restyfile": HEAD, "conf/nginx.conf": conf(
             "    exit_worker_by_lua_file lua/bye.lua;\n")},
         ("RB604", "conf/nginx.conf", 3)),
+    "failing-write-at-init": Case(
+        {"Restyfile": HEAD, "conf/nginx.conf": conf(
+            "    init_by_lua_block {\n"
+            '        local f = assert(io.open(ngx.config.prefix() .. "conf/gen.conf", "w"))\n'
+            "        f:close()\n    }\n")},
+        ("RB608", "conf/nginx.conf", 4)),
+    "passing-tested-write-at-init": Case(
+        {"Restyfile": HEAD, "conf/nginx.conf": conf(
+            "    init_by_lua_block {\n"
+            '        local f = io.open(ngx.config.prefix() .. "conf/gen.conf", "w")\n'
+            "        if f then f:close() end\n    }\n")}, None),
     "passing-request-time-lua-file": Case(
         {"Restyfile": HEAD, "conf/nginx.conf": conf(
             "", "        location /api {\n            content_by_lua_file lua/api.lua;\n"

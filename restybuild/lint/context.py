@@ -49,6 +49,12 @@ class ConfDirective:
         return Span(self.file, start.line, start.col)
 
 
+def lua_file(d: ConfDirective) -> str | None:
+    """The file a `*_by_lua_file` directive names (`set_by_lua_file $var FILE ARGS...`)."""
+    index = 1 if d.name == "set_by_lua_file" else 0
+    return d.args[index] if len(d.args) > index else None
+
+
 @dataclass
 class LintContext:
     project: Project
@@ -139,8 +145,9 @@ class LintContext:
         chunks: list[LuaChunk] = []
         phases: dict[str, tuple[str, str]] = {}
         for d in self.directives:
-            if d.name.endswith(LUA_FILE_SUFFIX) and d.args:
-                target = self.image_to_project(self.image_path(d.args[-1]))
+            path = lua_file(d) if d.name.endswith(LUA_FILE_SUFFIX) else None
+            if path is not None:
+                target = self.image_to_project(self.image_path(path))
                 if target:
                     phases[target] = (d.name, d.ctx[0] if d.ctx else "main")
         root = str(self.root)

@@ -19,7 +19,7 @@ import os
 from functools import lru_cache
 
 from restybuild.errors import Span
-from restybuild.lint import luascan
+from restybuild.lint import luaflow, luascan
 from restybuild.lint.luascan import LuaFacts, Use
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs the fast paths
@@ -33,12 +33,14 @@ KINDS = ("requires", "dicts", "getenv", "cosockets", "prometheus_init", "writes"
 
 @lru_cache(maxsize=1)
 def scanner_identity() -> str:
-    """What the facts are computed with: luascan's code and the tree-sitter packages."""
+    """What the facts are computed with: luascan's and luaflow's code and the tree-sitter
+    packages."""
     from importlib import metadata
 
     h = hashlib.sha256(f"restybuild-luafacts {FORMAT}\0".encode())
-    with open(luascan.__file__, "rb") as fh:
-        h.update(fh.read())
+    for module in (luascan, luaflow):  # the scanner and the flow questions it asks
+        with open(module.__file__ or "", "rb") as fh:
+            h.update(fh.read())
     for dist in ("tree-sitter", "tree-sitter-lua"):
         try:
             h.update(f"\0{dist} {metadata.version(dist)}".encode())

@@ -16,6 +16,7 @@ import sys
 from functools import lru_cache
 
 from restybuild.errors import Span
+from restybuild.lint.luaflow import Guards
 from restybuild.records import dataclass, field
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs the fast paths
@@ -32,6 +33,8 @@ DICT_TAKERS: dict[str, tuple[tuple[str, int], ...]] = {
     "resty.limit.traffic": (("new", 0),),
     "resty.lrucache.pureffi": (),
 }
+#: How a write's `via` says that a failed open raises as the chunk runs: "w raises".
+RAISES = "raises"
 COSOCKET_MODULES = ("resty.http", "resty.redis", "resty.mysql", "resty.memcached",
                     "resty.websocket.client", "resty.dns.resolver", "resty.postgres", "pgmoon")
 COSOCKET_CALLS = ("ngx.socket.tcp", "ngx.socket.udp", "ngx.socket.connect", "ngx.socket.stream")
@@ -161,82 +164,6 @@ def _path_value(node: Any) -> str | None:
     return None
 
 
-class _Guards:
-    """Which functions of one chunk run only under pcall or xpcall, asked of a require's node.
-
-    The chunk's identifiers are indexed by name once, on the first require inside a local
-    function, and each function's answer is kept: a chunk is walked once, not per require."""
-
-    def __init__(self) -> None:
-        self.known: dict[tuple[int, int], bool] = {}  # a function's bytes -> only pcalled
-        self.names: dict[str, list[Any]] | None = None  # identifier text -> its nodes
-
-    def caught(self, node: Any) -> bool:
-        """Whether `node` is inside a function whose failure is caught: a function literal
-        passed straight to pcall or xpcall (`pcall(function() require "x" end)`), or a local
-        function (`local function load() ... end`, `local load = function() ... end`) that
-        the chunk only ever calls through them (`pcall(load)`)."""
-        parent = node.parent
-        while parent is not None:
-            if parent.type in ("function_definition", "function_declaration"):
-                if parent.type == "function_definition" and _pcall_argument(parent):
-                    return True
-                key = (parent.start_byte, parent.end_byte)
-                if key not in self.known:
-                    name = _local_function_name(parent)
-                    self.known[key] = name is not None and self.only_pcalled(parent, name)
-                return self.known[key]
-            parent = parent.parent
-        return False
-
-    def only_pcalled(self, fn: Any, name: str) -> bool:
-        """Whether every use of `name` after its declaration `fn` is as pcall's or xpcall's
-        first argument, and there is one: the function never runs unguarded."""
-        if self.names is None:
-            root = fn
-            while root.parent is not None:
-                root = root.parent
-            self.names = {}
-            stack = [root]
-            while stack:
-                n = stack.pop()
-                if n.type == "identifier":
-                    self.names.setdefault(_text(n), []).append(n)
-                stack.extend(n.children)
-        uses = [n for n in self.names.get(name, ()) if n.start_byte >= fn.end_byte]
-        return bool(uses) and all(_pcall_argument(u) for u in uses)
-
-
-def _pcall_argument(node: Any) -> bool:
-    """Whether `node` is the first argument of a pcall or xpcall."""
-    args = node.parent
-    if args is None or args.type != "arguments":
-        return False
-    first = next((c for c in args.children if c.is_named and c.type != "comment"), None)
-    call = args.parent
-    name = call.child_by_field_name("name") if call is not None else None
-    return first == node and name is not None and _text(name) in ("pcall", "xpcall")
-
-
-def _local_function_name(fn: Any) -> str | None:
-    """NAME of `local function NAME` or of `local NAME = function ... end` (one name, one
-    value), for the function node `fn`; None for any other function."""
-    if fn.type == "function_declaration":
-        name = fn.child_by_field_name("name")
-        local = fn.children and fn.children[0].type == "local"
-        return _text(name) if local and name is not None and name.type == "identifier" else None
-    values = fn.parent
-    assign = values.parent if values is not None and values.type == "expression_list" else None
-    if assign is None or assign.type != "assignment_statement" \
-            or assign.parent is None or assign.parent.type != "variable_declaration":
-        return None
-    names = [c for c in assign.children[0].children if c.is_named]
-    if len(names) != 1 or names[0].type != "identifier" \
-            or [c for c in values.children if c.is_named] != [fn]:
-        return None
-    return _text(names[0])
-
-
 def _dotted(node: Any) -> str | None:
     """`a.b.c` for an identifier/dot-index chain, else None."""
     if node.type == "identifier":
@@ -264,7 +191,7 @@ class _Scanner:
         self.facts = LuaFacts()
         self.shared_aliases: set[str] = {"ngx.shared"}
         self.modules: dict[str, str] = {}  # local name -> required module
-        self.guards = _Guards()
+        self.guards = Guards()
 
     def span(self, node: Any) -> Span:
         (r, c), (er, ec) = node.start_point, node.end_point
@@ -333,7 +260,8 @@ class _Scanner:
         if fname == "io.open":
             mode = (_string_value(args[1]) if len(args) > 1 else "r") or ""
             if args and any(m in mode for m in "wa+"):
-                self.facts.writes.append(Use(_path_value(args[0]), self.span(node), via=mode))
+                how = f"{mode} {RAISES}" if self.guards.raises_when_run(node) else mode
+                self.facts.writes.append(Use(_path_value(args[0]), self.span(node), via=how))
             return
         if fname in COSOCKET_CALLS:
             self.facts.cosockets.append(Use(fname, self.span(node)))

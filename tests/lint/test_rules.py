@@ -360,6 +360,35 @@ CATCHES = [
           "/usr/share/nginx/logs/attack.log, but the image's root is read-only there",
           "lua/a.lua:2:11: RB608 warning: `io.open(..., 'w+')` writes /etc/app.json, but the "
           "image's root is read-only there"]),
+    Case("RB608", "writes-as-nginx-starts",
+         {"Restyfile": CONF_R + "lua lua -> lua\n", "lua/a.lua": "return 1\n",
+          C: "events {}\nhttp {\n    init_by_lua_block {\n"
+             '        local f = assert(io.open("/etc/app/state.json", "w"))\n'
+             '        local g = io.open(ngx.config.prefix() .. "conf/gen.conf", "w")\n'
+             '        g:write("x")\n'
+             '        local h = io.open("/etc/app/optional", "w")\n'
+             "        if h then h:close() end\n"
+             '        local function later() assert(io.open("/etc/app/later", "w")) end\n'
+             "    }\n    init_worker_by_lua_block {\n"
+             '        io.open("/var/app/pid", "w"):write(ngx.worker.pid())\n    }\n'
+             "    server {\n        listen 8080;\n"
+             '        location / { content_by_lua_block { assert(io.open("/srv/x", "w")) } }\n'
+             "    }\n}\n"},
+         ["conf/nginx.conf:4:26: RB608 error: `io.open(..., 'w')` writes /etc/app/state.json, "
+          "but the image's root is read-only there: init_by_lua_block raises `Read-only file "
+          "system` as nginx starts",
+          "conf/nginx.conf:5:19: RB608 error: `io.open(..., 'w')` writes "
+          "/usr/share/nginx/conf/gen.conf, but the image's root is read-only there: "
+          "init_by_lua_block raises `Read-only file system` as nginx starts",
+          "conf/nginx.conf:7:19: RB608 warning: `io.open(..., 'w')` writes /etc/app/optional, "
+          "but the image's root is read-only there",
+          "conf/nginx.conf:9:39: RB608 warning: `io.open(..., 'w')` writes /etc/app/later, "
+          "but the image's root is read-only there",
+          "conf/nginx.conf:12:9: RB608 error: `io.open(..., 'w')` writes /var/app/pid, but the "
+          "image's root is read-only there: init_worker_by_lua_block raises `Read-only file "
+          "system` as nginx starts",
+          "conf/nginx.conf:16:52: RB608 warning: `io.open(..., 'w')` writes /srv/x, but the "
+          "image's root is read-only there"]),
     Case("RB609", "loopback-probe",
          {"Restyfile": CONF_R + "probe readiness http /ready port 8080\nexpose 8081\n",
           C: "events {}\nhttp {\n    server {\n        listen 127.0.0.1:8080;\n    }\n"
@@ -1053,3 +1082,18 @@ def test_rb612_a_key_the_context_keeps_out_is_missing_in_the_image(lint_files: L
                     "conf/certs/app.key is a secret, which never enters the image, so the image "
                     "will have no /usr/share/nginx/conf/certs/app.key")
     assert "Ingress" in (report.hint(line) or "")
+
+
+def test_a_write_into_a_copied_folder_is_not_told_to_make_it_a_data_folder(
+        lint_files: LintFiles) -> None:
+    """`data conf` would start empty over the conf the image copies (RB002 refuses it): the
+    hint names a folder of its own instead; a write elsewhere keeps the `data` hint."""
+    report = lint_files({"Restyfile": BOTH_R, C: EMPTY_CONF, "lua/a.lua":
+                         'local f = io.open(ngx.config.prefix() .. "conf/gen.conf", "w")\n'
+                         'local g = io.open(ngx.config.prefix() .. "logs/attack.log", "a")\n'})
+    first, second = report.lines
+    assert report.hint(first) == (
+        "/usr/share/nginx/conf holds files the Restyfile copies (a `data` folder there would "
+        'start empty and hide them): write into a folder of its own, e.g. `data state` and '
+        'ngx.config.prefix() .. "state/..."')
+    assert report.hint(second) == "declare a writable folder in the Restyfile: data logs"

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 
 from restybuild.conf.tree import Directive
 from restybuild.lint import Finding
-from restybuild.lint.context import LUA_FILE_SUFFIX, ConfDirective, LintContext
+from restybuild.lint.context import LUA_FILE_SUFFIX, LintContext, lua_file
 
 CODE = "RB604"
 NAME = "lua-file-missing"
@@ -33,12 +33,6 @@ AT_START = {"init_by_lua_file": "nginx does not start",
 REQUEST = frozenset(f"{phase}_by_lua_file" for phase in (
     "set", "server_rewrite", "rewrite", "access", "content", "header_filter", "body_filter",
     "log"))
-
-
-def lua_file(d: ConfDirective) -> str | None:
-    """The file a `*_by_lua_file` directive names (`set_by_lua_file $var FILE ARGS...`)."""
-    index = 1 if d.name == "set_by_lua_file" else 0
-    return d.args[index] if len(d.args) > index else None
 
 
 def check(ctx: LintContext) -> Iterator[Finding]:

@@ -151,7 +151,10 @@ def plan(project: Project, index: LibraryIndex | None,
                                    "the conf folder, with the effective nginx configuration"),
                                   ("app", p.lua, "the Lua code")):
         for c in copies:
-            ctx += walk_folder(tree, root, c.src, f"layers/{name}{c.dst}", c.span, skip)
+            entries = walk_folder(tree, root, c.src, f"layers/{name}{c.dst}", c.span, skip)
+            # an empty folder (a Lua folder to be filled later) still gives its destination,
+            # and the layer its folder: `COPY layers/NAME/ /` fails on a missing source
+            ctx += entries or [ContextEntry(f"layers/{name}{c.dst}", is_dir=True)]
         if copies or name == "conf":
             layers.append(Layer(name, comment))
     _effective_files(ctx, effective)

@@ -120,3 +120,22 @@ def test_a_large_file_is_streamed_in_bounded_memory(tmp_path: Path) -> None:
     size, grown_kib = int(out[0]), int(out[1])
     assert size > 512 << 20
     assert grown_kib < 64 * 1024, f"the tar took {grown_kib} KiB of memory"
+
+
+def test_an_empty_declared_folder_still_gives_its_layer_and_destination(tmp_path: Path) -> None:
+    """`COPY layers/app/ /` needs the folder in the context: a Lua folder with nothing in it
+    yet (or only secrets, kept out) gives an empty destination, not a failed build step."""
+    write_tree(tmp_path, {"Restyfile": "name app\nbase debian-bookworm\nconf conf\n"
+                                       "lua lua -> lua\nlua more -> more\n",
+                          "conf/nginx.conf": "events {}\nhttp {}\n", "more/.env": "SECRET=1\n"})
+    (tmp_path / "lua").mkdir()
+    from restybuild.render import render_dockerfile
+
+    bp = planned(tmp_path / "Restyfile")
+    assert "COPY layers/app/ /" in render_dockerfile(bp)
+    with tarfile.open(fileobj=io.BytesIO(context_tar(bp, "FROM scratch\n"))) as tar:
+        dirs = {m.name for m in tar.getmembers() if m.isdir()}
+        files = [m.name for m in tar.getmembers() if m.name.startswith("layers/app/")
+                 and m.isfile()]
+    assert {"layers/app/usr/share/nginx/lua", "layers/app/usr/share/nginx/more"} <= dirs
+    assert files == []

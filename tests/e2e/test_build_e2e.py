@@ -109,6 +109,24 @@ def test_legacy_app_with_hardcoded_prefix_boots(docker_client: Any, tmp_path: Pa
         docker_client.images.remove("rb-e2e/legacy:test", noprune=True)
 
 
+def test_an_empty_lua_folder_builds_and_is_in_the_image(docker_client: Any,
+                                                         tmp_path: Path) -> None:
+    """A Lua folder declared before its code exists: the build's COPY of the app layer
+    needs a folder to copy, and the image gets the empty destination."""
+    write_tree(tmp_path, {"Restyfile": "name empty\nbase debian-bookworm\nconf conf\n"
+                                       "lua lua -> lua\n",
+                          "conf/nginx.conf": "events {}\nhttp { server { listen 8080; } }\n"})
+    (tmp_path / "lua").mkdir()
+    tag = "rb-e2e/empty-lua:test"
+    build_and_tag(load_project(tmp_path / "Restyfile"), tag, quiet=True, client=docker_client)
+    try:
+        out = docker_client.containers.run(tag, ["find", "/usr/share/nginx/lua"],
+                                           entrypoint=[], network_mode="none", remove=True)
+        assert out.decode().split() == ["/usr/share/nginx/lua"]
+    finally:
+        docker_client.images.remove(tag, noprune=True)
+
+
 def _candidates(client: Any, restyfile: Path) -> list[Any]:
     digest = hashlib.sha256(restyfile.read_bytes()).hexdigest()
     return list(client.images.list(filters={"label": f"io.restybuild.restyfile.sha256={digest}"}))

@@ -79,6 +79,9 @@ CASES: dict[str, Case] = {
             "    init_by_lua_block {\n"
             '        local f = io.open(ngx.config.prefix() .. "conf/gen.conf", "w")\n'
             "        if f then f:close() end\n    }\n")}, None),
+    "failing-resolver-local": Case(
+        {"Restyfile": HEAD, "conf/nginx.conf": conf("    resolver local=on ipv6=off;\n")},
+        ("RB614", "conf/nginx.conf", 3)),
     "passing-request-time-lua-file": Case(
         {"Restyfile": HEAD, "conf/nginx.conf": conf(
             "", "        location /api {\n            content_by_lua_file lua/api.lua;\n"

@@ -248,6 +248,12 @@ CATCHES = [
           "under /usr/local/openresty/nginx/conf beside the conf folder's; restybuild has no "
           "facts of this base to be sure",
           "conf/nginx.conf:6:5: RB602 error: `include app.conf` matches no file in conf"]),
+    Case("RB602", "include-of-an-absolute-app-folder",
+         {"Restyfile": CONF_R + "files app -> /opt/myapp\n", "app/vhosts/a.conf": "",
+          C: "events {}\nhttp {\n    include /opt/myapp/vhosts/*.conf;\n"
+             "    include /opt/myapp/extra.conf;\n}\n"},
+         ["conf/nginx.conf:4:5: RB602 error: `include /opt/myapp/extra.conf` matches no file "
+          "in app"]),
     Case("RB602", "include-missing",
          {"Restyfile": CONF_R,
           C: "events {}\nhttp {\n    include mime.types;\n    include vhosts/*.conf;\n"
@@ -404,6 +410,16 @@ CATCHES = [
          ["conf/nginx.conf:1:1: RB610 info: `user nginx` is ignored (the base lacks account "
           "`nginx` and lacks group `nginx`): the image runs nginx as the non-root 10001:0, "
           "and nginx applies `user` only to a master running as root"]),
+    Case("RB614", "resolver-local-on-debian",
+         {"Restyfile": CONF_R,
+          C: "events {}\nhttp {\n    resolver local=on ipv6=off;\n    server {\n"
+             "        resolver 10.96.0.10 local=on;\n    }\n}\n"},
+         ["conf/nginx.conf:3:5: RB614 error: `resolver local=on` is OpenResty's: this base's "
+          "nginx (nginx/1.22.1) takes addresses only (nginx -t: host not found in resolver "
+          '"local=on")',
+          "conf/nginx.conf:5:9: RB614 error: `resolver local=on` is OpenResty's: this base's "
+          "nginx (nginx/1.22.1) takes addresses only (nginx -t: host not found in resolver "
+          '"local=on")']),
     Case("RB611", "modules-the-base-lacks",
          {"Restyfile": CONF_R,
           C: "events {}\nhttp {\n    more_set_headers \"Server: app\";\n    server {\n"
@@ -686,6 +702,12 @@ NEAR_MISSES = [
           C: "events {}\nhttp {\n    init_worker_by_lua_block {\n"
              '        prometheus = require("prometheus").init("prometheus_metrics")\n'
              "    }\n}\n"}, []),
+    Case("RB614", "resolver-addresses-or-openresty",
+         {"Restyfile": "name app\nbase openresty 1.21.4.3 bookworm\nconf conf\n",
+          C: "events {}\nhttp {\n    resolver local=on ipv6=off;\n}\n"}, []),
+    Case("RB614", "resolver-address-on-debian",
+         {"Restyfile": CONF_R, C: "events {}\nhttp {\n    resolver 10.96.0.10 valid=30s;\n}\n"},
+         []),
     Case("RB703", "other-port",
          {"Restyfile": CONF_R + "metrics prometheus port 9145\n" + PROM_ROCK,
           C: "events {}\nhttp {\n    server {\n        listen 8080;\n    }\n}\n"}, []),

@@ -35,6 +35,7 @@ NAMES = (
     "rb611_unknown_directive",
     "rb612_conf_file_missing",
     "rb613_module_file_missing",
+    "rb614_openresty_parameter",
     "rb701_metrics_wiring",
     "rb702_prometheus_init_phase",
     "rb703_metrics_port",

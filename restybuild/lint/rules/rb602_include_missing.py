@@ -57,7 +57,8 @@ def check(ctx: LintContext) -> Iterator[Finding]:
                           severity="warning",
                           hint="declare the folder that holds it (`conf`, `lua` or `files`), "
                                "or include the file from the conf folder")
-        elif not base and posixpath.basename(u.image_pattern) in STOCK and not is_glob:
+        elif not base and posixpath.basename(u.image_pattern) in STOCK and not is_glob \
+                and _folder_of(ctx, u.image_pattern) == conf.src:
             yield Finding(f"`include {d.args[0]}` matches no file in {conf.src}: nginx's own "
                           f"install keeps it in its conf folder, and the base image's copy "
                           f"stays under {posixpath.dirname(u.image_pattern)} beside the conf "
@@ -66,7 +67,8 @@ def check(ctx: LintContext) -> Iterator[Finding]:
                           hint="`restybuild base snapshot IMAGE` records what the base has; "
                                "or put a copy in the conf folder")
         else:
-            yield Finding(f"`include {d.args[0]}` matches no file in {conf.src}", span,
+            yield Finding(f"`include {d.args[0]}` matches no file in "
+                          f"{_folder_of(ctx, u.image_pattern) or conf.src}", span,
                           severity="warning" if is_glob else None,
                           hint=_elsewhere(base, u.image_pattern) if base else None)
 
@@ -79,3 +81,12 @@ def _elsewhere(base: tuple[str, ...], image: str) -> str | None:
         return None
     return (f"the base keeps it at {there[0]}: include that path, or put a copy in the "
             "conf folder")
+
+
+def _folder_of(ctx: LintContext, image: str) -> str | None:
+    """The declared folder (its project path) the image path `image` is in, if any."""
+    p = ctx.project
+    for c in (*((p.conf,) if p.conf else ()), *p.lua, *p.files):
+        if image.startswith(c.dst.rstrip("/") + "/"):
+            return str(c.src)
+    return None

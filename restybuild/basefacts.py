@@ -25,6 +25,12 @@ if TYPE_CHECKING:
     from restybuild.recipes import Flavor
 
 FORMAT = 1
+#: Files outside nginx's conf folder that confs name by one distribution's path: the CA
+#: bundle of `lua_ssl_trusted_certificate` (CentOS's, Debian's, Alpine's, openSUSE's). A
+#: snapshot says which of them the base has (lint: a CentOS path on a Debian base).
+PROBED = ("/etc/pki/tls/certs/ca-bundle.crt", "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
+          "/etc/pki/tls/cacert.pem", "/etc/ssl/certs/ca-certificates.crt", "/etc/ssl/cert.pem",
+          "/etc/ssl/ca-bundle.pem")
 _VERSION = re.compile(r"nginx version: (\S+)")
 _ARGS = re.compile(r"^configure arguments: (.*)$", re.M)
 _MODULE_ARG = re.compile(r"--with-(\w+_module)\b|--add(?:-dynamic)?-module=(\S+)")
@@ -45,7 +51,10 @@ class BaseFacts:
     users: tuple[str, ...] = ()
     groups: tuple[str, ...] = ()
     packages: tuple[str, ...] = ()  # installed distribution packages
-    files: tuple[str, ...] = ()  # the files of nginx's default conf folder (mime.types...)
+    #: nginx's default conf folder's files (mime.types...), and those of `probed` it has
+    files: tuple[str, ...] = ()
+    #: the well-known paths the snapshot looked for (:data:`PROBED`); () in older snapshots
+    probed: tuple[str, ...] = ()
     #: module files the base lacks that `module NAME` adds (the recipe's modules image);
     #: their directives are in `directives` too, known once the module is declared
     offered: tuple[str, ...] = ()
@@ -93,7 +102,7 @@ class BaseFacts:
                 "directives": [[n, s, list(c)] for n, s, c in self.directives],
                 "users": list(self.users), "groups": list(self.groups),
                 "packages": list(self.packages), "files": list(self.files),
-                "offered": list(self.offered)}
+                "offered": list(self.offered), "probed": list(self.probed)}
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> BaseFacts:
@@ -106,7 +115,7 @@ class BaseFacts:
             directives=tuple((str(n), str(s), tuple(c)) for n, s, c in d["directives"]),
             users=tuple(d["users"]), groups=tuple(d["groups"]),
             packages=tuple(d["packages"]), files=tuple(d["files"]),
-            offered=tuple(d.get("offered", ())))
+            offered=tuple(d.get("offered", ())), probed=tuple(d.get("probed", ())))
 
     def dumps(self) -> str:
         """One line per list item, for readable diffs of a shipped snapshot."""

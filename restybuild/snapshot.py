@@ -9,7 +9,7 @@ from __future__ import annotations
 import posixpath
 from typing import TYPE_CHECKING, Any
 
-from restybuild.basefacts import BaseFacts, accounts, packages, parse_nginx_v
+from restybuild.basefacts import PROBED, BaseFacts, accounts, packages, parse_nginx_v
 from restybuild.engine import require_image, run_once, throwaway
 from restybuild.errors import DockerUnavailable
 from restybuild.records import replace
@@ -58,7 +58,8 @@ def read_facts(client: Any, ref: str, nginx: str, modules_image: str = "",
             modules=modules, dynamic_modules=dynamic, directives=_directives(files, nginx, dynamic),
             users=accounts(text("/etc/passwd") or ""), groups=accounts(text("/etc/group") or ""),
             packages=packages(text("/var/lib/dpkg/status"), text("/lib/apk/db/installed")),
-            files=conf_files)
+            files=(*conf_files, *(f for f in PROBED if files.real(f) is not None)),
+            probed=PROBED)
     extra = tuple(f for f in offered if posixpath.basename(f) not in
                   {posixpath.basename(d) for d in dynamic})
     if not (modules_image and extra):

@@ -82,6 +82,13 @@ CASES: dict[str, Case] = {
     "failing-resolver-local": Case(
         {"Restyfile": HEAD, "conf/nginx.conf": conf("    resolver local=on ipv6=off;\n")},
         ("RB614", "conf/nginx.conf", 3)),
+    "failing-ca-bundle-of-centos": Case(
+        {"Restyfile": HEAD, "conf/nginx.conf": conf(
+            "    lua_ssl_trusted_certificate /etc/pki/tls/certs/ca-bundle.crt;\n")},
+        ("RB612", "conf/nginx.conf", 3)),
+    "passing-ca-bundle-of-the-base": Case(
+        {"Restyfile": HEAD, "conf/nginx.conf": conf(
+            "    lua_ssl_trusted_certificate /etc/ssl/certs/ca-certificates.crt;\n")}, None),
     "passing-request-time-lua-file": Case(
         {"Restyfile": HEAD, "conf/nginx.conf": conf(
             "", "        location /api {\n            content_by_lua_file lua/api.lua;\n"

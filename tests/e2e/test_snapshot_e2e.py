@@ -40,6 +40,10 @@ def test_read_facts_finds_the_directives_accounts_and_files_of_the_base(
     assert {"root", "www-data", "nobody"} <= set(facts.users)
     assert "nogroup" in facts.groups and "nobody" not in facts.groups  # Debian's nobody
     assert "/etc/nginx/mime.types" in facts.files
+    # Debian's CA bundle, not CentOS's: the well-known paths looked for, those it has
+    assert "/etc/pki/tls/certs/ca-bundle.crt" in facts.probed
+    assert "/etc/ssl/certs/ca-certificates.crt" in facts.files
+    assert "/etc/pki/tls/certs/ca-bundle.crt" not in facts.files
     assert LUA in facts.dynamic_modules
 
 

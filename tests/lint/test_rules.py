@@ -450,6 +450,18 @@ CATCHES = [
           "conf/nginx.conf:2:1: RB613 error: `load_module "
           "/usr/lib/nginx/modules/ngx_http_geoip2_module.so`: the image will have no "
           "ngx_http_geoip2_module.so (nginx fails to dlopen it)"]),
+    Case("RB612", "another-distributions-ca-bundle",
+         {"Restyfile": CONF_R,
+          C: "events {}\nhttp {\n"
+             "    lua_ssl_trusted_certificate /etc/pki/tls/certs/ca-bundle.crt;\n"
+             "    proxy_ssl_trusted_certificate /etc/ssl/cert.pem;\n"
+             "    lua_ssl_verify_depth 2;\n}\n"},
+         ["conf/nginx.conf:3:5: RB612 error: `lua_ssl_trusted_certificate "
+          "/etc/pki/tls/certs/ca-bundle.crt`: the base image has no "
+          "/etc/pki/tls/certs/ca-bundle.crt (a path of another distribution's CA certificates)",
+          "conf/nginx.conf:4:5: RB612 warning: `proxy_ssl_trusted_certificate "
+          "/etc/ssl/cert.pem`: the base image has no /etc/ssl/cert.pem (a path of another "
+          "distribution's CA certificates): nginx fails when it verifies with it"]),
     Case("RB612", "certificates-the-image-lacks",
          {"Restyfile": CONF_R,
           C: "events {}\nhttp {\n    server {\n        listen 443 ssl;\n"
@@ -1119,3 +1131,11 @@ def test_a_write_into_a_copied_folder_is_not_told_to_make_it_a_data_folder(
         'start empty and hide them): write into a folder of its own, e.g. `data state` and '
         'ngx.config.prefix() .. "state/..."')
     assert report.hint(second) == "declare a writable folder in the Restyfile: data logs"
+
+
+def test_a_ca_bundle_of_another_distribution_names_the_bases(lint_files: LintFiles) -> None:
+    report = lint_files({"Restyfile": CONF_R, C: "events {}\nhttp {\n    "
+                         "lua_ssl_trusted_certificate /etc/pki/tls/certs/ca-bundle.crt;\n}\n"})
+    assert report.hint(report.lines[0]) == (
+        "name the base's bundle: `lua_ssl_trusted_certificate "
+        "/etc/ssl/certs/ca-certificates.crt;`")

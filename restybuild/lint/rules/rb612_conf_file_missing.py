@@ -4,9 +4,13 @@ What: `ssl_certificate`, `ssl_certificate_key`, `ssl_trusted_certificate`,
 `ssl_client_certificate`, `ssl_dhparam`, `ssl_password_file`, `lua_ssl_trusted_certificate`
 (and their `proxy_` / `grpc_` / stream forms) naming a file no declared folder puts into
 the image, or one in the base's conf folder that the base lacks (relative paths are under
-the conf folder, as nginx reads them), or a key the context never copies (RB605). A path
-with a variable, or outside every declared
-folder and the base's conf folder, is left to verification.
+the conf folder, as nginx reads them), or a key the context never copies (RB605), or a
+distribution's CA bundle path the base lacks (`/etc/pki/tls/certs/ca-bundle.crt`, CentOS's,
+on a Debian base: the base facts record which of the well-known bundles it has; an error
+for `lua_ssl_trusted_certificate`, which nginx loads whatever the conf does, a warning for
+the others, loaded only where they verify: `proxy_ssl_verify on`, an ssl server). A path
+with a variable, or elsewhere outside every declared folder and the base's conf folder,
+is left to verification.
 Why: nginx reads them while loading the conf: `nginx -t` fails with `cannot load
 certificate` or `BIO_new_file() failed`.
 Example: `ssl_certificate certs/app.crt;` with no `conf/certs/app.crt`.
@@ -51,6 +55,16 @@ def check(ctx: LintContext) -> Iterator[Finding]:
             yield Finding(f"`{d.name} {d.args[0]}`: neither a declared folder nor the base "
                           f"image has {image}", d.span,
                           hint="put the file in a declared folder and name its path there")
+        elif facts is not None and image in facts.probed and image not in facts.files:
+            theirs = [f for f in facts.probed if f in facts.files]
+            always = d.name == "lua_ssl_trusted_certificate"  # the others: when verifying
+            yield Finding(f"`{d.name} {d.args[0]}`: the base image has no {image} (a path of "
+                          "another distribution's CA certificates)"
+                          + ("" if always else ": nginx fails when it verifies with it"),
+                          d.span, severity=None if always else "warning",
+                          hint=f"name the base's bundle: `{d.name} {theirs[0]};`" if theirs
+                          else "install the CA certificates in the base image (`system "
+                               "ca-certificates`), or ship a bundle in a declared folder")
 
 
 def _shipped(ctx: LintContext, d: ConfDirective, src: str, image: str,

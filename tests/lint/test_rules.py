@@ -381,18 +381,18 @@ CATCHES = [
              '        location / { content_by_lua_block { assert(io.open("/srv/x", "w")) } }\n'
              "    }\n}\n"},
          ["conf/nginx.conf:4:26: RB608 error: `io.open(..., 'w')` writes /etc/app/state.json, "
-          "but the image's root is read-only there: init_by_lua_block raises `Read-only file "
-          "system` as nginx starts",
+          "but the image's root is read-only there: the open fails and init_by_lua_block "
+          "raises as nginx starts",
           "conf/nginx.conf:5:19: RB608 error: `io.open(..., 'w')` writes "
           "/usr/share/nginx/conf/gen.conf, but the image's root is read-only there: "
-          "init_by_lua_block raises `Read-only file system` as nginx starts",
+          "the open fails and init_by_lua_block raises as nginx starts",
           "conf/nginx.conf:7:19: RB608 warning: `io.open(..., 'w')` writes /etc/app/optional, "
           "but the image's root is read-only there",
           "conf/nginx.conf:9:39: RB608 warning: `io.open(..., 'w')` writes /etc/app/later, "
           "but the image's root is read-only there",
           "conf/nginx.conf:12:9: RB608 error: `io.open(..., 'w')` writes /var/app/pid, but the "
-          "image's root is read-only there: init_worker_by_lua_block raises `Read-only file "
-          "system` as nginx starts",
+          "image's root is read-only there: the open fails and init_worker_by_lua_block "
+          "raises as nginx starts",
           "conf/nginx.conf:16:52: RB608 warning: `io.open(..., 'w')` writes /srv/x, but the "
           "image's root is read-only there"]),
     Case("RB609", "loopback-probe",

@@ -71,8 +71,8 @@ def check_lua(env: Any, chunks: list[LuaChunk]) -> Iterator[Finding]:
             fatal = how == RAISES and chunk.phase.startswith(AT_START)
             when = "a worker exits" if chunk.phase.startswith("exit_") else "nginx starts"
             yield Finding(f"`io.open(..., '{mode}')` writes {image}, but the image's root "
-                          "is read-only there" + (f": {chunk.phase} raises `Read-only file "
-                                                  f"system` as {when}" if fatal else ""),
+                          "is read-only there" + (f": the open fails and {chunk.phase} "
+                                                  f"raises as {when}" if fatal else ""),
                           use.span, severity="error" if fatal else None, hint=hint)
 
 

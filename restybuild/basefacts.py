@@ -89,6 +89,14 @@ class BaseFacts:
         return any(source == self.nginx or posixpath.basename(source) in names
                    for source in self._sources.get(directive, ()))
 
+    def contexts(self, directive: str, loaded: tuple[str, ...]) -> frozenset[str]:
+        """The contexts (`http_loc`, `stream_srv`...) `directive` may stand in, over nginx and
+        the dynamic modules `loaded` (paths)."""
+        names = {posixpath.basename(m) for m in loaded}
+        return frozenset(c for name, source, ctx in self.directives if name == directive
+                         and (source == self.nginx or posixpath.basename(source) in names)
+                         for c in ctx)
+
     def providers(self, directive: str) -> tuple[str, ...]:
         """The dynamic module files that define `directive`: the base's first, then the
         ones `module NAME` offers."""

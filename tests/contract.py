@@ -89,6 +89,23 @@ CASES: dict[str, Case] = {
     "passing-ca-bundle-of-the-base": Case(
         {"Restyfile": HEAD, "conf/nginx.conf": conf(
             "    lua_ssl_trusted_certificate /etc/ssl/certs/ca-certificates.crt;\n")}, None),
+    "failing-stream-lua": Case(
+        {"Restyfile": HEAD + "module stream\n", "conf/nginx.conf": "events {}\n"
+         "stream {\n    lua_shared_dict conns 1m;\n}\n" + conf("").split("\n", 1)[1]},
+        ("RB611", "conf/nginx.conf", 3)),
+    "passing-directives-in-their-blocks": Case(
+        {"Restyfile": HEAD + "module stream\n", "conf/nginx.conf": (
+            "events { worker_connections 64; }\n"
+            "stream {\n    upstream db {\n        server 127.0.0.1:5432;\n    }\n"
+            "    server {\n        listen 9000;\n        proxy_pass db;\n    }\n}\n"
+            "http {\n    upstream app {\n        server 127.0.0.1:9001;\n        keepalive 8;\n"
+            "    }\n    server {\n        listen 8080;\n"
+            "        if ($host = old) {\n            return 301 /;\n        }\n"
+            "        location / {\n            location /api {\n"
+            "                limit_except GET {\n                    deny all;\n                }\n"
+            "                if ($arg_x) {\n                    set $y 1;\n                }\n"
+            "                content_by_lua_block { ngx.say(1) }\n            }\n"
+            "            proxy_pass http://app;\n        }\n    }\n}\n")}, None),
     "passing-request-time-lua-file": Case(
         {"Restyfile": HEAD, "conf/nginx.conf": conf(
             "", "        location /api {\n            content_by_lua_file lua/api.lua;\n"

@@ -420,6 +420,20 @@ CATCHES = [
           "conf/nginx.conf:5:9: RB614 error: `resolver local=on` is OpenResty's: this base's "
           "nginx (nginx/1.22.1) takes addresses only (nginx -t: host not found in resolver "
           '"local=on")']),
+    Case("RB611", "stream-lua-on-a-base-with-http-lua-only",
+         {"Restyfile": CONF_R + "module stream\n",
+          C: "events {}\nstream {\n    lua_shared_dict conns 1m;\n    server {\n"
+             "        listen 9000;\n        content_by_lua_block { ngx.say(1) }\n    }\n}\n"
+             "http {\n    server {\n        lua_shared_dict misplaced 1m;\n    }\n}\n"},
+         ["conf/nginx.conf:3:5: RB611 error: `lua_shared_dict` is not allowed in stream: the "
+          "base's nginx and the modules the image loads take it elsewhere (nginx -t: "
+          '"lua_shared_dict" directive is not allowed here)',
+          "conf/nginx.conf:6:9: RB611 error: `content_by_lua_block` is not allowed in stream "
+          "server: the base's nginx and the modules the image loads take it elsewhere (nginx "
+          '-t: "content_by_lua_block" directive is not allowed here)',
+          "conf/nginx.conf:11:9: RB611 error: `lua_shared_dict` is not allowed in http server: "
+          "the base's nginx and the modules the image loads take it elsewhere (nginx -t: "
+          '"lua_shared_dict" directive is not allowed here)']),
     Case("RB611", "modules-the-base-lacks",
          {"Restyfile": CONF_R,
           C: "events {}\nhttp {\n    more_set_headers \"Server: app\";\n    server {\n"
@@ -720,6 +734,20 @@ NEAR_MISSES = [
     Case("RB614", "resolver-address-on-debian",
          {"Restyfile": CONF_R, C: "events {}\nhttp {\n    resolver 10.96.0.10 valid=30s;\n}\n"},
          []),
+    Case("RB611", "directives-in-their-blocks",
+         {"Restyfile": CONF_R + "module stream\n",
+          C: "worker_processes 1;\nevents { worker_connections 64; }\n"
+             "stream {\n    upstream db {\n        server 127.0.0.1:5432;\n    }\n"
+             "    server {\n        listen 9000;\n        proxy_pass db;\n    }\n}\n"
+             "http {\n    lua_shared_dict d 1m;\n    include /etc/nginx/mime.types;\n"
+             "    upstream app {\n        server 127.0.0.1:9001;\n        keepalive 8;\n"
+             "    }\n    server {\n        listen 8080;\n"
+             "        if ($host = old) {\n            return 301 /;\n        }\n"
+             "        location / {\n            location /api {\n"
+             "                limit_except GET {\n                    deny all;\n"
+             "                }\n                if ($arg_x) {\n                    set $y 1;\n"
+             "                }\n                content_by_lua_block { ngx.say(1) }\n"
+             "            }\n            proxy_pass http://app;\n        }\n    }\n}\n"}, []),
     Case("RB703", "other-port",
          {"Restyfile": CONF_R + "metrics prometheus port 9145\n" + PROM_ROCK,
           C: "events {}\nhttp {\n    server {\n        listen 8080;\n    }\n}\n"}, []),

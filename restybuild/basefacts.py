@@ -93,9 +93,17 @@ class BaseFacts:
         """The contexts (`http_loc`, `stream_srv`...) `directive` may stand in, over nginx and
         the dynamic modules `loaded` (paths)."""
         names = {posixpath.basename(m) for m in loaded}
-        return frozenset(c for name, source, ctx in self.directives if name == directive
-                         and (source == self.nginx or posixpath.basename(source) in names)
+        return frozenset(c for source, ctx in self._places.get(directive, ())
+                         if source == self.nginx or posixpath.basename(source) in names
                          for c in ctx)
+
+    @cached_property
+    def _places(self) -> dict[str, list[tuple[str, tuple[str, ...]]]]:
+        """directive -> (file that defines it, its contexts), built once."""
+        out: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+        for name, source, ctx in self.directives:
+            out.setdefault(name, []).append((source, ctx))
+        return out
 
     def providers(self, directive: str) -> tuple[str, ...]:
         """The dynamic module files that define `directive`: the base's first, then the

@@ -106,6 +106,20 @@ CASES: dict[str, Case] = {
             "                if ($arg_x) {\n                    set $y 1;\n                }\n"
             "                content_by_lua_block { ngx.say(1) }\n            }\n"
             "            proxy_pass http://app;\n        }\n    }\n}\n")}, None),
+    "failing-upstream-ca-verified": Case(
+        {"Restyfile": HEAD, "conf/nginx.conf": conf(
+            "    proxy_ssl_trusted_certificate certs/upstream-ca.pem;\n"
+            "    proxy_ssl_verify on;\n",
+            "        location /up {\n            proxy_pass https://127.0.0.1:9;\n"
+            "        }\n")},
+        ("RB612", "conf/nginx.conf", 3)),
+    "passing-upstream-ca-verify-without-tls": Case(
+        {"Restyfile": HEAD, "conf/nginx.conf": conf(
+            "    proxy_ssl_trusted_certificate certs/upstream-ca.pem;\n"
+            "    proxy_ssl_verify on;\n")}, None),
+    "passing-upstream-ca-never-verified": Case(
+        {"Restyfile": HEAD, "conf/nginx.conf": conf(
+            "    proxy_ssl_trusted_certificate certs/upstream-ca.pem;\n")}, None),
     "passing-request-time-lua-file": Case(
         {"Restyfile": HEAD, "conf/nginx.conf": conf(
             "", "        location /api {\n            content_by_lua_file lua/api.lua;\n"

@@ -469,13 +469,24 @@ CATCHES = [
           C: "events {}\nhttp {\n"
              "    lua_ssl_trusted_certificate /etc/pki/tls/certs/ca-bundle.crt;\n"
              "    proxy_ssl_trusted_certificate /etc/ssl/cert.pem;\n"
-             "    lua_ssl_verify_depth 2;\n}\n"},
+             "    lua_ssl_verify_depth 2;\n    server {\n        listen 8080;\n"
+             "        grpc_ssl_verify on;\n        grpc_ssl_trusted_certificate certs/ca.pem;\n"
+             "        location / {\n            grpc_pass grpcs://127.0.0.1:9;\n        }\n"
+             "        uwsgi_ssl_crl certs/crl.pem;\n    }\n}\n"},
          ["conf/nginx.conf:3:5: RB612 error: `lua_ssl_trusted_certificate "
           "/etc/pki/tls/certs/ca-bundle.crt`: the base image has no "
           "/etc/pki/tls/certs/ca-bundle.crt (a path of another distribution's CA certificates)",
           "conf/nginx.conf:4:5: RB612 warning: `proxy_ssl_trusted_certificate "
           "/etc/ssl/cert.pem`: the base image has no /etc/ssl/cert.pem (a path of another "
-          "distribution's CA certificates): nginx fails when it verifies with it"]),
+          "distribution's CA certificates): nginx reads it only with `proxy_ssl_verify on` and "
+          "a `proxy_pass https://...`, which the conf does not have",
+          "conf/nginx.conf:9:9: RB612 error: `grpc_ssl_trusted_certificate certs/ca.pem`: the "
+          "image will have no /usr/share/nginx/conf/certs/ca.pem (conf/certs/ca.pem does not "
+          "exist)",
+          "conf/nginx.conf:13:9: RB612 warning: `uwsgi_ssl_crl certs/crl.pem`: the image will "
+          "have no /usr/share/nginx/conf/certs/crl.pem (conf/certs/crl.pem does not exist): "
+          "nginx reads it only with `uwsgi_ssl_verify on` and a `uwsgi_pass suwsgi://...`, "
+          "which the conf does not have"]),
     Case("RB612", "certificates-the-image-lacks",
          {"Restyfile": CONF_R,
           C: "events {}\nhttp {\n    server {\n        listen 443 ssl;\n"

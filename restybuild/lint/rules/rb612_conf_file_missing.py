@@ -6,9 +6,11 @@ What: `ssl_certificate`, `ssl_certificate_key`, `ssl_trusted_certificate`,
 the image, or one in the base's conf folder that the base lacks (relative paths are under
 the conf folder, as nginx reads them), or a key the context never copies (RB605), or a
 distribution's CA bundle path the base lacks (`/etc/pki/tls/certs/ca-bundle.crt`, CentOS's,
-on a Debian base: the base facts record which of the well-known bundles it has; an error
-for `lua_ssl_trusted_certificate`, which nginx loads whatever the conf does, a warning for
-the others, loaded only where they verify: `proxy_ssl_verify on`, an ssl server). A path
+on a Debian base: the base facts record which of the well-known bundles it has; the hint
+names the base's). An upstream's CA file (`proxy_ssl_trusted_certificate`, `grpc_ssl_crl`...)
+is read only to verify a TLS upstream: a warning unless the conf has both
+`proxy_ssl_verify on` and a `proxy_pass https://...` (or one with a variable), and the
+same for `grpc_` (`grpcs://`) and `uwsgi_` (`suwsgi://`). A path
 with a variable, or elsewhere outside every declared folder and the base's conf folder,
 is left to verification.
 Why: nginx reads them while loading the conf: `nginx -t` fails with `cannot load
@@ -46,8 +48,13 @@ def check(ctx: LintContext) -> Iterator[Finding]:
             continue
         image = posixpath.normpath(posixpath.join(conf_prefix, d.args[0]))
         src = ctx.image_to_project(image)
+        verify = _verify_off(ctx, d.name)
         if src is not None:
             found = _shipped(ctx, d, src, image, base)
+            if found is not None and verify is not None:
+                found = Finding(f"{found.message}: nginx reads it only with `{verify}`, "
+                                "which the conf does not have", found.span, hint=found.hint,
+                                severity="warning")
             if found is not None:
                 yield found
         elif base_dir is not None and base is not None and image.startswith(base_dir) \
@@ -57,14 +64,36 @@ def check(ctx: LintContext) -> Iterator[Finding]:
                           hint="put the file in a declared folder and name its path there")
         elif facts is not None and image in facts.probed and image not in facts.files:
             theirs = [f for f in facts.probed if f in facts.files]
-            always = d.name == "lua_ssl_trusted_certificate"  # the others: when verifying
             yield Finding(f"`{d.name} {d.args[0]}`: the base image has no {image} (a path of "
                           "another distribution's CA certificates)"
-                          + ("" if always else ": nginx fails when it verifies with it"),
-                          d.span, severity=None if always else "warning",
+                          + ("" if verify is None else f": nginx reads it only with `{verify}`, "
+                                                       "which the conf does not have"),
+                          d.span, severity=None if verify is None else "warning",
                           hint=f"name the base's bundle: `{d.name} {theirs[0]};`" if theirs
                           else "install the CA certificates in the base image (`system "
                                "ca-certificates`), or ship a bundle in a declared folder")
+
+
+#: The CA files of an upstream's certificate: nginx loads them only to verify it.
+UPSTREAM_CA = re.compile(r"(proxy_|grpc_|uwsgi_)ssl_(?:trusted_certificate|crl)")
+
+
+#: The scheme of a TLS upstream, by module: nginx sets up its TLS only for those.
+TLS_PASS = {"proxy_": "https://", "grpc_": "grpcs://", "uwsgi_": "suwsgi://"}
+
+
+def _verify_off(ctx: LintContext, name: str) -> str | None:
+    """For an upstream CA file, what nginx waits for before it reads it: `PREFIX_ssl_verify
+    on` and a TLS upstream (`proxy_pass https://...`, or a URL with a variable, which may be
+    one); None when nginx reads it (any other file, or both are there)."""
+    m = UPSTREAM_CA.fullmatch(name)
+    if m is None:
+        return None
+    verify = f"{m[1]}ssl_verify"
+    tls = any(d.args and (d.args[0].startswith(TLS_PASS[m[1]]) or "$" in d.args[0])
+              for d in ctx.find(f"{m[1]}pass"))
+    on = any(d.args[:1] == ["on"] for d in ctx.find(verify))
+    return None if tls and on else f"{verify} on` and a `{m[1]}pass {TLS_PASS[m[1]]}..."
 
 
 def _shipped(ctx: LintContext, d: ConfDirective, src: str, image: str,

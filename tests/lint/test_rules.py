@@ -278,7 +278,8 @@ CATCHES = [
           "will have no /usr/share/nginx/app/worker.lua (src/worker.lua does not exist): nginx "
           "does not start"]),
     Case("RB604", "request-time-file-missing",
-         {"Restyfile": CONF_R + "lua src -> app\nprobe readiness http /ready port 8080\n",
+         {"Restyfile": CONF_R + "lua src -> app\nprobe readiness http /ready port 8080\n"
+                       "probe liveness http /live port 8080\n",
           "src/handler.lua": "return 1\n",
           C: "events {}\nhttp {\n    access_by_lua_file app/gate.lua;\n    server {\n"
              "        listen 8080;\n"
@@ -286,7 +287,9 @@ CATCHES = [
              "        location /ready {\n            content_by_lua_file app/ready.lua;\n"
              "        }\n"
              "        location /own {\n            access_by_lua_file app/handler.lua;\n"
-             "            return 200;\n        }\n    }\n}\n"},
+             "            return 200;\n        }\n"
+             "        location /live {\n            access_by_lua_block { return }\n"
+             "        }\n    }\n}\n"},
          ["conf/nginx.conf:3:5: RB604 error: `access_by_lua_file app/gate.lua`: the image will "
           "have no /usr/share/nginx/app/gate.lua (src/gate.lua does not exist): the readiness "
           "probe GET /ready gets a 500",
@@ -319,10 +322,15 @@ CATCHES = [
           "src/handler.lua": "return 1\n",
           C: "events {}\nhttp {\n    server {\n        listen 8080;\n"
              "        rewrite_by_lua_file app/gone.lua;\n"
+             "        access_by_lua_file app/gate.lua;\n"
              "        location /live {\n            rewrite_by_lua_file app/handler.lua;\n"
+             "            access_by_lua_block { return }\n"
              "            return 200;\n        }\n    }\n}\n"},
          ["conf/nginx.conf:5:9: RB604 warning: `rewrite_by_lua_file app/gone.lua`: the image "
           "will have no /usr/share/nginx/app/gone.lua (src/gone.lua does not exist): requests it "
+          "serves get a 500",
+          "conf/nginx.conf:6:9: RB604 warning: `access_by_lua_file app/gate.lua`: the image "
+          "will have no /usr/share/nginx/app/gate.lua (src/gate.lua does not exist): requests it "
           "serves get a 500"]),
     Case("RB605", "secrets",
          {"Restyfile": BOTH_R, C: EMPTY_CONF, "conf/.git/HEAD": "ref\n", "lua/.env": "X=1\n",

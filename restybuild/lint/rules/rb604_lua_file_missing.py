@@ -82,12 +82,17 @@ def probed_directives(ctx: LintContext) -> dict[Directive, str]:
                 or match.server_return is not None:
             continue  # a stub answers it, nginx answers before the location, or unknown
         what = f"the {probe.kind} probe GET {probe.path}"
-        seen: set[str] = set()
+        seen: set[str] = set()  # phases set nearer the location (a _file or a _block)
         block: Directive | None = match.location
         while block is not None:  # from the location out: the nearest setting wins
             for c in tree.children(block):
-                if c.name in REQUEST and c.name not in seen:
+                if c.name in REQUEST and _phase(c.name) not in seen:
                     out.setdefault(c, what)
-            seen |= {c.name for c in tree.children(block)}
+            seen |= {_phase(c.name) for c in tree.children(block)}
             block = block.parent  # up to the http block
     return out
+
+
+def _phase(name: str) -> str:
+    """`access` of access_by_lua_file, _block and _by_lua: one handler, the nearest wins."""
+    return name.split("_by_lua", 1)[0]

@@ -848,6 +848,19 @@ def test_rb101_hint_names_a_project_file_or_a_known_rock(lint_files: LintFiles) 
                                    "`rock lua-resty-http VERSION` to `rocks`")
 
 
+@pytest.mark.parametrize(("module", "rock"), [
+    ("resty.lock", "lua-resty-lock"), ("resty.limit.req", "lua-resty-limit-traffic"),
+    ("resty.websocket.server", "lua-resty-websocket"), ("resty.upload", "lua-resty-upload")])
+def test_rb101_names_the_rock_of_a_library_openresty_bundles(
+        lint_files: LintFiles, module: str, rock: str) -> None:
+    """An app from an OpenResty host requires what OpenResty bundles; the Debian base lacks
+    it, and the hint names the rock that brings it."""
+    report = lint_files({"Restyfile": LUA_R, "lua/a.lua": f'local m = require("{module}")\n'})
+    (line,) = report.of("RB101")
+    assert report.hint(line) == f"the rock {rock} provides it: add `rock {rock} VERSION` to " \
+                                "`rocks`"
+
+
 def test_rb611_rb613_hints_name_the_module_line(lint_files: LintFiles) -> None:
     report = lint_files({"Restyfile": CONF_R,
                          C: "load_module modules/ngx_http_echo_module.so;\nevents {}\nhttp {\n"

@@ -73,42 +73,37 @@ class BaseFacts:
         return posixpath.dirname(conf)
 
     @cached_property
-    def _sources(self) -> dict[str, frozenset[str]]:
-        """directive -> the files that define it (built once: lint asks per directive)."""
-        out: dict[str, set[str]] = {}
-        for name, source, _ctx in self.directives:
-            out.setdefault(name, set()).add(source)
-        return {name: frozenset(sources) for name, sources in out.items()}
+    def _places(self) -> dict[str, list[tuple[str, tuple[str, ...]]]]:
+        """directive -> (file that defines it, its contexts), built once: lint asks per
+        directive."""
+        out: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+        for name, source, ctx in self.directives:
+            out.setdefault(name, []).append((source, ctx))
+        return out
+
+    def _loaded(self, directive: str,
+                loaded: tuple[str, ...]) -> list[tuple[str, tuple[str, ...]]]:
+        """The places of `directive` in nginx and the dynamic modules `loaded` (paths)."""
+        names = {posixpath.basename(m) for m in loaded}
+        return [(source, ctx) for source, ctx in self._places.get(directive, ())
+                if source == self.nginx or posixpath.basename(source) in names]
 
     def known(self, directive: str, loaded: tuple[str, ...]) -> bool | None:
         """Whether nginx knows `directive` with the dynamic modules `loaded` (paths); None when
         the facts hold no directives (an older snapshot)."""
         if not self.directives:
             return None
-        names = {posixpath.basename(m) for m in loaded}
-        return any(source == self.nginx or posixpath.basename(source) in names
-                   for source in self._sources.get(directive, ()))
+        return bool(self._loaded(directive, loaded))
 
     def contexts(self, directive: str, loaded: tuple[str, ...]) -> frozenset[str]:
         """The contexts (`http_loc`, `stream_srv`...) `directive` may stand in, over nginx and
         the dynamic modules `loaded` (paths)."""
-        names = {posixpath.basename(m) for m in loaded}
-        return frozenset(c for source, ctx in self._places.get(directive, ())
-                         if source == self.nginx or posixpath.basename(source) in names
-                         for c in ctx)
-
-    @cached_property
-    def _places(self) -> dict[str, list[tuple[str, tuple[str, ...]]]]:
-        """directive -> (file that defines it, its contexts), built once."""
-        out: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
-        for name, source, ctx in self.directives:
-            out.setdefault(name, []).append((source, ctx))
-        return out
+        return frozenset(c for _source, ctx in self._loaded(directive, loaded) for c in ctx)
 
     def providers(self, directive: str) -> tuple[str, ...]:
         """The dynamic module files that define `directive`: the base's first, then the
         ones `module NAME` offers."""
-        found = self._sources.get(directive, frozenset()) - {self.nginx}
+        found = {source for source, _ctx in self._places.get(directive, ())} - {self.nginx}
         return tuple(sorted(found, key=lambda f: (f in self.offered, f)))
 
     def to_json(self) -> dict[str, Any]:

@@ -9,8 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 
-def _text(node: Any) -> str:
+def node_text(node: Any) -> str:
+    """A syntax node's source text (luascan's too)."""
     return bytes(node.text).decode("utf-8", "replace")
+
 
 
 class Guards:
@@ -53,7 +55,7 @@ class Guards:
             while stack:
                 n = stack.pop()
                 if n.type == "identifier":
-                    self.names.setdefault(_text(n), []).append(n)
+                    self.names.setdefault(node_text(n), []).append(n)
                 stack.extend(n.children)
         return [n for n in self.names.get(name, ()) if n.start_byte >= node.end_byte]
 
@@ -84,7 +86,7 @@ class Guards:
         first = next((c for c in assign.children[0].children if c.is_named), None)
         if first is None or first.type != "identifier":
             return False
-        uses = self.uses_after(call, _text(first))
+        uses = self.uses_after(call, node_text(first))
         return any(_dereferenced(u) for u in uses) and not any(_tested(u) for u in uses)
 
 
@@ -100,7 +102,7 @@ def _dereferenced(node: Any) -> bool:
     if parent.type == "arguments" and parent.parent is not None:
         name = parent.parent.child_by_field_name("name")
         first = next((c for c in parent.children if c.is_named and c.type != "comment"), None)
-        return first == node and name is not None and _text(name) == "assert"
+        return first == node and name is not None and node_text(name) == "assert"
     return False
 
 
@@ -115,10 +117,10 @@ def _tested(node: Any) -> bool:
     if parent is None:
         return False
     if parent.type == "unary_expression":
-        return _text(parent.children[0]) == "not"
+        return node_text(parent.children[0]) == "not"
     if parent.type == "binary_expression":
         op = parent.child_by_field_name("operator")
-        return op is not None and _text(op) in ("and", "or", "==", "~=")
+        return op is not None and node_text(op) in ("and", "or", "==", "~=")
     return parent.type in _CONDITIONED and parent.child_by_field_name("condition") == node
 
 
@@ -130,7 +132,7 @@ def _pcall_argument(node: Any) -> bool:
     first = next((c for c in args.children if c.is_named and c.type != "comment"), None)
     call = args.parent
     name = call.child_by_field_name("name") if call is not None else None
-    return first == node and name is not None and _text(name) in ("pcall", "xpcall")
+    return first == node and name is not None and node_text(name) in ("pcall", "xpcall")
 
 
 def _local_function_name(fn: Any) -> str | None:
@@ -139,7 +141,8 @@ def _local_function_name(fn: Any) -> str | None:
     if fn.type == "function_declaration":
         name = fn.child_by_field_name("name")
         local = fn.children and fn.children[0].type == "local"
-        return _text(name) if local and name is not None and name.type == "identifier" else None
+        named = local and name is not None and name.type == "identifier"
+        return node_text(name) if named else None
     values = fn.parent
     assign = values.parent if values is not None and values.type == "expression_list" else None
     if assign is None or assign.type != "assignment_statement" \
@@ -149,4 +152,4 @@ def _local_function_name(fn: Any) -> str | None:
     if len(names) != 1 or names[0].type != "identifier" \
             or [c for c in values.children if c.is_named] != [fn]:
         return None
-    return _text(names[0])
+    return node_text(names[0])

@@ -17,6 +17,7 @@ from functools import lru_cache
 
 from restybuild.errors import Span
 from restybuild.lint.luaflow import Guards
+from restybuild.lint.luaflow import node_text as _text
 from restybuild.records import dataclass, field
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs the fast paths
@@ -131,10 +132,6 @@ def _query(text: str) -> Any:
     from tree_sitter import Query
 
     return Query(language(), text)
-
-
-def _text(node: Any) -> str:
-    return bytes(node.text).decode("utf-8", "replace")
 
 
 def _string_value(node: Any) -> str | None:

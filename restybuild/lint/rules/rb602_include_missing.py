@@ -19,6 +19,7 @@ import fnmatch
 import posixpath
 from collections.abc import Iterator
 
+from restybuild.conf.tree import sources
 from restybuild.lint import Finding
 from restybuild.lint.context import LintContext
 
@@ -85,8 +86,5 @@ def _elsewhere(base: tuple[str, ...], image: str) -> str | None:
 
 def _folder_of(ctx: LintContext, image: str) -> str | None:
     """The declared folder (its project path) the image path `image` is in, if any."""
-    p = ctx.project
-    for c in (*((p.conf,) if p.conf else ()), *p.lua, *p.files):
-        if image.startswith(c.dst.rstrip("/") + "/"):
-            return str(c.src)
-    return None
+    return next((src for dst, src in sources(ctx.project)
+                 if image.startswith(dst.rstrip("/") + "/")), None)

@@ -39,9 +39,10 @@ AT_START = ("init_by_lua", "init_worker_by_lua", "exit_worker_by_lua")
 def env(ctx: LintContext) -> Any:
     """nginx's prefix and the folders the image lets it write."""
     from restybuild.conf.effective import RUN_DIR
+    from restybuild.conf.tree import sources
 
     p = ctx.project
-    copied = [c.dst for c in (*((p.conf,) if p.conf else ()), *p.lua, *p.files)]
+    copied = [dst for dst, _src in sources(p)]
     return {"prefix": p.prefix, "writable": [RUN_DIR, "/dev", *(d.path for d in p.data)],
             "copied": copied}
 

@@ -28,6 +28,7 @@ from restybuild.conf.tree import conf_dst
 from restybuild.context import kept_out
 from restybuild.lint import Finding
 from restybuild.lint.context import ConfDirective, LintContext
+from restybuild.records import replace
 
 CODE = "RB612"
 NAME = "conf-file-missing"
@@ -49,12 +50,12 @@ def check(ctx: LintContext) -> Iterator[Finding]:
         image = posixpath.normpath(posixpath.join(conf_prefix, d.args[0]))
         src = ctx.image_to_project(image)
         verify = _verify_off(ctx, d.name)
+        unread = f": nginx reads it only with `{verify}`, which the conf does not have" \
+            if verify is not None else ""
         if src is not None:
             found = _shipped(ctx, d, src, image, base)
-            if found is not None and verify is not None:
-                found = Finding(f"{found.message}: nginx reads it only with `{verify}`, "
-                                "which the conf does not have", found.span, hint=found.hint,
-                                severity="warning")
+            if found is not None and unread:
+                found = replace(found, message=found.message + unread, severity="warning")
             if found is not None:
                 yield found
         elif base_dir is not None and base is not None and image.startswith(base_dir) \
@@ -65,10 +66,8 @@ def check(ctx: LintContext) -> Iterator[Finding]:
         elif facts is not None and image in facts.probed and image not in facts.files:
             theirs = [f for f in facts.probed if f in facts.files]
             yield Finding(f"`{d.name} {d.args[0]}`: the base image has no {image} (a path of "
-                          "another distribution's CA certificates)"
-                          + ("" if verify is None else f": nginx reads it only with `{verify}`, "
-                                                       "which the conf does not have"),
-                          d.span, severity=None if verify is None else "warning",
+                          f"another distribution's CA certificates){unread}",
+                          d.span, severity="warning" if unread else None,
                           hint=f"name the base's bundle: `{d.name} {theirs[0]};`" if theirs
                           else "install the CA certificates in the base image (`system "
                                "ca-certificates`), or ship a bundle in a declared folder")
